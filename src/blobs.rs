@@ -1,0 +1,145 @@
+//! The content-addressed document store: every document and raw message is one file named by
+//! the SHA-256 of its bytes, so a file is written once however often it is sent, and no name
+//! a sender chose ever reaches the file system.
+//!
+//! Writes are atomic (a temporary file in the store, fsynced, then renamed) so that a crash
+//! leaves either the whole file or none. A file written for a message whose database commit
+//! never happened is an orphan, harmless and rewritten identically when the message is seen
+//! again.
+
+use std::fs::{self, DirBuilder, File};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// The store's folders: documents are personal data, readable by applymail's user only.
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
+
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+/// A stored file: its hash (and name) and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob {
+    pub sha256: String,
+    pub size: u64,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl BlobStore {
+    /// Opens the store, creating its folders with owner-only permissions.
+    pub fn open(root: &Path) -> io::Result<BlobStore> {
+        let root = if root.is_absolute() { root.to_owned() } else { std::env::current_dir()?.join(root) };
+        for dir in [root.clone(), root.join("sha256"), root.join("tmp")] {
+            create_private_dir(&dir)?;
+        }
+        Ok(BlobStore { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the file with this hash lives (whether or not it exists).
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        let fan = sha256.get(..2).unwrap_or("00");
+        self.root.join("sha256").join(fan).join(sha256)
+    }
+
+    /// Stores bytes, durably, and returns their hash. Blocking: call off the async threads.
+    pub fn put(&self, bytes: &[u8]) -> io::Result<Blob> {
+        let sha256 = sha256_hex(bytes);
+        let blob = Blob { sha256, size: bytes.len() as u64 };
+        let path = self.path(&blob.sha256);
+        if path.exists() {
+            return Ok(blob);
+        }
+        let dir = path.parent().unwrap_or(&self.root).to_owned();
+        create_private_dir(&dir)?;
+        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+        tmp.as_file().sync_all()?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        // The rename is durable only once the directory entry is.
+        File::open(&dir)?.sync_all()?;
+        Ok(blob)
+    }
+
+    pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
+        fs::read(self.path(sha256))
+    }
+
+    /// Deletes a file; a file already gone is not an error.
+    pub fn remove(&self, sha256: &str) -> io::Result<()> {
+        match fs::remove_file(self.path(sha256)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    match DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blobs_are_named_by_hash_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let blob = store.put(b"%PDF-1.4 a cv").unwrap();
+        assert_eq!(blob.sha256, sha256_hex(b"%PDF-1.4 a cv"));
+        let path = store.path(&blob.sha256);
+        assert_eq!(fs::read(&path).unwrap(), b"%PDF-1.4 a cv");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, FILE_MODE);
+        assert_eq!(fs::metadata(store.root()).unwrap().permissions().mode() & 0o777, DIR_MODE);
+        assert!(path.starts_with(store.root().join("sha256")));
+    }
+
+    #[test]
+    fn the_same_bytes_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let a = store.put(b"same").unwrap();
+        let b = store.put(b"same").unwrap();
+        assert_eq!(a, b);
+        let files = walk(store.root());
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert!(fs::read_dir(store.root().join("tmp")).unwrap().next().is_none());
+    }
+
+    #[test]
+    fn remove_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let blob = store.put(b"x").unwrap();
+        store.remove(&blob.sha256).unwrap();
+        store.remove(&blob.sha256).unwrap();
+        assert!(!store.path(&blob.sha256).exists());
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+        }
+        out
+    }
+}

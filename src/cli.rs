@@ -1,0 +1,107 @@
+//! The command line: the recruiters' and the admin's interface.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "applymail", version, about = "Turns the job applications in a shared mailbox into a recruitment database")]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(long, global = true, default_value = "config/applymail.toml", env = "APPLYMAIL_CONFIG")]
+    pub config: PathBuf,
+    /// Log format on stderr; RUST_LOG sets the level (default: info).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Watch the mailbox and file applications as they arrive.
+    Run {
+        /// Make one full pass over the mailbox, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// File applications from .eml files, Maildir folders or mbox files.
+    Import {
+        /// Inbound mail: files, Maildir folders, folders of .eml files, mbox files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The organisation's sent mail, for reply tracking (read after the inbound mail).
+        #[arg(long, num_args = 1..)]
+        sent: Vec<PathBuf>,
+    },
+    /// List applications.
+    List(ListArgs),
+    /// Show one application: candidate, documents with their paths, messages, history.
+    Show {
+        id: i64,
+    },
+    /// Change an application's status.
+    Status {
+        id: i64,
+        /// received, screening, shortlisted, interview, offer, hired, rejected or withdrawn.
+        status: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who made the change (default: the OS user).
+        #[arg(long)]
+        by: Option<String>,
+        /// Reopen a rejected or withdrawn application.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Export every application.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate the configuration and reach the mailbox and the database.
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub reply_status: Option<String>,
+    #[arg(long)]
+    pub posting: Option<String>,
+    /// Applications without this document: cv or letter.
+    #[arg(long)]
+    pub missing: Option<String>,
+    /// Part of a name or an email address.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Applications whose last message is the candidate's.
+    #[arg(long)]
+    pub needs_reply: bool,
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Csv,
+}

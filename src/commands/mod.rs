@@ -1,0 +1,58 @@
+//! One small function per subcommand. Each loads what it needs and nothing more: `list`
+//! does not touch the mailbox, `import` does not need the mailbox settings to be reachable.
+
+mod check;
+mod export;
+mod import;
+mod list;
+mod run;
+mod show;
+mod status;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::blobs::BlobStore;
+use crate::cli::{Cli, Command};
+use crate::config::{self, Settings};
+use crate::ingest::Pipeline;
+use crate::store::Store;
+
+pub use import::{ImportSummary, import};
+
+pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = config::load(&cli.config).with_context(|| format!("configuration {}", cli.config.display()))?;
+    match cli.command {
+        Command::Run { once } => run::run(&settings, once).await,
+        Command::Import { paths, sent } => {
+            let pipeline = pipeline(&settings).await?;
+            let summary = import(&pipeline, &paths, &sent).await?;
+            eprintln!("{summary}");
+            pipeline.store().close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List(args) => list::list(&settings, args).await,
+        Command::Show { id } => show::show(&settings, id).await,
+        Command::Status { id, status, note, by, force } => {
+            status::status(&settings, id, &status, note.as_deref(), by, force).await
+        }
+        Command::Export { format, out } => export::export(&settings, format, out.as_deref()).await,
+        Command::Check => check::check(&settings).await,
+    }
+}
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    Ok(Store::open(&settings.database.url).await?)
+}
+
+pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
+    BlobStore::open(&settings.storage.dir)
+        .with_context(|| format!("document store {} (storage.dir)", settings.storage.dir.display()))
+}
+
+pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {
+    let store = open_store(settings).await?;
+    let blobs = open_blobs(settings)?;
+    Ok(Pipeline::new(settings, store, blobs))
+}

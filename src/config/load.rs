@@ -1,0 +1,505 @@
+//! Reading the TOML file, applying environment overrides, and validating the result.
+//!
+//! Deserialisation goes through a raw mirror of the file (`Raw*`) so that serde reports the
+//! path of a wrong key, then through `validate`, which checks what types cannot express and
+//! names the key too. The environment overrides keys with `APPLYMAIL_SECTION__KEY=value`
+//! (`APPLYMAIL_POSTINGS__0__SUBJECT` for arrays); the value is read as TOML when it parses as
+//! a TOML value (numbers, booleans, arrays) and as a plain string otherwise.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Value;
+
+use super::{
+    AfterFiling, DatabaseSettings, DatabaseUrl, ImapAuth, ImapSettings, Limits, MailboxSettings,
+    MaildirSettings, Organisation, SecretSource, Security, Settings, StorageSettings,
+};
+use crate::domain::email::EmailAddress;
+use crate::domain::posting::{Posting, PostingId};
+
+const ENV_PREFIX: &str = "APPLYMAIL_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("environment variable {var}: {problem}")]
+    Env { var: String, problem: String },
+    #[error("config key `{key}`: {problem}")]
+    Key { key: String, problem: String },
+}
+
+fn key_error(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Key { key: key.into(), problem: problem.into() }
+}
+
+/// Loads the settings from a file and the process environment.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    load_str(&text, path, std::env::vars())
+}
+
+/// Loads the settings from TOML text and the given environment; relative paths in the file
+/// are taken as relative to the working directory, like every other path an admin types.
+pub fn load_str(
+    text: &str,
+    origin: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let mut value: Value = toml::from_str::<toml::Table>(text)
+        .map(Value::Table)
+        .map_err(|e| ConfigError::Syntax { path: origin.to_owned(), message: e.message().into() })?;
+    for (var, raw) in env {
+        if let Some(path) = override_path(&var) {
+            apply_override(&mut value, &path, &raw)
+                .map_err(|problem| ConfigError::Env { var: var.clone(), problem })?;
+        }
+    }
+    let raw: RawSettings = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = e.path().to_string();
+        key_error(if key == "." { "(top level)".into() } else { key }, e.into_inner().to_string())
+    })?;
+    validate(raw)
+}
+
+/// `APPLYMAIL_MAILBOX__PATH` → `["mailbox", "path"]`. Variables without `__` (such as the
+/// conventional `APPLYMAIL_PASSWORD`) are secrets or other settings, not overrides.
+fn override_path(var: &str) -> Option<Vec<String>> {
+    let rest = var.strip_prefix(ENV_PREFIX)?;
+    if !rest.contains("__") {
+        return None;
+    }
+    Some(rest.split("__").map(str::to_ascii_lowercase).collect())
+}
+
+fn apply_override(root: &mut Value, path: &[String], raw: &str) -> Result<(), String> {
+    let parsed = parse_env_value(raw);
+    let mut node = root;
+    for (depth, segment) in path.iter().enumerate() {
+        let last = depth + 1 == path.len();
+        node = match node {
+            Value::Table(table) => {
+                if last {
+                    table.insert(segment.clone(), parsed);
+                    return Ok(());
+                }
+                let child_is_array = path[depth + 1].parse::<usize>().is_ok();
+                table.entry(segment.clone()).or_insert_with(|| {
+                    if child_is_array {
+                        Value::Array(Vec::new())
+                    } else {
+                        Value::Table(toml::Table::new())
+                    }
+                })
+            }
+            Value::Array(items) => {
+                let index: usize =
+                    segment.parse().map_err(|_| format!("`{segment}` is not an array index"))?;
+                if index > items.len() {
+                    return Err(format!("index {index} skips entries (the array has {})", items.len()));
+                }
+                if index == items.len() {
+                    items.push(Value::Table(toml::Table::new()));
+                }
+                if last {
+                    items[index] = parsed;
+                    return Ok(());
+                }
+                &mut items[index]
+            }
+            _ => return Err(format!("`{segment}` is below a key that is not a table")),
+        };
+    }
+    Ok(())
+}
+
+fn parse_env_value(raw: &str) -> Value {
+    // A bare word such as `imap` is not valid TOML and so stays a string; `993`, `true` and
+    // `["a", "b"]` become what they look like.
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    mailbox: RawMailbox,
+    organisation: RawOrganisation,
+    database: RawDatabase,
+    storage: RawStorage,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    postings: Vec<RawPosting>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMailbox {
+    kind: MailboxKind,
+    path: Option<PathBuf>,
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<Security>,
+    #[serde(default)]
+    allow_plaintext: bool,
+    username: Option<String>,
+    auth: Option<AuthKind>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    password_command: Option<String>,
+    token_command: Option<String>,
+    ca_file: Option<PathBuf>,
+    inbox: Option<String>,
+    sent: Option<String>,
+    after_filing: Option<String>,
+    poll_interval: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum MailboxKind {
+    Imap,
+    Maildir,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+enum AuthKind {
+    Password,
+    Xoauth2,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrganisation {
+    addresses: Vec<String>,
+    #[serde(default)]
+    domains: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    dir: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosting {
+    id: String,
+    title: String,
+    subject: String,
+}
+
+fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
+    let mailbox = validate_mailbox(raw.mailbox)?;
+    let organisation = validate_organisation(raw.organisation)?;
+    let url = raw.database.url.trim().to_owned();
+    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(key_error("database.url", "must start with sqlite: or postgres://"));
+    }
+    if raw.storage.dir.as_os_str().is_empty() {
+        return Err(key_error("storage.dir", "must not be empty"));
+    }
+    validate_limits(&raw.limits)?;
+    let postings = validate_postings(raw.postings)?;
+    Ok(Settings {
+        mailbox,
+        organisation,
+        database: DatabaseSettings { url: DatabaseUrl::new(url) },
+        storage: StorageSettings { dir: raw.storage.dir },
+        limits: raw.limits,
+        postings,
+    })
+}
+
+fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
+    let poll_interval = match &raw.poll_interval {
+        None => Duration::from_secs(60),
+        Some(text) => humantime::parse_duration(text)
+            .map_err(|e| key_error("mailbox.poll_interval", format!("`{text}`: {e}")))?,
+    };
+    if poll_interval < Duration::from_secs(1) {
+        return Err(key_error("mailbox.poll_interval", "must be at least 1s"));
+    }
+    match raw.kind {
+        MailboxKind::Maildir => {
+            let path = raw
+                .path
+                .ok_or_else(|| key_error("mailbox.path", "is required with kind = \"maildir\""))?;
+            Ok(MailboxSettings::Maildir(MaildirSettings {
+                path,
+                sent: raw.sent.map(PathBuf::from),
+                poll_interval,
+            }))
+        }
+        MailboxKind::Imap => {
+            let host = required(raw.host, "mailbox.host")?;
+            let security = raw.security.unwrap_or(Security::Tls);
+            let port = raw.port.unwrap_or(match security {
+                Security::Tls => 993,
+                Security::Starttls | Security::Plain => 143,
+            });
+            if security == Security::Plain && !raw.allow_plaintext && !is_loopback(&host) {
+                return Err(key_error(
+                    "mailbox.security",
+                    format!("\"plain\" sends the password in clear to {host}; use tls or starttls, or set mailbox.allow_plaintext = true"),
+                ));
+            }
+            let username = required(raw.username, "mailbox.username")?;
+            let auth = match raw.auth.unwrap_or(AuthKind::Password) {
+                AuthKind::Xoauth2 => ImapAuth::XOAuth2 {
+                    token_command: required(raw.token_command, "mailbox.token_command")?,
+                },
+                AuthKind::Password => {
+                    let sources = [
+                        raw.password_env.map(SecretSource::Env),
+                        raw.password_file.map(SecretSource::File),
+                        raw.password_command.map(SecretSource::Command),
+                    ];
+                    let mut given = sources.into_iter().flatten();
+                    let source = given.next().ok_or_else(|| {
+                        key_error("mailbox.password_env", "one of password_env, password_file or password_command is required")
+                    })?;
+                    if given.next().is_some() {
+                        return Err(key_error(
+                            "mailbox.password_env",
+                            "give only one of password_env, password_file and password_command",
+                        ));
+                    }
+                    ImapAuth::Password(source)
+                }
+            };
+            let after_filing = parse_after_filing(raw.after_filing.as_deref())?;
+            Ok(MailboxSettings::Imap(ImapSettings {
+                host,
+                port,
+                security,
+                allow_plaintext: raw.allow_plaintext,
+                username,
+                auth,
+                ca_file: raw.ca_file,
+                inbox: raw.inbox.unwrap_or_else(|| "INBOX".into()),
+                sent: raw.sent,
+                after_filing,
+                poll_interval,
+            }))
+        }
+    }
+}
+
+fn parse_after_filing(value: Option<&str>) -> Result<AfterFiling, ConfigError> {
+    match value.map(str::trim) {
+        None | Some("keyword") => Ok(AfterFiling::Keyword),
+        Some("none") => Ok(AfterFiling::None),
+        Some(other) => match other.strip_prefix("move:") {
+            Some(folder) if !folder.trim().is_empty() => Ok(AfterFiling::Move(folder.trim().into())),
+            _ => Err(key_error(
+                "mailbox.after_filing",
+                format!("`{other}` is not one of keyword, move:FOLDER, none"),
+            )),
+        },
+    }
+}
+
+fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigError> {
+    if raw.addresses.is_empty() {
+        return Err(key_error("organisation.addresses", "list the mailbox's own address"));
+    }
+    let addresses = raw
+        .addresses
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            EmailAddress::parse(a)
+                .map_err(|e| key_error(format!("organisation.addresses[{i}]"), format!("`{a}`: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let domains = raw
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+            if d.is_empty() || d.contains(|c: char| c.is_whitespace() || c == '@') {
+                Err(key_error(format!("organisation.domains[{i}]"), "is not a domain name"))
+            } else {
+                Ok(d)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Organisation { addresses, domains })
+}
+
+fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
+    let checks = [
+        ("limits.max_message_bytes", limits.max_message_bytes == 0),
+        ("limits.max_parts", limits.max_parts == 0),
+        ("limits.max_archive_entries", limits.max_archive_entries == 0),
+        ("limits.max_archive_bytes", limits.max_archive_bytes == 0),
+    ];
+    match checks.iter().find(|(_, zero)| *zero) {
+        Some((key, _)) => Err(key_error(*key, "must be greater than 0")),
+        None => Ok(()),
+    }
+}
+
+fn validate_postings(raw: Vec<RawPosting>) -> Result<Vec<Posting>, ConfigError> {
+    if raw.is_empty() {
+        return Err(key_error("postings", "define at least one [[postings]] entry"));
+    }
+    let mut ids = HashSet::new();
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let id = PostingId::parse(&p.id)
+                .map_err(|e| key_error(format!("postings[{i}].id"), format!("`{}`: {e}", p.id)))?;
+            if !ids.insert(id.clone()) {
+                return Err(key_error(format!("postings[{i}].id"), format!("`{id}` is defined twice")));
+            }
+            Posting::new(id, p.title, &p.subject)
+                .map_err(|e| key_error(format!("postings[{i}].subject"), e.to_string()))
+        })
+        .collect()
+}
+
+fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| key_error(key, "is required with kind = \"imap\""))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[mailbox]
+kind = "maildir"
+path = "mail/Maildir"
+[organisation]
+addresses = ["contact@example.org"]
+domains = ["example.org"]
+[database]
+url = "sqlite://data/applymail.db"
+[storage]
+dir = "data/documents"
+[[postings]]
+id = "coordination-maroc"
+title = "Coordinateur·rice du Partenariat au Maroc"
+subject = "Coordination Maroc"
+"#;
+
+    fn load_with(text: &str, env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        load_str(text, Path::new("test.toml"), env)
+    }
+
+    fn key_of(err: ConfigError) -> String {
+        match err {
+            ConfigError::Key { key, .. } => key,
+            other => panic!("expected a key error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn the_example_loads() {
+        let settings = load_with(GOOD, &[]).expect("valid config");
+        assert_eq!(settings.postings.len(), 1);
+        assert!(matches!(settings.mailbox, MailboxSettings::Maildir(_)));
+    }
+
+    #[test]
+    fn environment_overrides_any_key() {
+        let settings = load_with(
+            GOOD,
+            &[
+                ("APPLYMAIL_DATABASE__URL", "sqlite://other.db"),
+                ("APPLYMAIL_LIMITS__MAX_PARTS", "42"),
+                ("APPLYMAIL_POSTINGS__0__SUBJECT", "Coordination Sénégal"),
+                ("APPLYMAIL_PASSWORD", "not-an-override"),
+            ],
+        )
+        .expect("valid config");
+        assert_eq!(settings.database.url.expose(), "sqlite://other.db");
+        assert_eq!(settings.limits.max_parts, 42);
+        assert_eq!(settings.postings[0].subject, "Coordination Sénégal");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let text = GOOD.replace("[storage]", "[storage]\ndri = \"x\"");
+        let err = load_with(&text, &[]).unwrap_err();
+        assert!(err.to_string().contains("dri"), "{err}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_key() {
+        let err = load_with(GOOD, &[("APPLYMAIL_LIMITS__MAX_PARTS", "many")]).unwrap_err();
+        assert_eq!(key_of(err), "limits.max_parts");
+    }
+
+    #[test]
+    fn a_bad_address_names_its_index() {
+        let text = GOOD.replace("[\"contact@example.org\"]", "[\"contact@example.org\", \"nobody\"]");
+        assert_eq!(key_of(load_with(&text, &[]).unwrap_err()), "organisation.addresses[1]");
+    }
+
+    #[test]
+    fn duplicate_and_empty_postings_are_refused() {
+        let twice = format!("{GOOD}\n[[postings]]\nid = \"coordination-maroc\"\ntitle = \"t\"\nsubject = \"x y\"\n");
+        assert_eq!(key_of(load_with(&twice, &[]).unwrap_err()), "postings[1].id");
+        let empty = GOOD.replace("subject = \"Coordination Maroc\"", "subject = \" – \"");
+        assert_eq!(key_of(load_with(&empty, &[]).unwrap_err()), "postings[0].subject");
+    }
+
+    #[test]
+    fn plaintext_imap_is_refused_off_loopback() {
+        let imap = GOOD.replace(
+            "kind = \"maildir\"\npath = \"mail/Maildir\"",
+            "kind = \"imap\"\nhost = \"imap.example.org\"\nsecurity = \"plain\"\nusername = \"u\"\npassword_env = \"P\"",
+        );
+        assert_eq!(key_of(load_with(&imap, &[]).unwrap_err()), "mailbox.security");
+        let local = imap.replace("imap.example.org", "127.0.0.1");
+        assert!(load_with(&local, &[]).is_ok());
+    }
+
+    #[test]
+    fn maildir_needs_a_path() {
+        let text = GOOD.replace("path = \"mail/Maildir\"\n", "");
+        assert_eq!(key_of(load_with(&text, &[]).unwrap_err()), "mailbox.path");
+    }
+
+    #[test]
+    fn after_filing_is_checked() {
+        assert_eq!(parse_after_filing(Some("move:Candidatures")).unwrap(), AfterFiling::Move("Candidatures".into()));
+        assert_eq!(key_of(parse_after_filing(Some("delete")).unwrap_err()), "mailbox.after_filing");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_file() {
+        let err = load_with("[mailbox\nkind=", &[]).unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+    }
+}

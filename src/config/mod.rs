@@ -1,0 +1,133 @@
+//! The typed settings tree: one struct per TOML section, validated once at start-up so that
+//! the rest of the program never sees an inconsistent configuration.
+//!
+//! [`load`] reads the file, applies `APPLYMAIL_SECTION__KEY` environment overrides and turns
+//! every problem into a [`ConfigError`] that names the key at fault.
+
+mod load;
+mod secret;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use load::{ConfigError, load, load_str};
+pub use secret::{DatabaseUrl, SecretSource};
+
+pub use crate::domain::organisation::Organisation;
+use crate::domain::posting::{Posting, PostingId};
+
+/// Everything applymail is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mailbox: MailboxSettings,
+    pub organisation: Organisation,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub limits: Limits,
+    pub postings: Vec<Posting>,
+}
+
+/// Where mail comes from.
+#[derive(Debug, Clone)]
+pub enum MailboxSettings {
+    /// A local Maildir: the embedded default, and servers that deliver locally.
+    Maildir(MaildirSettings),
+    /// An IMAP account.
+    Imap(ImapSettings),
+}
+
+#[derive(Debug, Clone)]
+pub struct MaildirSettings {
+    /// The Maildir whose `cur/` and `new/` hold the inbox.
+    pub path: PathBuf,
+    /// The sent folder: a Maildir++ subfolder name (`Sent` means `PATH/.Sent`) or a path.
+    pub sent: Option<PathBuf>,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub allow_plaintext: bool,
+    pub username: String,
+    pub auth: ImapAuth,
+    pub ca_file: Option<PathBuf>,
+    pub inbox: String,
+    pub sent: Option<String>,
+    pub after_filing: AfterFiling,
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    Tls,
+    Starttls,
+    Plain,
+}
+
+#[derive(Debug, Clone)]
+pub enum ImapAuth {
+    /// LOGIN / AUTHENTICATE PLAIN with a password.
+    Password(SecretSource),
+    /// XOAUTH2 with a bearer token printed by a command.
+    XOAuth2 { token_command: String },
+}
+
+/// What applymail does to a filed message on the server, after the database commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFiling {
+    /// Set the `$Applymail-Filed` keyword; the mail stays unread where it is.
+    Keyword,
+    /// Move it to this folder.
+    Move(String),
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageSettings {
+    pub dir: PathBuf,
+}
+
+/// Bounds on everything a sender controls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Larger mail is recorded and quarantined unparsed, never filed.
+    pub max_message_bytes: u64,
+    /// MIME parts looked at in one message.
+    pub max_parts: usize,
+    /// message/rfc822 parts nested inside each other (forwards of forwards).
+    pub max_forward_depth: usize,
+    /// Files taken out of one zip archive.
+    pub max_archive_entries: usize,
+    /// Decompressed bytes taken out of one zip archive.
+    pub max_archive_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 50 * 1024 * 1024,
+            max_parts: 500,
+            max_forward_depth: 3,
+            max_archive_entries: 64,
+            max_archive_bytes: 50 * 1024 * 1024,
+        }
+    }
+}
+
+impl Settings {
+    pub fn posting(&self, id: &PostingId) -> Option<&Posting> {
+        self.postings.iter().find(|p| &p.id == id)
+    }
+}

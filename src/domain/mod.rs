@@ -1,0 +1,16 @@
+//! Pure domain types and rules. Nothing here does I/O, logs or knows mail-parser, sqlx or
+//! the file system, so every rule can be tested with plain values.
+
+pub mod body_letter;
+pub mod classify;
+pub mod document;
+pub mod email;
+pub mod fold;
+pub mod mail;
+pub mod name;
+pub mod organisation;
+pub mod posting;
+pub mod source;
+pub mod status;
+pub mod subject;
+pub mod triage;

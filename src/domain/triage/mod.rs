@@ -1,0 +1,277 @@
+//! What an inbound email is: an application to file, a follow-up to look up, the
+//! organisation's own mail, or something to ignore. Pure: the database is consulted later,
+//! by the pipeline, only for what the message alone cannot say.
+
+use super::body_letter::letter_in_body;
+use super::document::{DocFormat, DocumentKind};
+use super::email::EmailAddress;
+use super::mail::{Document, Mail, Sender};
+use super::name::{PersonName, name_from_display, name_from_subject};
+use super::organisation::Organisation;
+use super::posting::{Posting, PostingId};
+use super::subject::{AutomaticSubject, SubjectMatch, automatic_subject};
+
+/// Why a message is not filed. Recorded with the message's coordinates, nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IgnoreReason {
+    AutoReply,
+    ReadReceipt,
+    Bounce,
+    MailingList,
+    Internal,
+    NoPosting,
+    NoSender,
+    /// An outbound message that answers no application.
+    UnrelatedOutbound,
+}
+
+impl IgnoreReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreReason::AutoReply => "auto-reply",
+            IgnoreReason::ReadReceipt => "read-receipt",
+            IgnoreReason::Bounce => "bounce",
+            IgnoreReason::MailingList => "mailing-list",
+            IgnoreReason::Internal => "internal",
+            IgnoreReason::NoPosting => "no-posting",
+            IgnoreReason::NoSender => "no-sender",
+            IgnoreReason::UnrelatedOutbound => "unrelated-outbound",
+        }
+    }
+}
+
+/// An application ready to be filed.
+#[derive(Debug, Clone)]
+pub struct Filing {
+    pub posting: PostingId,
+    pub candidate: EmailAddress,
+    pub name: PersonName,
+    pub subject_nonconforming: bool,
+    /// Documents with their final kind, in the order they appeared.
+    pub documents: Vec<(Document, DocumentKind)>,
+    /// The cover letter, when the candidate wrote it in the body.
+    pub body_letter: Option<String>,
+    /// The colleague who forwarded the application, when it came as message/rfc822.
+    pub forwarded_by: Option<EmailAddress>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Application(Box<Filing>),
+    /// A candidate's message that names no posting but may continue a thread the database
+    /// knows ("Re: ma candidature"); the pipeline looks its thread ids up.
+    PossibleFollowUp { sender: Sender, documents: Vec<(Document, DocumentKind)> },
+    /// Mail from the organisation's own address: outbound, for reply tracking.
+    Outbound,
+    Ignored(IgnoreReason),
+    /// A message that names a posting but cannot be filed; kept whole with this reason.
+    Quarantine(String),
+}
+
+/// Decides what an inbound message is.
+pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) -> Verdict {
+    if let Some(reason) = automatic(mail) {
+        return Verdict::Ignored(reason);
+    }
+    let Some(sender) = &mail.from else {
+        return match match_posting(&mail.subject, postings) {
+            Some(_) => Verdict::Quarantine("no sender address (From is missing or unreadable)".into()),
+            None => Verdict::Ignored(IgnoreReason::NoSender),
+        };
+    };
+    if organisation.is_own_address(&sender.address) {
+        return Verdict::Outbound;
+    }
+    if organisation.is_internal(&sender.address) {
+        return forwarded_application(mail, postings, organisation)
+            .unwrap_or(Verdict::Ignored(IgnoreReason::Internal));
+    }
+    match application(mail, sender, postings, None) {
+        Some(filing) => Verdict::Application(Box::new(filing)),
+        None => Verdict::PossibleFollowUp {
+            sender: sender.clone(),
+            documents: final_kinds(all_documents(mail)),
+        },
+    }
+}
+
+/// Auto-replies, receipts, bounces and list mail, by headers first and subject second.
+fn automatic(mail: &Mail) -> Option<IgnoreReason> {
+    let a = &mail.automation;
+    if let Some(report) = &a.report_type {
+        return Some(if report.contains("disposition") {
+            IgnoreReason::ReadReceipt
+        } else {
+            IgnoreReason::Bounce
+        });
+    }
+    if a.null_return_path || mail.from.as_ref().is_some_and(|s| s.address.is_mailer_daemon()) {
+        return Some(IgnoreReason::Bounce);
+    }
+    if a.auto_submitted.as_deref().is_some_and(|v| v != "no") || a.autoreply_header {
+        return Some(IgnoreReason::AutoReply);
+    }
+    match a.precedence.as_deref() {
+        Some("auto_reply") => return Some(IgnoreReason::AutoReply),
+        Some("bulk" | "list" | "junk") => return Some(IgnoreReason::MailingList),
+        _ => {}
+    }
+    if a.mailing_list {
+        return Some(IgnoreReason::MailingList);
+    }
+    automatic_subject(&mail.subject).map(|kind| match kind {
+        AutomaticSubject::AutoReply => IgnoreReason::AutoReply,
+        AutomaticSubject::ReadReceipt => IgnoreReason::ReadReceipt,
+        AutomaticSubject::Bounce => IgnoreReason::Bounce,
+    })
+}
+
+/// A colleague forwarding a candidate's email as an attachment: file the inner message under
+/// the inner sender. Inline forwards are not trusted: their "From:" line is just text.
+fn forwarded_application(mail: &Mail, postings: &[Posting], organisation: &Organisation) -> Option<Verdict> {
+    let forwarder = mail.from.as_ref().map(|s| s.address.clone());
+    mail.forwarded.iter().find_map(|inner| {
+        let sender = inner.from.as_ref()?;
+        if organisation.is_internal(&sender.address) || automatic(inner).is_some() {
+            return None;
+        }
+        // The colleague's subject ("Fwd: Coordination Maroc – X") counts when the inner one
+        // was mangled, but the inner documents and sender are the application.
+        application(inner, sender, postings, None)
+            .or_else(|| {
+                let mut with_outer_subject = inner.clone();
+                with_outer_subject.subject = mail.subject.clone();
+                application(&with_outer_subject, sender, postings, None)
+            })
+            .map(|mut filing| {
+                filing.forwarded_by = forwarder.clone();
+                Verdict::Application(Box::new(filing))
+            })
+    })
+}
+
+fn application(mail: &Mail, sender: &Sender, postings: &[Posting], forwarded_by: Option<EmailAddress>) -> Option<Filing> {
+    let (posting, found) = match_posting(&mail.subject, postings)?;
+    let documents = final_kinds(all_documents(mail));
+    let (name_part, conforming) = match found {
+        SubjectMatch::Posting { name, conforming } => (name, conforming),
+        SubjectMatch::Title { name } => {
+            // A subject that only paraphrases the title is an application only when it
+            // carries documents: job-board alerts paraphrase titles too.
+            if documents.is_empty() {
+                return None;
+            }
+            (name, false)
+        }
+        SubjectMatch::None => return None,
+    };
+    let display = sender.display_name.as_deref();
+    let from_subject = name_part.as_deref().and_then(|part| name_from_subject(part, display));
+    let name = from_subject
+        .clone()
+        .or_else(|| display.and_then(name_from_display))
+        .unwrap_or_else(|| name_from_address(&sender.address));
+    let has_letter = documents.iter().any(|(_, kind)| *kind == DocumentKind::Letter);
+    let body_letter = if has_letter { None } else { letter_in_body(&mail.body_text) };
+    Some(Filing {
+        posting: posting.id.clone(),
+        candidate: sender.address.clone(),
+        name,
+        subject_nonconforming: !conforming || from_subject.is_none(),
+        documents,
+        body_letter,
+        forwarded_by,
+    })
+}
+
+fn match_posting<'p>(subject: &str, postings: &'p [Posting]) -> Option<(&'p Posting, SubjectMatch)> {
+    let analysed: Vec<_> = postings.iter().map(|p| (p, p.analyse(subject))).collect();
+    // A posting named by its subject words beats one only paraphrased by its title.
+    analysed
+        .iter()
+        .find(|(_, m)| matches!(m, SubjectMatch::Posting { .. }))
+        .or_else(|| analysed.iter().find(|(_, m)| matches!(m, SubjectMatch::Title { .. })))
+        .cloned()
+}
+
+/// The message's own documents, then those of messages it carries (a candidate forwarding
+/// their own earlier email as an attachment).
+fn all_documents(mail: &Mail) -> Vec<Document> {
+    let mut documents = mail.documents.clone();
+    for inner in &mail.forwarded {
+        documents.extend(inner.documents.iter().cloned());
+    }
+    documents
+}
+
+/// Settles the kind of every document. One unreadable document next to a CV is the letter
+/// (and the other way round): candidates send the two, and scanners name files "scan0001".
+fn final_kinds(documents: Vec<Document>) -> Vec<(Document, DocumentKind)> {
+    let has = |kind| documents.iter().any(|d| d.kind == Some(kind));
+    let unknown: Vec<usize> = documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind.is_none() && d.format.is_document() && d.format != DocFormat::Image)
+        .map(|(i, _)| i)
+        .collect();
+    let inferred = match (unknown.as_slice(), has(DocumentKind::Cv), has(DocumentKind::Letter)) {
+        ([only], true, false) => Some((*only, DocumentKind::Letter)),
+        ([only], false, true) => Some((*only, DocumentKind::Cv)),
+        _ => None,
+    };
+    documents
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let kind = match inferred {
+                Some((j, kind)) if i == j => kind,
+                _ => d.kind.unwrap_or(DocumentKind::Other),
+            };
+            (d, kind)
+        })
+        .collect()
+}
+
+/// The last resort for a name: `marie.dupont@…` gives Marie / Dupont.
+fn name_from_address(address: &EmailAddress) -> PersonName {
+    let words: Vec<String> = address
+        .local_part()
+        .split(['.', '_', '-'])
+        .filter(|w| w.chars().any(char::is_alphabetic) && !w.chars().any(|c| c.is_ascii_digit()))
+        .map(capitalise)
+        .collect();
+    match words.as_slice() {
+        [first, last] => PersonName { last_name: last.clone(), first_name: first.clone() },
+        _ => PersonName { last_name: String::new(), first_name: String::new() },
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+        .unwrap_or_default()
+}
+
+/// Whether an outbound message answers an application whose messages have these ids or whose
+/// candidate has this address. A forward to a colleague is not an answer, even when it keeps
+/// the thread's References: the candidate never receives it.
+pub fn outbound_answers(mail: &Mail, organisation: &Organisation) -> OutboundKind {
+    let forward = super::subject::strip_prefixes(&mail.subject).0.forward;
+    let all_internal = !mail.recipients.is_empty() && mail.recipients.iter().all(|r| organisation.is_internal(r));
+    if forward || all_internal {
+        OutboundKind::NotAnAnswer
+    } else {
+        OutboundKind::Answer
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundKind {
+    Answer,
+    NotAnAnswer,
+}
+
+#[cfg(test)]
+mod tests;

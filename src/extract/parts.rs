@@ -1,0 +1,172 @@
+//! Walking a message's MIME tree: which parts are documents, which are forwards, and which
+//! are the message's own layout (bodies, signature logos).
+
+use std::borrow::Cow;
+
+use base64::Engine;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
+
+use super::archive::expand_zip;
+use super::doc_text::document_text;
+use super::{ExtractError, ExtractLimits, convert};
+use crate::domain::classify::{kind_from_filename, kind_from_text};
+use crate::domain::document::{DocFormat, DocumentKind, DocumentSource, display_filename};
+use crate::domain::mail::{Document, Mail};
+
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+pub(super) struct Walked {
+    pub documents: Vec<Document>,
+    pub forwarded: Vec<Mail>,
+    pub problems: Vec<String>,
+}
+
+pub(super) fn walk(message: &Message<'_>, limits: &ExtractLimits, depth: usize) -> Result<Walked, ExtractError> {
+    let mut walked = Walked { documents: Vec::new(), forwarded: Vec::new(), problems: Vec::new() };
+    // An explicit stack: a crafted message may nest multiparts thousands deep.
+    let mut stack = vec![(0u32, false)];
+    let mut visited = 0usize;
+    while let Some((id, in_related)) = stack.pop() {
+        visited += 1;
+        if visited > limits.max_parts {
+            return Err(ExtractError::TooManyParts { found: visited, limit: limits.max_parts });
+        }
+        let Some(part) = message.parts.get(id as usize) else { continue };
+        if part.is_encoding_problem {
+            walked.problems.push(format!("part {id}: undecodable content"));
+        }
+        match &part.body {
+            PartType::Multipart(children) => {
+                let related = is_type(part, "multipart", "related");
+                // Reversed so that the stack pops children in document order.
+                stack.extend(children.iter().rev().map(|&child| (child, related)));
+            }
+            PartType::Message(inner) if id != 0 => {
+                if depth < limits.max_forward_depth {
+                    walked.forwarded.push(convert(inner, limits, depth + 1)?);
+                } else {
+                    walked.problems.push(format!("part {id}: forward nested too deep, not read"));
+                }
+            }
+            PartType::Text(_) | PartType::Html(_) => {
+                let is_body = message.text_body.contains(&id) || message.html_body.contains(&id);
+                if !is_body && part.attachment_name().is_some() {
+                    push_document(&mut walked, message, part, in_related, limits);
+                }
+            }
+            PartType::Binary(_) | PartType::InlineBinary(_) => {
+                push_document(&mut walked, message, part, in_related, limits);
+            }
+            PartType::Message(_) => {}
+        }
+    }
+    Ok(walked)
+}
+
+fn push_document(walked: &mut Walked, message: &Message<'_>, part: &MessagePart<'_>, in_related: bool, limits: &ExtractLimits) {
+    let bytes = part_bytes(message, part);
+    let bytes = bytes.as_ref();
+    if bytes.is_empty() {
+        return;
+    }
+    let content_type = content_type(part);
+    let filename = display_filename(part.attachment_name().unwrap_or_default());
+    let format = DocFormat::detect(Some(&filename), &content_type, bytes);
+    if is_layout_image(part, format, in_related, &filename) {
+        return;
+    }
+    if format == DocFormat::Zip {
+        match expand_zip(bytes, &limits.archive) {
+            Ok(entries) => {
+                for entry in entries {
+                    let format = DocFormat::detect(Some(&entry.name), "application/octet-stream", &entry.bytes);
+                    let kind = classify(&entry.name, format, &entry.bytes, limits);
+                    walked.documents.push(Document {
+                        filename: entry.name,
+                        content_type: "application/octet-stream".into(),
+                        source: DocumentSource::Archive,
+                        format,
+                        kind,
+                        bytes: entry.bytes,
+                    });
+                }
+                return;
+            }
+            // The archive is kept whole as an "other" document: nothing the candidate sent is
+            // dropped, and a recruiter can still open it by hand.
+            Err(err) => walked.problems.push(format!("archive {filename:?}: {err}")),
+        }
+    }
+    let kind = classify(&filename, format, bytes, limits);
+    walked.documents.push(Document {
+        filename,
+        content_type,
+        source: DocumentSource::Attachment,
+        format,
+        kind,
+        bytes: bytes.to_vec(),
+    });
+}
+
+/// The decoded bytes of a part. When a base64 part ends without its closing boundary,
+/// mail-parser gives up decoding it and hands back the encoded text: decode it leniently
+/// from the raw message, ignoring anything that is not base64.
+fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
+    let base64 = part.content_transfer_encoding().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    if part.is_encoding_problem && base64 {
+        let raw = message.raw_message().get(part.raw_body_offset() as usize..part.raw_end_offset() as usize).unwrap_or_default();
+        let mut clean: Vec<u8> = raw.iter().copied().filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/').collect();
+        // One leftover character cannot encode a byte; any other remainder is missing padding.
+        if clean.len() % 4 == 1 {
+            clean.pop();
+        }
+        if let Ok(decoded) = LENIENT.decode(&clean) {
+            if !decoded.is_empty() {
+                return Cow::Owned(decoded);
+            }
+        }
+    }
+    Cow::Borrowed(part.contents())
+}
+
+/// The file name first; the document's own text when the name says nothing.
+fn classify(filename: &str, format: DocFormat, bytes: &[u8], limits: &ExtractLimits) -> Option<DocumentKind> {
+    if !format.is_document() {
+        return Some(DocumentKind::Other);
+    }
+    kind_from_filename(filename).or_else(|| {
+        document_text(bytes, format, &limits.text).ok().and_then(|text| kind_from_text(&text))
+    })
+}
+
+/// Signature logos and pictures pasted in the body: images shown inline or referenced by
+/// Content-ID from the HTML. An image whose name says CV or letter is a scan and is kept.
+fn is_layout_image(part: &MessagePart<'_>, format: DocFormat, in_related: bool, filename: &str) -> bool {
+    if format != DocFormat::Image {
+        return false;
+    }
+    let attached = part.content_disposition().is_some_and(|d| d.is_attachment());
+    let inline = part.content_disposition().is_some_and(|d| d.is_inline()) || part.content_id().is_some() || in_related;
+    inline && !attached && kind_from_filename(filename).is_none()
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    part.content_type()
+        .map(|ct| match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub),
+            None => ct.ctype().to_owned(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_ascii_lowercase()
+}
+
+fn is_type(part: &MessagePart<'_>, ctype: &str, subtype: &str) -> bool {
+    part.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case(ctype) && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case(subtype))
+    })
+}

@@ -1,0 +1,23 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = applymail::cli::Cli::parse();
+    applymail::telemetry::init(cli.log_format, std::io::stderr);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("applymail: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(applymail::commands::dispatch(cli)) {
+        Ok(code) => code,
+        Err(err) => {
+            // `{:#}` prints the whole cause chain on one line, which is what an admin greps for.
+            eprintln!("applymail: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Maildir folders (the embedded default mailbox, and servers that deliver locally).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{MessageSource, RawMessage, annotate};
+use crate::domain::source::SourceRef;
+
+pub fn is_maildir(dir: &Path) -> bool {
+    dir.join("cur").is_dir() && dir.join("new").is_dir()
+}
+
+/// The messages in `new/` and `cur/`, oldest delivery first. Their location is the Maildir
+/// unique name, the file name before `:2,flags`: it survives the mail client moving the file
+/// from `new/` to `cur/` and changing its flags.
+pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for sub in ["new", "cur"] {
+        let folder = dir.join(sub);
+        for entry in std::fs::read_dir(&folder).map_err(|e| annotate(&folder, e))? {
+            let entry = entry?;
+            if !entry.file_type()?.is_file() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            files.push((unique_name(&name).to_owned(), entry.path()));
+        }
+    }
+    // Unique names start with the delivery time in seconds (maildir(5)), so their order is the
+    // delivery order to the second; ties keep a stable order.
+    files.sort_by(|a, b| delivery_key(&a.0).cmp(&delivery_key(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    let len = files.len();
+    let messages = files.into_iter().map(move |(unique, path)| {
+        let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
+        Ok(RawMessage { source: SourceRef::new(mailbox.clone(), unique), raw })
+    });
+    Ok(MessageSource { len: Some(len), messages: Box::new(messages) })
+}
+
+pub fn unique_name(file_name: &str) -> &str {
+    file_name.split(':').next().unwrap_or(file_name)
+}
+
+fn delivery_key(unique: &str) -> (u64, &str) {
+    let seconds = unique.split('.').next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    (seconds, unique)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_names_drop_flags() {
+        assert_eq!(unique_name("1625000000.M1P2.host:2,S"), "1625000000.M1P2.host");
+        assert_eq!(unique_name("1625000000.M1P2.host"), "1625000000.M1P2.host");
+    }
+
+    #[test]
+    fn messages_come_in_delivery_order_from_new_and_cur() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+        }
+        std::fs::write(dir.path().join("cur/900.b.host:2,S"), b"Subject: b\r\n\r\n").unwrap();
+        std::fs::write(dir.path().join("new/1000.c.host"), b"Subject: c\r\n\r\n").unwrap();
+        std::fs::write(dir.path().join("new/800.a.host"), b"Subject: a\r\n\r\n").unwrap();
+        std::fs::write(dir.path().join("tmp/700.z.host"), b"partial").unwrap();
+        let source = open(dir.path(), "INBOX".into()).unwrap();
+        assert_eq!(source.len, Some(3));
+        let names: Vec<String> = source.messages.map(|m| m.unwrap().source.location).collect();
+        assert_eq!(names, ["800.a.host", "900.b.host", "1000.c.host"]);
+    }
+}

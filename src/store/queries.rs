@@ -1,0 +1,224 @@
+//! The recruiters' reads: lists with filters, one application in full, and the export.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, QueryBuilder, Sqlite};
+
+use super::{Store, StoreError};
+use crate::domain::document::DocumentKind;
+use crate::domain::status::{ApplicationStatus, ReplyStatus};
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ApplicationRow {
+    pub id: i64,
+    pub posting: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub email: String,
+    pub status: String,
+    pub reply_status: String,
+    pub subject_nonconforming: bool,
+    pub received_at: DateTime<Utc>,
+    pub last_inbound_at: DateTime<Utc>,
+    pub last_outbound_at: Option<DateTime<Utc>>,
+    pub has_cv: bool,
+    pub has_letter: bool,
+}
+
+impl ApplicationRow {
+    /// The flags of the export contract, in a stable order.
+    pub fn flags(&self) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if !self.has_cv {
+            flags.push("missing_cv");
+        }
+        if !self.has_letter {
+            flags.push("missing_letter");
+        }
+        if self.subject_nonconforming {
+            flags.push("subject_nonconforming");
+        }
+        flags
+    }
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DocumentInfo {
+    pub id: i64,
+    pub application_id: i64,
+    pub kind: String,
+    pub source: String,
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: i64,
+    pub sent_at: DateTime<Utc>,
+    /// The newest CV and the newest letter are current; older versions are kept, not current.
+    #[sqlx(skip)]
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MessageInfo {
+    pub application_id: i64,
+    pub direction: String,
+    pub message_id: Option<String>,
+    pub subject: String,
+    pub sent_at: DateTime<Utc>,
+    pub from_address: Option<String>,
+    pub recipients: String,
+    pub mailbox: String,
+    pub location: String,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct HistoryEntry {
+    pub status: String,
+    pub note: Option<String>,
+    pub actor: String,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// `list` filters; every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: Option<ApplicationStatus>,
+    pub reply_status: Option<ReplyStatus>,
+    pub posting: Option<String>,
+    pub missing: Option<DocumentKind>,
+    /// Part of a name or an email address, without regard to case.
+    pub search: Option<String>,
+    /// The last message is the candidate's: nobody has answered it yet.
+    pub needs_reply: bool,
+}
+
+const APPLICATION_SELECT: &str = "
+    SELECT a.id, a.posting, c.last_name, c.first_name, c.email, a.status, a.reply_status,
+           a.subject_nonconforming, a.received_at, a.last_inbound_at, a.last_outbound_at,
+           EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'cv') AS has_cv,
+           EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'letter') AS has_letter
+    FROM applications a JOIN candidates c ON c.id = a.candidate_id";
+
+/// A complete application for `show` and `export`.
+#[derive(Debug, Clone)]
+pub struct ApplicationDetail {
+    pub application: ApplicationRow,
+    pub documents: Vec<DocumentInfo>,
+    pub messages: Vec<MessageInfo>,
+}
+
+impl Store {
+    pub async fn list(&self, filter: &Filter) -> Result<Vec<ApplicationRow>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(APPLICATION_SELECT);
+        query.push(" WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            query.push(" AND a.status = ").push_bind(status.as_str());
+        }
+        if let Some(reply) = filter.reply_status {
+            query.push(" AND a.reply_status = ").push_bind(reply.as_str());
+        }
+        if let Some(posting) = &filter.posting {
+            query.push(" AND a.posting = ").push_bind(posting.clone());
+        }
+        if let Some(kind) = filter.missing {
+            query
+                .push(" AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = ")
+                .push_bind(kind.as_str())
+                .push(")");
+        }
+        if let Some(text) = &filter.search {
+            let pattern = format!("%{}%", text.to_lowercase());
+            query
+                .push(" AND (lower(c.last_name) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" OR lower(c.first_name) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" OR lower(c.email) LIKE ")
+                .push_bind(pattern)
+                .push(")");
+        }
+        if filter.needs_reply {
+            query.push(" AND (a.last_outbound_at IS NULL OR a.last_outbound_at < a.last_inbound_at)");
+        }
+        query.push(" ORDER BY a.received_at, a.id");
+        Ok(query.build_query_as().fetch_all(&self.pool).await?)
+    }
+
+    pub async fn application(&self, id: i64) -> Result<Option<ApplicationDetail>, StoreError> {
+        let row: Option<ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{APPLICATION_SELECT} WHERE a.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(application) = row else { return Ok(None) };
+        let mut details = self.details(vec![application], Some(id)).await?;
+        Ok(details.pop())
+    }
+
+    pub async fn history(&self, application_id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT status, note, actor, changed_at FROM status_history WHERE application_id = $1 ORDER BY changed_at, id",
+        )
+        .bind(application_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every application with its documents and messages, for the export.
+    pub async fn export(&self) -> Result<Vec<ApplicationDetail>, StoreError> {
+        let applications = self.list(&Filter::default()).await?;
+        self.details(applications, None).await
+    }
+
+    async fn details(&self, applications: Vec<ApplicationRow>, only: Option<i64>) -> Result<Vec<ApplicationDetail>, StoreError> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
+             FROM documents d JOIN messages m ON m.id = d.message_id",
+        );
+        if let Some(id) = only {
+            query.push(" WHERE d.application_id = ").push_bind(id);
+        }
+        query.push(" ORDER BY d.application_id, m.sent_at, m.id, d.position");
+        let documents: Vec<DocumentInfo> = query.build_query_as().fetch_all(&self.pool).await?;
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT am.application_id, m.direction, m.message_id, m.subject, m.sent_at, m.from_address, m.recipients,
+                    m.mailbox, m.location
+             FROM application_messages am JOIN messages m ON m.id = am.message_id",
+        );
+        if let Some(id) = only {
+            query.push(" WHERE am.application_id = ").push_bind(id);
+        }
+        query.push(" ORDER BY am.application_id, m.sent_at, m.id");
+        let messages: Vec<MessageInfo> = query.build_query_as().fetch_all(&self.pool).await?;
+        let mut documents_by_app: HashMap<i64, Vec<DocumentInfo>> = HashMap::new();
+        for doc in documents {
+            documents_by_app.entry(doc.application_id).or_default().push(doc);
+        }
+        let mut messages_by_app: HashMap<i64, Vec<MessageInfo>> = HashMap::new();
+        for message in messages {
+            messages_by_app.entry(message.application_id).or_default().push(message);
+        }
+        Ok(applications
+            .into_iter()
+            .map(|application| {
+                let mut documents = documents_by_app.remove(&application.id).unwrap_or_default();
+                mark_current(&mut documents);
+                let messages = messages_by_app.remove(&application.id).unwrap_or_default();
+                ApplicationDetail { application, documents, messages }
+            })
+            .collect())
+    }
+}
+
+/// Documents arrive oldest first: the last CV and the last letter are current.
+fn mark_current(documents: &mut [DocumentInfo]) {
+    for kind in ["cv", "letter"] {
+        let last = documents.iter().rposition(|d| d.kind == kind);
+        for (i, doc) in documents.iter_mut().enumerate().filter(|(_, d)| d.kind == kind) {
+            doc.current = Some(i) == last;
+        }
+    }
+    for doc in documents.iter_mut().filter(|d| d.kind == "other") {
+        doc.current = true;
+    }
+}

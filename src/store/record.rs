@@ -1,0 +1,430 @@
+//! The writes of the ingestion pipeline. Each public function is one transaction that ends
+//! with the message's row in `mail_seen`, so a message is either wholly recorded or not at
+//! all, and recording it twice is refused by the ledger's unique key.
+
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use super::{Store, StoreError};
+use crate::domain::document::{DocumentKind, DocumentSource};
+use crate::domain::email::EmailAddress;
+use crate::domain::name::PersonName;
+use crate::domain::posting::PostingId;
+use crate::domain::source::{Direction, SourceRef};
+
+/// The message being recorded, as the `messages` table holds it.
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub direction: Direction,
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    pub from_address: Option<EmailAddress>,
+    pub recipients: Vec<EmailAddress>,
+    pub subject: String,
+    pub sent_at: DateTime<Utc>,
+    pub raw_sha256: String,
+    pub raw_size: u64,
+    pub forwarded_by: Option<EmailAddress>,
+}
+
+impl MessageRow {
+    /// The identity of a message whatever its coordinates: its Message-ID and its bytes.
+    fn dedupe_key(&self) -> String {
+        format!("{} {}", self.message_id.as_deref().unwrap_or("-"), self.raw_sha256)
+    }
+
+    fn thread_ids(&self) -> impl Iterator<Item = &String> {
+        self.in_reply_to.iter().chain(&self.references)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DocumentRow {
+    pub kind: DocumentKind,
+    pub source: DocumentSource,
+    pub filename: String,
+    pub content_type: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A new application, or a message joining the candidate's existing one.
+#[derive(Debug, Clone)]
+pub struct FilingRow {
+    pub posting: PostingId,
+    pub candidate: EmailAddress,
+    pub name: PersonName,
+    pub subject_nonconforming: bool,
+}
+
+/// What the database made of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new application.
+    Filed { application_id: i64 },
+    /// Joined an existing application (a resend or follow-up).
+    FollowUp { application_id: i64 },
+    /// An answer to these applications.
+    Outbound { application_ids: Vec<i64> },
+    /// The same message (Message-ID and bytes) was already recorded at other coordinates.
+    Duplicate,
+    Ignored,
+    Quarantined,
+    /// These coordinates were recorded before: nothing changed.
+    AlreadySeen,
+}
+
+impl Recorded {
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Recorded::Filed { .. } => "filed",
+            Recorded::FollowUp { .. } => "followup",
+            Recorded::Outbound { .. } => "outbound",
+            Recorded::Duplicate => "duplicate",
+            Recorded::Ignored => "ignored",
+            Recorded::Quarantined => "quarantined",
+            Recorded::AlreadySeen => "already-seen",
+        }
+    }
+
+    pub fn application_id(&self) -> Option<i64> {
+        match self {
+            Recorded::Filed { application_id } | Recorded::FollowUp { application_id } => Some(*application_id),
+            Recorded::Outbound { application_ids } => application_ids.first().copied(),
+            _ => None,
+        }
+    }
+}
+
+struct Seen<'a> {
+    source: &'a SourceRef,
+    message_id: Option<&'a str>,
+    outcome: &'static str,
+    reason: Option<&'a str>,
+    raw_sha256: Option<&'a str>,
+    message_ref: Option<i64>,
+    application_id: Option<i64>,
+}
+
+impl Store {
+    /// Whether these coordinates were recorded before.
+    pub async fn seen(&self, source: &SourceRef) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
+            .bind(&source.mailbox)
+            .bind(&source.location)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records mail that is not an application: coordinates and Message-ID only.
+    pub async fn record_ignored(&self, source: &SourceRef, message_id: Option<&str>, reason: &str) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if is_seen(&mut tx, source).await? {
+            return Ok(Recorded::AlreadySeen);
+        }
+        let seen = Seen { source, message_id, outcome: "ignored", reason: Some(reason), raw_sha256: None, message_ref: None, application_id: None };
+        insert_seen(&mut tx, &seen).await?;
+        tx.commit().await?;
+        Ok(Recorded::Ignored)
+    }
+
+    /// Records a message that could not be filed, with its error; its raw bytes are already
+    /// in the blob store under `raw_sha256`.
+    pub async fn record_quarantined(&self, source: &SourceRef, message_id: Option<&str>, raw_sha256: &str, error: &str) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if is_seen(&mut tx, source).await? {
+            return Ok(Recorded::AlreadySeen);
+        }
+        let seen = Seen { source, message_id, outcome: "quarantined", reason: Some(error), raw_sha256: Some(raw_sha256), message_ref: None, application_id: None };
+        insert_seen(&mut tx, &seen).await?;
+        tx.commit().await?;
+        Ok(Recorded::Quarantined)
+    }
+
+    /// Files an inbound message: a new application, or a follow-up to the candidate's
+    /// application for the same posting.
+    pub async fn record_application(&self, source: &SourceRef, message: &MessageRow, filing: &FilingRow, documents: &[DocumentRow]) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if is_seen(&mut tx, source).await? {
+            return Ok(Recorded::AlreadySeen);
+        }
+        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
+            tx.commit().await?;
+            return Ok(recorded);
+        }
+        let now = Utc::now();
+        let (candidate_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email) DO UPDATE SET
+                 last_name = CASE WHEN candidates.last_name = '' THEN excluded.last_name ELSE candidates.last_name END,
+                 first_name = CASE WHEN candidates.first_name = '' THEN excluded.first_name ELSE candidates.first_name END
+             RETURNING id",
+        )
+        .bind(filing.candidate.as_str())
+        .bind(&filing.name.last_name)
+        .bind(&filing.name.first_name)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
+            .bind(candidate_id)
+            .bind(filing.posting.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let recorded = match existing {
+            Some((application_id,)) => Recorded::FollowUp { application_id },
+            None => {
+                let (application_id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
+                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                )
+                .bind(candidate_id)
+                .bind(filing.posting.as_str())
+                .bind(filing.subject_nonconforming)
+                .bind(message.sent_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
+                    .bind(application_id)
+                    .bind(format!("filed from {}", source.mailbox))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                Recorded::Filed { application_id }
+            }
+        };
+        let application_id = recorded.application_id().unwrap_or_default();
+        let message_ref = attach_inbound(&mut tx, source, message, application_id, documents).await?;
+        let seen = Seen {
+            source,
+            message_id: message.message_id.as_deref(),
+            outcome: recorded.outcome(),
+            reason: None,
+            raw_sha256: None,
+            message_ref: Some(message_ref),
+            application_id: Some(application_id),
+        };
+        insert_seen(&mut tx, &seen).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// The sender's application that a message without the posting's subject continues: one
+    /// whose messages it answers or references.
+    pub async fn thread_application(&self, sender: &EmailAddress, thread_ids: &[String]) -> Result<Option<i64>, StoreError> {
+        if thread_ids.is_empty() {
+            return Ok(None);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT a.id FROM applications a
+             JOIN candidates c ON c.id = a.candidate_id
+             JOIN application_messages am ON am.application_id = a.id
+             JOIN messages m ON m.id = am.message_id
+             WHERE c.email = ",
+        );
+        query.push_bind(sender.as_str()).push(" AND m.message_id IN (");
+        let mut list = query.separated(", ");
+        for id in thread_ids {
+            list.push_bind(id);
+        }
+        query.push(") ORDER BY a.id LIMIT 1");
+        let row: Option<(i64,)> = query.build_query_as().fetch_optional(&self.pool).await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    /// Records a candidate's message that continues an application found by
+    /// [`Store::thread_application`].
+    pub async fn record_follow_up(&self, source: &SourceRef, message: &MessageRow, application_id: i64, documents: &[DocumentRow]) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if is_seen(&mut tx, source).await? {
+            return Ok(Recorded::AlreadySeen);
+        }
+        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
+            tx.commit().await?;
+            return Ok(recorded);
+        }
+        let message_ref = attach_inbound(&mut tx, source, message, application_id, documents).await?;
+        let recorded = Recorded::FollowUp { application_id };
+        let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "followup", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: Some(application_id) };
+        insert_seen(&mut tx, &seen).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// The applications an outbound message answers: those whose candidate it is addressed
+    /// to, and (when `by_thread`) those whose messages it replies to or references.
+    pub async fn answered_applications(&self, message: &MessageRow, by_thread: bool) -> Result<Vec<i64>, StoreError> {
+        let mut ids = Vec::new();
+        if !message.recipients.is_empty() {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN (",
+            );
+            let mut list = query.separated(", ");
+            for r in &message.recipients {
+                list.push_bind(r.as_str());
+            }
+            query.push(")");
+            ids.extend(query.build_query_as::<(i64,)>().fetch_all(&self.pool).await?.into_iter().map(|(id,)| id));
+        }
+        let thread: Vec<&String> = message.thread_ids().collect();
+        if by_thread && !thread.is_empty() {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT am.application_id FROM application_messages am
+                 JOIN messages m ON m.id = am.message_id
+                 WHERE m.direction = 'inbound' AND m.message_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in thread {
+                list.push_bind(id.as_str());
+            }
+            query.push(")");
+            ids.extend(query.build_query_as::<(i64,)>().fetch_all(&self.pool).await?.into_iter().map(|(id,)| id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Records an outbound message that answers these applications: they become `replied`.
+    pub async fn record_outbound(&self, source: &SourceRef, message: &MessageRow, application_ids: &[i64]) -> Result<Recorded, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if is_seen(&mut tx, source).await? {
+            return Ok(Recorded::AlreadySeen);
+        }
+        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
+            tx.commit().await?;
+            return Ok(recorded);
+        }
+        let message_ref = insert_message(&mut tx, source, message).await?;
+        for &application_id in application_ids {
+            link(&mut tx, application_id, message_ref).await?;
+            sqlx::query(
+                "UPDATE applications SET reply_status = 'replied',
+                     last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
+                 WHERE id = $1",
+            )
+            .bind(application_id)
+            .bind(message.sent_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let recorded = Recorded::Outbound { application_ids: application_ids.to_vec() };
+        let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "outbound", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: application_ids.first().copied() };
+        insert_seen(&mut tx, &seen).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+}
+
+async fn is_seen(conn: &mut SqliteConnection, source: &SourceRef) -> Result<bool, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
+        .bind(&source.mailbox)
+        .bind(&source.location)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The same message already recorded elsewhere: note the new coordinates, change nothing.
+async fn duplicate(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow) -> Result<Option<Recorded>, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM messages WHERE dedupe_key = $1")
+        .bind(message.dedupe_key())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((message_ref,)) = row else { return Ok(None) };
+    let application: Option<(i64,)> = sqlx::query_as("SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1")
+        .bind(message_ref)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "duplicate", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: application.map(|(id,)| id) };
+    insert_seen(conn, &seen).await?;
+    Ok(Some(Recorded::Duplicate))
+}
+
+async fn attach_inbound(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow, application_id: i64, documents: &[DocumentRow]) -> Result<i64, StoreError> {
+    let message_ref = insert_message(conn, source, message).await?;
+    link(conn, application_id, message_ref).await?;
+    for (position, doc) in documents.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(application_id)
+        .bind(message_ref)
+        .bind(position as i64)
+        .bind(doc.kind.as_str())
+        .bind(doc.source.as_str())
+        .bind(&doc.filename)
+        .bind(&doc.content_type)
+        .bind(&doc.sha256)
+        .bind(doc.size as i64)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
+        .bind(application_id)
+        .bind(message.sent_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(message_ref)
+}
+
+async fn insert_message(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow) -> Result<i64, StoreError> {
+    let direction = match message.direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    };
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address, recipients,
+                               subject, sent_at, raw_sha256, raw_size, mailbox, location, forwarded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(direction)
+    .bind(message.message_id.as_deref())
+    .bind(message.dedupe_key())
+    .bind(message.in_reply_to.join(" "))
+    .bind(message.references.join(" "))
+    .bind(message.from_address.as_ref().map(EmailAddress::as_str))
+    .bind(message.recipients.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", "))
+    .bind(&message.subject)
+    .bind(message.sent_at)
+    .bind(&message.raw_sha256)
+    .bind(message.raw_size as i64)
+    .bind(&source.mailbox)
+    .bind(&source.location)
+    .bind(message.forwarded_by.as_ref().map(EmailAddress::as_str))
+    .bind(Utc::now())
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+async fn link(conn: &mut SqliteConnection, application_id: i64, message_ref: i64) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(application_id)
+        .bind(message_ref)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+async fn insert_seen(conn: &mut SqliteConnection, seen: &Seen<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO mail_seen (mailbox, location, message_id, outcome, reason, raw_sha256, message_ref, application_id, seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&seen.source.mailbox)
+    .bind(&seen.source.location)
+    .bind(seen.message_id)
+    .bind(seen.outcome)
+    .bind(seen.reason)
+    .bind(seen.raw_sha256)
+    .bind(seen.message_ref)
+    .bind(seen.application_id)
+    .bind(Utc::now())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
