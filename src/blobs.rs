@@ -37,10 +37,16 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 impl BlobStore {
     /// Opens the store, creating its folders with owner-only permissions.
     pub fn open(root: &Path) -> io::Result<BlobStore> {
-        let root = if root.is_absolute() { root.to_owned() } else { std::env::current_dir()?.join(root) };
+        let root = if root.is_absolute() {
+            root.to_owned()
+        } else {
+            std::env::current_dir()?.join(root)
+        };
         for dir in [root.clone(), root.join("sha256"), root.join("tmp")] {
             create_private_dir(&dir)?;
         }
+        // A folder the admin made beforehand gets the same owner-only permissions.
+        fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))?;
         Ok(BlobStore { root })
     }
 
@@ -57,7 +63,10 @@ impl BlobStore {
     /// Stores bytes, durably, and returns their hash. Blocking: call off the async threads.
     pub fn put(&self, bytes: &[u8]) -> io::Result<Blob> {
         let sha256 = sha256_hex(bytes);
-        let blob = Blob { sha256, size: bytes.len() as u64 };
+        let blob = Blob {
+            sha256,
+            size: bytes.len() as u64,
+        };
         let path = self.path(&blob.sha256);
         if path.exists() {
             return Ok(blob);
@@ -66,7 +75,8 @@ impl BlobStore {
         create_private_dir(&dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
         tmp.write_all(bytes)?;
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+        tmp.as_file()
+            .set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
         tmp.as_file().sync_all()?;
         tmp.persist(&path).map_err(|e| e.error)?;
         // The rename is durable only once the directory entry is.
@@ -107,8 +117,14 @@ mod tests {
         assert_eq!(blob.sha256, sha256_hex(b"%PDF-1.4 a cv"));
         let path = store.path(&blob.sha256);
         assert_eq!(fs::read(&path).unwrap(), b"%PDF-1.4 a cv");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, FILE_MODE);
-        assert_eq!(fs::metadata(store.root()).unwrap().permissions().mode() & 0o777, DIR_MODE);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            FILE_MODE
+        );
+        assert_eq!(
+            fs::metadata(store.root()).unwrap().permissions().mode() & 0o777,
+            DIR_MODE
+        );
         assert!(path.starts_with(store.root().join("sha256")));
     }
 
@@ -121,7 +137,12 @@ mod tests {
         assert_eq!(a, b);
         let files = walk(store.root());
         assert_eq!(files.len(), 1, "{files:?}");
-        assert!(fs::read_dir(store.root().join("tmp")).unwrap().next().is_none());
+        assert!(
+            fs::read_dir(store.root().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 
     #[test]
@@ -138,7 +159,11 @@ mod tests {
         let mut out = Vec::new();
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+            if path.is_dir() {
+                out.extend(walk(&path))
+            } else {
+                out.push(path)
+            }
         }
         out
     }

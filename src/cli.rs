@@ -5,10 +5,19 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "applymail", version, about = "Turns the job applications in a shared mailbox into a recruitment database")]
+#[command(
+    name = "applymail",
+    version,
+    about = "Turns the job applications in a shared mailbox into a recruitment database"
+)]
 pub struct Cli {
     /// The configuration file.
-    #[arg(long, global = true, default_value = "config/applymail.toml", env = "APPLYMAIL_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "config/applymail.toml",
+        env = "APPLYMAIL_CONFIG"
+    )]
     pub config: PathBuf,
     /// Log format on stderr; RUST_LOG sets the level (default: info).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -43,9 +52,7 @@ pub enum Command {
     /// List applications.
     List(ListArgs),
     /// Show one application: candidate, documents with their paths, messages, history.
-    Show {
-        id: i64,
-    },
+    Show { id: i64 },
     /// Change an application's status.
     Status {
         id: i64,

@@ -75,8 +75,15 @@ pub struct Analysed {
 #[derive(Debug)]
 enum Analysis {
     AlreadySeen,
-    Parsed { mail: Box<Mail>, verdict: Verdict, direction: Direction },
-    Unusable { message_id: Option<String>, error: String },
+    Parsed {
+        mail: Box<Mail>,
+        verdict: Verdict,
+        direction: Direction,
+    },
+    Unusable {
+        message_id: Option<String>,
+        error: String,
+    },
 }
 
 impl Pipeline {
@@ -102,7 +109,12 @@ impl Pipeline {
     }
 
     /// Processes one message from start to commit.
-    pub async fn ingest(&self, raw: Vec<u8>, source: SourceRef, direction: Direction) -> Result<Recorded, IngestError> {
+    pub async fn ingest(
+        &self,
+        raw: Vec<u8>,
+        source: SourceRef,
+        direction: Direction,
+    ) -> Result<Recorded, IngestError> {
         let analysed = self.analyse(raw, source, direction).await?;
         self.commit(analysed).await
     }
@@ -135,9 +147,18 @@ impl Pipeline {
     }
 
     /// The CPU stage, run on the blocking pool.
-    pub async fn analyse(&self, raw: Vec<u8>, source: SourceRef, direction: Direction) -> Result<Analysed, IngestError> {
+    pub async fn analyse(
+        &self,
+        raw: Vec<u8>,
+        source: SourceRef,
+        direction: Direction,
+    ) -> Result<Analysed, IngestError> {
         if self.store.seen(&source).await? {
-            return Ok(Analysed { source, raw: Vec::new(), result: Analysis::AlreadySeen });
+            return Ok(Analysed {
+                source,
+                raw: Vec::new(),
+                result: Analysis::AlreadySeen,
+            });
         }
         let rules = Arc::clone(&self.rules);
         let (raw, result) = tokio::task::spawn_blocking(move || {
@@ -145,24 +166,41 @@ impl Pipeline {
             (raw, result)
         })
         .await?;
-        Ok(Analysed { source, raw, result })
+        Ok(Analysed {
+            source,
+            raw,
+            result,
+        })
     }
 
     /// The I/O stage: blobs, then one transaction. Run commits one at a time, in the order the
     /// messages arrived, so that a follow-up never lands before its application.
     pub async fn commit(&self, analysed: Analysed) -> Result<Recorded, IngestError> {
-        let Analysed { source, raw, result } = analysed;
+        let Analysed {
+            source,
+            raw,
+            result,
+        } = analysed;
         let (recorded, message_id) = match result {
             Analysis::AlreadySeen => (Recorded::AlreadySeen, None),
             Analysis::Unusable { message_id, error } => {
                 let blob = self.put(raw).await?;
                 warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
-                let recorded = self.store.record_quarantined(&source, message_id.as_deref(), &blob.sha256, &error).await?;
+                let recorded = self
+                    .store
+                    .record_quarantined(&source, message_id.as_deref(), &blob.sha256, &error)
+                    .await?;
                 (recorded, message_id)
             }
-            Analysis::Parsed { mail, verdict, direction } => {
+            Analysis::Parsed {
+                mail,
+                verdict,
+                direction,
+            } => {
                 let message_id = mail.message_id.clone();
-                let recorded = self.commit_parsed(&source, raw, &mail, verdict, direction).await?;
+                let recorded = self
+                    .commit_parsed(&source, raw, &mail, verdict, direction)
+                    .await?;
                 (recorded, message_id)
             }
         };
@@ -179,43 +217,92 @@ impl Pipeline {
         Ok(recorded)
     }
 
-    async fn commit_parsed(&self, source: &SourceRef, raw: Vec<u8>, mail: &Mail, verdict: Verdict, direction: Direction) -> Result<Recorded, IngestError> {
+    async fn commit_parsed(
+        &self,
+        source: &SourceRef,
+        raw: Vec<u8>,
+        mail: &Mail,
+        verdict: Verdict,
+        direction: Direction,
+    ) -> Result<Recorded, IngestError> {
         let message_id = mail.message_id.as_deref();
         match verdict {
-            Verdict::Ignored(reason) => Ok(self.store.record_ignored(source, message_id, reason.as_str()).await?),
+            Verdict::Ignored(reason) => Ok(self
+                .store
+                .record_ignored(source, message_id, reason.as_str())
+                .await?),
             Verdict::Quarantine(error) => {
                 let blob = self.put(raw).await?;
                 warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
-                Ok(self.store.record_quarantined(source, message_id, &blob.sha256, &error).await?)
+                Ok(self
+                    .store
+                    .record_quarantined(source, message_id, &blob.sha256, &error)
+                    .await?)
             }
             Verdict::Outbound => {
-                let by_thread = outbound_answers(mail, &self.rules.organisation) == OutboundKind::Answer;
-                let probe = message_row(mail, Direction::Outbound, String::new(), raw.len() as u64, None);
+                let by_thread =
+                    outbound_answers(mail, &self.rules.organisation) == OutboundKind::Answer;
+                let probe = message_row(
+                    mail,
+                    Direction::Outbound,
+                    String::new(),
+                    raw.len() as u64,
+                    None,
+                );
                 let answered = self.store.answered_applications(&probe, by_thread).await?;
                 if answered.is_empty() {
-                    return Ok(self.store.record_ignored(source, message_id, "unrelated-outbound").await?);
+                    return Ok(self
+                        .store
+                        .record_ignored(source, message_id, "unrelated-outbound")
+                        .await?);
                 }
                 let blob = self.put(raw).await?;
                 let row = message_row(mail, direction, blob.sha256, blob.size, None);
                 Ok(self.store.record_outbound(source, &row, &answered).await?)
             }
             Verdict::Application(filing) => {
-                let Filing { posting, candidate, name, subject_nonconforming, documents, body_letter, forwarded_by } = *filing;
+                let Filing {
+                    posting,
+                    candidate,
+                    name,
+                    subject_nonconforming,
+                    documents,
+                    body_letter,
+                    forwarded_by,
+                } = *filing;
                 let blob = self.put(raw).await?;
                 let row = message_row(mail, direction, blob.sha256, blob.size, forwarded_by);
                 let documents = self.put_documents(documents, body_letter).await?;
-                let filing = FilingRow { posting, candidate, name, subject_nonconforming };
-                Ok(self.store.record_application(source, &row, &filing, &documents).await?)
+                let filing = FilingRow {
+                    posting,
+                    candidate,
+                    name,
+                    subject_nonconforming,
+                };
+                Ok(self
+                    .store
+                    .record_application(source, &row, &filing, &documents)
+                    .await?)
             }
             Verdict::PossibleFollowUp { sender, documents } => {
                 let thread: Vec<String> = mail.thread_ids().map(str::to_owned).collect();
-                let Some(application_id) = self.store.thread_application(&sender.address, &thread).await? else {
-                    return Ok(self.store.record_ignored(source, message_id, "no-posting").await?);
+                let Some(application_id) = self
+                    .store
+                    .thread_application(&sender.address, &thread)
+                    .await?
+                else {
+                    return Ok(self
+                        .store
+                        .record_ignored(source, message_id, "no-posting")
+                        .await?);
                 };
                 let blob = self.put(raw).await?;
                 let row = message_row(mail, direction, blob.sha256, blob.size, None);
                 let documents = self.put_documents(documents, None).await?;
-                Ok(self.store.record_follow_up(source, &row, application_id, &documents).await?)
+                Ok(self
+                    .store
+                    .record_follow_up(source, &row, application_id, &documents)
+                    .await?)
             }
         }
     }
@@ -225,13 +312,24 @@ impl Pipeline {
         Ok(tokio::task::spawn_blocking(move || blobs.put(&bytes)).await??)
     }
 
-    async fn put_documents(&self, documents: Vec<(Document, DocumentKind)>, body_letter: Option<String>) -> Result<Vec<DocumentRow>, IngestError> {
+    async fn put_documents(
+        &self,
+        documents: Vec<(Document, DocumentKind)>,
+        body_letter: Option<String>,
+    ) -> Result<Vec<DocumentRow>, IngestError> {
         let blobs = self.blobs.clone();
         let rows = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<DocumentRow>> {
             let mut rows = Vec::with_capacity(documents.len() + 1);
             for (doc, kind) in documents {
                 let blob = blobs.put(&doc.bytes)?;
-                rows.push(DocumentRow { kind, source: doc.source, filename: doc.filename, content_type: doc.content_type, sha256: blob.sha256, size: blob.size });
+                rows.push(DocumentRow {
+                    kind,
+                    source: doc.source,
+                    filename: doc.filename,
+                    content_type: doc.content_type,
+                    sha256: blob.sha256,
+                    size: blob.size,
+                });
             }
             if let Some(text) = body_letter {
                 let blob = blobs.put(text.as_bytes())?;
@@ -256,12 +354,21 @@ impl Rules {
         if raw.len() as u64 > self.max_message_bytes {
             return Analysis::Unusable {
                 message_id: None,
-                error: format!("message of {} bytes exceeds limits.max_message_bytes ({})", raw.len(), self.max_message_bytes),
+                error: format!(
+                    "message of {} bytes exceeds limits.max_message_bytes ({})",
+                    raw.len(),
+                    self.max_message_bytes
+                ),
             };
         }
         let mail = match parse_mail(raw, &self.limits) {
             Ok(mail) => mail,
-            Err(err) => return Analysis::Unusable { message_id: None, error: err.to_string() },
+            Err(err) => {
+                return Analysis::Unusable {
+                    message_id: None,
+                    error: err.to_string(),
+                };
+            }
         };
         let verdict = match direction {
             Direction::Outbound => Verdict::Outbound,
@@ -271,11 +378,21 @@ impl Rules {
             Verdict::Outbound => Direction::Outbound,
             _ => direction,
         };
-        Analysis::Parsed { mail: Box::new(mail), verdict, direction }
+        Analysis::Parsed {
+            mail: Box::new(mail),
+            verdict,
+            direction,
+        }
     }
 }
 
-fn message_row(mail: &Mail, direction: Direction, raw_sha256: String, raw_size: u64, forwarded_by: Option<crate::domain::email::EmailAddress>) -> MessageRow {
+fn message_row(
+    mail: &Mail,
+    direction: Direction,
+    raw_sha256: String,
+    raw_size: u64,
+    forwarded_by: Option<crate::domain::email::EmailAddress>,
+) -> MessageRow {
     MessageRow {
         direction,
         message_id: mail.message_id.clone(),

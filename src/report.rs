@@ -86,14 +86,29 @@ pub fn exported(details: Vec<ApplicationDetail>, blobs: &BlobStore) -> Vec<Expor
         .collect()
 }
 
-pub fn write_json(out: &mut dyn Write, applications: &[ExportedApplication]) -> std::io::Result<()> {
+pub fn write_json(
+    out: &mut dyn Write,
+    applications: &[ExportedApplication],
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, applications)?;
     writeln!(out)
 }
 
 const CSV_HEADER: [&str; 14] = [
-    "id", "posting", "last_name", "first_name", "email", "received_at", "status", "reply_status",
-    "last_inbound_at", "last_outbound_at", "flags", "message_ids", "current_cv", "documents",
+    "id",
+    "posting",
+    "last_name",
+    "first_name",
+    "email",
+    "received_at",
+    "status",
+    "reply_status",
+    "last_inbound_at",
+    "last_outbound_at",
+    "flags",
+    "message_ids",
+    "current_cv",
+    "documents",
 ];
 
 /// The export flattened: one row per application, documents as `kind: filename (path)`
@@ -112,7 +127,15 @@ pub fn write_csv(out: &mut dyn Write, applications: &[ExportedApplication]) -> s
         let documents = a
             .documents
             .iter()
-            .map(|d| format!("{}{}: {} ({})", d.kind, if d.current { "" } else { " (old)" }, d.filename, d.path))
+            .map(|d| {
+                format!(
+                    "{}{}: {} ({})",
+                    d.kind,
+                    if d.current { "" } else { " (old)" },
+                    d.filename,
+                    d.path
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n");
         let record = [
@@ -148,7 +171,11 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// The `list` table: fixed columns, one line per application.
 pub fn write_table(out: &mut dyn Write, rows: &[ApplicationRow]) -> std::io::Result<()> {
-    writeln!(out, "{:>5}  {:<20}  {:<28}  {:<32}  {:<11}  {:<9}  {:<10}  flags", "id", "posting", "name", "email", "status", "reply", "received")?;
+    writeln!(
+        out,
+        "{:>5}  {:<20}  {:<28}  {:<32}  {:<11}  {:<9}  {:<10}  flags",
+        "id", "posting", "name", "email", "status", "reply", "received"
+    )?;
     for r in rows {
         let name = format!("{} {}", r.last_name, r.first_name);
         writeln!(
@@ -169,7 +196,10 @@ pub fn write_table(out: &mut dyn Write, rows: &[ApplicationRow]) -> std::io::Res
 
 fn truncate(text: &str, width: usize) -> String {
     // Control characters in a candidate's name must not move the terminal's cursor.
-    let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if clean.chars().count() <= width {
         clean
     } else {
@@ -183,7 +213,10 @@ mod tests {
 
     #[test]
     fn formulas_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(
+            neutralise("=HYPERLINK(\"http://x\")"),
+            "'=HYPERLINK(\"http://x\")"
+        );
         assert_eq!(neutralise("+33 6"), "'+33 6");
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("\tx"), "'\tx");

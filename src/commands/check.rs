@@ -7,19 +7,34 @@ use crate::config::{MailboxSettings, Settings};
 use crate::sources;
 
 pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
-    println!("config: ok ({} posting(s): {})", settings.postings.len(), settings.postings.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "config: ok ({} posting(s): {})",
+        settings.postings.len(),
+        settings
+            .postings
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut healthy = true;
     match &settings.mailbox {
         MailboxSettings::Maildir(m) => {
             if sources::is_maildir(&m.path) {
                 println!("mailbox: ok (Maildir {})", m.path.display());
             } else {
-                println!("mailbox: FAILED: {} is not a Maildir (no cur/ and new/) (mailbox.path)", m.path.display());
+                println!(
+                    "mailbox: FAILED: {} is not a Maildir (no cur/ and new/) (mailbox.path)",
+                    m.path.display()
+                );
                 healthy = false;
             }
         }
         MailboxSettings::Imap(imap) => {
-            println!("mailbox: FAILED: IMAP ({}) is not supported by this version yet", imap.host);
+            println!(
+                "mailbox: FAILED: IMAP ({}) is not supported by this version yet",
+                imap.host
+            );
             healthy = false;
         }
     }
@@ -40,5 +55,9 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             healthy = false;
         }
     }
-    Ok(if healthy { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -11,7 +11,11 @@ use crate::cli::ExportFormat;
 use crate::config::Settings;
 use crate::report;
 
-pub async fn export(settings: &Settings, format: ExportFormat, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub async fn export(
+    settings: &Settings,
+    format: ExportFormat,
+    out: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;
     let exported = report::exported(store.export().await?, &blobs);

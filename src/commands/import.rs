@@ -42,9 +42,16 @@ impl fmt::Display for ImportSummary {
 /// Imports inbound paths, then sent paths. An error reading or recording a message stops the
 /// import (nothing is half-recorded; rerunning it continues); a message that cannot be
 /// parsed is quarantined and the import goes on.
-pub async fn import(pipeline: &Pipeline, inbound: &[PathBuf], sent: &[PathBuf]) -> anyhow::Result<ImportSummary> {
+pub async fn import(
+    pipeline: &Pipeline,
+    inbound: &[PathBuf],
+    sent: &[PathBuf],
+) -> anyhow::Result<ImportSummary> {
     let mut summary = ImportSummary::default();
-    let jobs = inbound.iter().map(|p| (p, Direction::Inbound)).chain(sent.iter().map(|p| (p, Direction::Outbound)));
+    let jobs = inbound
+        .iter()
+        .map(|p| (p, Direction::Inbound))
+        .chain(sent.iter().map(|p| (p, Direction::Outbound)));
     for (path, direction) in jobs {
         import_one(pipeline, path, direction, &mut summary)
             .await
@@ -53,15 +60,21 @@ pub async fn import(pipeline: &Pipeline, inbound: &[PathBuf], sent: &[PathBuf]) 
     Ok(summary)
 }
 
-async fn import_one(pipeline: &Pipeline, path: &Path, direction: Direction, summary: &mut ImportSummary) -> anyhow::Result<()> {
+async fn import_one(
+    pipeline: &Pipeline,
+    path: &Path,
+    direction: Direction,
+    summary: &mut ImportSummary,
+) -> anyhow::Result<()> {
     let source = sources::open(path, None)?;
     let progress = progress_bar(source.len, path);
     let never = AtomicBool::new(false);
-    pipeline.ingest_source(source, direction, &never, |outcome| {
-        *summary.outcomes.entry(outcome).or_default() += 1;
-        progress.inc(1);
-    })
-    .await?;
+    pipeline
+        .ingest_source(source, direction, &never, |outcome| {
+            *summary.outcomes.entry(outcome).or_default() += 1;
+            progress.inc(1);
+        })
+        .await?;
     progress.finish_and_clear();
     Ok(())
 }

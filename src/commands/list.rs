@@ -13,8 +13,18 @@ use crate::store::queries::Filter;
 
 pub async fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<ExitCode> {
     let filter = Filter {
-        status: args.status.as_deref().map(str::parse).transpose().context("--status")?,
-        reply_status: args.reply_status.as_deref().map(str::parse).transpose().context("--reply-status")?,
+        status: args
+            .status
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--status")?,
+        reply_status: args
+            .reply_status
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .context("--reply-status")?,
         posting: args.posting,
         missing: args.missing.as_deref().map(parse_missing).transpose()?,
         search: args.search,
@@ -28,7 +38,12 @@ pub async fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<ExitCod
         ListFormat::Json | ListFormat::Csv => {
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let blobs = open_blobs(settings)?;
-            let details = store.export().await?.into_iter().filter(|d| ids.contains(&d.application.id)).collect();
+            let details = store
+                .export()
+                .await?
+                .into_iter()
+                .filter(|d| ids.contains(&d.application.id))
+                .collect();
             let exported = report::exported(details, &blobs);
             if args.format == ListFormat::Json {
                 report::write_json(&mut out, &exported)?;

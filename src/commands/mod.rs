@@ -22,7 +22,8 @@ use crate::store::Store;
 pub use import::{ImportSummary, import};
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    let settings = config::load(&cli.config).with_context(|| format!("configuration {}", cli.config.display()))?;
+    let settings = config::load(&cli.config)
+        .with_context(|| format!("configuration {}", cli.config.display()))?;
     match cli.command {
         Command::Run { once } => run::run(&settings, once).await,
         Command::Import { paths, sent } => {
@@ -34,9 +35,13 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::List(args) => list::list(&settings, args).await,
         Command::Show { id } => show::show(&settings, id).await,
-        Command::Status { id, status, note, by, force } => {
-            status::status(&settings, id, &status, note.as_deref(), by, force).await
-        }
+        Command::Status {
+            id,
+            status,
+            note,
+            by,
+            force,
+        } => status::status(&settings, id, &status, note.as_deref(), by, force).await,
         Command::Export { format, out } => export::export(&settings, format, out.as_deref()).await,
         Command::Check => check::check(&settings).await,
     }
@@ -47,8 +52,12 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
 }
 
 pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
-    BlobStore::open(&settings.storage.dir)
-        .with_context(|| format!("document store {} (storage.dir)", settings.storage.dir.display()))
+    BlobStore::open(&settings.storage.dir).with_context(|| {
+        format!(
+            "document store {} (storage.dir)",
+            settings.storage.dir.display()
+        )
+    })
 }
 
 pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {

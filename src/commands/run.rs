@@ -52,16 +52,33 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// One pass: the inbox, then the sent folder, so that answers find their applications.
-async fn pass(pipeline: &Pipeline, maildir: &MaildirSettings, stop: &AtomicBool) -> anyhow::Result<()> {
+async fn pass(
+    pipeline: &Pipeline,
+    maildir: &MaildirSettings,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
     let inbox = sources::open(&maildir.path, Some("maildir:INBOX"))
         .with_context(|| format!("mailbox.path {}", maildir.path.display()))?;
-    pipeline.ingest_source(inbox, Direction::Inbound, stop, |o| *counts.entry(o).or_default() += 1).await?;
+    pipeline
+        .ingest_source(inbox, Direction::Inbound, stop, |o| {
+            *counts.entry(o).or_default() += 1
+        })
+        .await?;
     if let Some(sent) = sent_folder(maildir) {
-        let source = sources::open(&sent, Some("maildir:Sent")).with_context(|| format!("mailbox.sent {}", sent.display()))?;
-        pipeline.ingest_source(source, Direction::Outbound, stop, |o| *counts.entry(o).or_default() += 1).await?;
+        let source = sources::open(&sent, Some("maildir:Sent"))
+            .with_context(|| format!("mailbox.sent {}", sent.display()))?;
+        pipeline
+            .ingest_source(source, Direction::Outbound, stop, |o| {
+                *counts.entry(o).or_default() += 1
+            })
+            .await?;
     }
-    let new = counts.iter().filter(|(o, _)| **o != "already-seen").map(|(_, n)| n).sum::<usize>();
+    let new = counts
+        .iter()
+        .filter(|(o, _)| **o != "already-seen")
+        .map(|(_, n)| n)
+        .sum::<usize>();
     if new > 0 {
         info!(?counts, "pass done");
     }

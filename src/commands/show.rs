@@ -17,28 +17,67 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     let a = &detail.application;
     let mut out = std::io::stdout().lock();
     writeln!(out, "Application {}  ({})", a.id, a.posting)?;
-    writeln!(out, "  Candidate:    {} {} <{}>", a.first_name, a.last_name, a.email)?;
+    writeln!(
+        out,
+        "  Candidate:    {} {} <{}>",
+        a.first_name, a.last_name, a.email
+    )?;
     writeln!(out, "  Status:       {}", a.status)?;
     writeln!(out, "  Reply status: {}", a.reply_status)?;
     writeln!(out, "  Received:     {}", timestamp(a.received_at))?;
     writeln!(out, "  Last inbound: {}", timestamp(a.last_inbound_at))?;
-    writeln!(out, "  Last outbound: {}", a.last_outbound_at.map(timestamp).unwrap_or_else(|| "-".into()))?;
+    writeln!(
+        out,
+        "  Last outbound: {}",
+        a.last_outbound_at
+            .map(timestamp)
+            .unwrap_or_else(|| "-".into())
+    )?;
     let flags = a.flags();
-    writeln!(out, "  Flags:        {}", if flags.is_empty() { "-".into() } else { flags.join(" ") })?;
+    writeln!(
+        out,
+        "  Flags:        {}",
+        if flags.is_empty() {
+            "-".into()
+        } else {
+            flags.join(" ")
+        }
+    )?;
     writeln!(out, "\nDocuments:")?;
     for d in &detail.documents {
         let current = if d.current { "" } else { " (older version)" };
-        writeln!(out, "  {:<6} {}{}  [{}, {} bytes]", d.kind, d.filename, current, d.source, d.size)?;
+        writeln!(
+            out,
+            "  {:<6} {}{}  [{}, {} bytes]",
+            d.kind, d.filename, current, d.source, d.size
+        )?;
         writeln!(out, "         {}", blobs.path(&d.sha256).display())?;
     }
     writeln!(out, "\nMessages:")?;
     for m in &detail.messages {
         let arrow = if m.direction == "inbound" { "<-" } else { "->" };
-        writeln!(out, "  {} {}  {}  {}", arrow, timestamp(m.sent_at), m.message_id.as_deref().unwrap_or("-"), m.subject)?;
+        writeln!(
+            out,
+            "  {} {}  {}  {}",
+            arrow,
+            timestamp(m.sent_at),
+            m.message_id.as_deref().unwrap_or("-"),
+            m.subject
+        )?;
     }
     writeln!(out, "\nHistory:")?;
     for h in &history {
-        writeln!(out, "  {}  {:<11} by {}{}", timestamp(h.changed_at), h.status, h.actor, h.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default())?;
+        writeln!(
+            out,
+            "  {}  {:<11} by {}{}",
+            timestamp(h.changed_at),
+            h.status,
+            h.actor,
+            h.note
+                .as_deref()
+                .map(|n| format!(": {n}"))
+                .unwrap_or_default()
+        )?;
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

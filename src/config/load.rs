@@ -25,7 +25,10 @@ const ENV_PREFIX: &str = "APPLYMAIL_";
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
     #[error("environment variable {var}: {problem}")]
@@ -35,13 +38,18 @@ pub enum ConfigError {
 }
 
 fn key_error(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Key { key: key.into(), problem: problem.into() }
+    ConfigError::Key {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 /// Loads the settings from a file and the process environment.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     load_str(&text, path, std::env::vars())
 }
 
@@ -54,16 +62,28 @@ pub fn load_str(
 ) -> Result<Settings, ConfigError> {
     let mut value: Value = toml::from_str::<toml::Table>(text)
         .map(Value::Table)
-        .map_err(|e| ConfigError::Syntax { path: origin.to_owned(), message: e.message().into() })?;
+        .map_err(|e| ConfigError::Syntax {
+            path: origin.to_owned(),
+            message: e.message().into(),
+        })?;
     for (var, raw) in env {
         if let Some(path) = override_path(&var) {
-            apply_override(&mut value, &path, &raw)
-                .map_err(|problem| ConfigError::Env { var: var.clone(), problem })?;
+            apply_override(&mut value, &path, &raw).map_err(|problem| ConfigError::Env {
+                var: var.clone(),
+                problem,
+            })?;
         }
     }
     let raw: RawSettings = serde_path_to_error::deserialize(value).map_err(|e| {
         let key = e.path().to_string();
-        key_error(if key == "." { "(top level)".into() } else { key }, e.into_inner().to_string())
+        key_error(
+            if key == "." {
+                "(top level)".into()
+            } else {
+                key
+            },
+            e.into_inner().to_string(),
+        )
     })?;
     validate(raw)
 }
@@ -99,10 +119,14 @@ fn apply_override(root: &mut Value, path: &[String], raw: &str) -> Result<(), St
                 })
             }
             Value::Array(items) => {
-                let index: usize =
-                    segment.parse().map_err(|_| format!("`{segment}` is not an array index"))?;
+                let index: usize = segment
+                    .parse()
+                    .map_err(|_| format!("`{segment}` is not an array index"))?;
                 if index > items.len() {
-                    return Err(format!("index {index} skips entries (the array has {})", items.len()));
+                    return Err(format!(
+                        "index {index} skips entries (the array has {})",
+                        items.len()
+                    ));
                 }
                 if index == items.len() {
                     items.push(Value::Table(toml::Table::new()));
@@ -210,8 +234,14 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     let mailbox = validate_mailbox(raw.mailbox)?;
     let organisation = validate_organisation(raw.organisation)?;
     let url = raw.database.url.trim().to_owned();
-    if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(key_error("database.url", "must start with sqlite: or postgres://"));
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        return Err(key_error(
+            "database.url",
+            "must start with sqlite: or postgres://",
+        ));
     }
     if raw.storage.dir.as_os_str().is_empty() {
         return Err(key_error("storage.dir", "must not be empty"));
@@ -221,8 +251,12 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     Ok(Settings {
         mailbox,
         organisation,
-        database: DatabaseSettings { url: DatabaseUrl::new(url) },
-        storage: StorageSettings { dir: raw.storage.dir },
+        database: DatabaseSettings {
+            url: DatabaseUrl::new(url),
+        },
+        storage: StorageSettings {
+            dir: raw.storage.dir,
+        },
         limits: raw.limits,
         postings,
     })
@@ -258,7 +292,9 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
             if security == Security::Plain && !raw.allow_plaintext && !is_loopback(&host) {
                 return Err(key_error(
                     "mailbox.security",
-                    format!("\"plain\" sends the password in clear to {host}; use tls or starttls, or set mailbox.allow_plaintext = true"),
+                    format!(
+                        "\"plain\" sends the password in clear to {host}; use tls or starttls, or set mailbox.allow_plaintext = true"
+                    ),
                 ));
             }
             let username = required(raw.username, "mailbox.username")?;
@@ -274,7 +310,10 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
                     ];
                     let mut given = sources.into_iter().flatten();
                     let source = given.next().ok_or_else(|| {
-                        key_error("mailbox.password_env", "one of password_env, password_file or password_command is required")
+                        key_error(
+                            "mailbox.password_env",
+                            "one of password_env, password_file or password_command is required",
+                        )
                     })?;
                     if given.next().is_some() {
                         return Err(key_error(
@@ -308,7 +347,9 @@ fn parse_after_filing(value: Option<&str>) -> Result<AfterFiling, ConfigError> {
         None | Some("keyword") => Ok(AfterFiling::Keyword),
         Some("none") => Ok(AfterFiling::None),
         Some(other) => match other.strip_prefix("move:") {
-            Some(folder) if !folder.trim().is_empty() => Ok(AfterFiling::Move(folder.trim().into())),
+            Some(folder) if !folder.trim().is_empty() => {
+                Ok(AfterFiling::Move(folder.trim().into()))
+            }
             _ => Err(key_error(
                 "mailbox.after_filing",
                 format!("`{other}` is not one of keyword, move:FOLDER, none"),
@@ -319,15 +360,22 @@ fn parse_after_filing(value: Option<&str>) -> Result<AfterFiling, ConfigError> {
 
 fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigError> {
     if raw.addresses.is_empty() {
-        return Err(key_error("organisation.addresses", "list the mailbox's own address"));
+        return Err(key_error(
+            "organisation.addresses",
+            "list the mailbox's own address",
+        ));
     }
     let addresses = raw
         .addresses
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            EmailAddress::parse(a)
-                .map_err(|e| key_error(format!("organisation.addresses[{i}]"), format!("`{a}`: {e}")))
+            EmailAddress::parse(a).map_err(|e| {
+                key_error(
+                    format!("organisation.addresses[{i}]"),
+                    format!("`{a}`: {e}"),
+                )
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let domains = raw
@@ -337,7 +385,10 @@ fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigErr
         .map(|(i, d)| {
             let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
             if d.is_empty() || d.contains(|c: char| c.is_whitespace() || c == '@') {
-                Err(key_error(format!("organisation.domains[{i}]"), "is not a domain name"))
+                Err(key_error(
+                    format!("organisation.domains[{i}]"),
+                    "is not a domain name",
+                ))
             } else {
                 Ok(d)
             }
@@ -350,7 +401,10 @@ fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
     let checks = [
         ("limits.max_message_bytes", limits.max_message_bytes == 0),
         ("limits.max_parts", limits.max_parts == 0),
-        ("limits.max_archive_entries", limits.max_archive_entries == 0),
+        (
+            "limits.max_archive_entries",
+            limits.max_archive_entries == 0,
+        ),
         ("limits.max_archive_bytes", limits.max_archive_bytes == 0),
     ];
     match checks.iter().find(|(_, zero)| *zero) {
@@ -361,7 +415,10 @@ fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
 
 fn validate_postings(raw: Vec<RawPosting>) -> Result<Vec<Posting>, ConfigError> {
     if raw.is_empty() {
-        return Err(key_error("postings", "define at least one [[postings]] entry"));
+        return Err(key_error(
+            "postings",
+            "define at least one [[postings]] entry",
+        ));
     }
     let mut ids = HashSet::new();
     raw.into_iter()
@@ -370,7 +427,10 @@ fn validate_postings(raw: Vec<RawPosting>) -> Result<Vec<Posting>, ConfigError> 
             let id = PostingId::parse(&p.id)
                 .map_err(|e| key_error(format!("postings[{i}].id"), format!("`{}`: {e}", p.id)))?;
             if !ids.insert(id.clone()) {
-                return Err(key_error(format!("postings[{i}].id"), format!("`{id}` is defined twice")));
+                return Err(key_error(
+                    format!("postings[{i}].id"),
+                    format!("`{id}` is defined twice"),
+                ));
             }
             Posting::new(id, p.title, &p.subject)
                 .map_err(|e| key_error(format!("postings[{i}].subject"), e.to_string()))
@@ -462,16 +522,30 @@ subject = "Coordination Maroc"
 
     #[test]
     fn a_bad_address_names_its_index() {
-        let text = GOOD.replace("[\"contact@example.org\"]", "[\"contact@example.org\", \"nobody\"]");
-        assert_eq!(key_of(load_with(&text, &[]).unwrap_err()), "organisation.addresses[1]");
+        let text = GOOD.replace(
+            "[\"contact@example.org\"]",
+            "[\"contact@example.org\", \"nobody\"]",
+        );
+        assert_eq!(
+            key_of(load_with(&text, &[]).unwrap_err()),
+            "organisation.addresses[1]"
+        );
     }
 
     #[test]
     fn duplicate_and_empty_postings_are_refused() {
-        let twice = format!("{GOOD}\n[[postings]]\nid = \"coordination-maroc\"\ntitle = \"t\"\nsubject = \"x y\"\n");
-        assert_eq!(key_of(load_with(&twice, &[]).unwrap_err()), "postings[1].id");
+        let twice = format!(
+            "{GOOD}\n[[postings]]\nid = \"coordination-maroc\"\ntitle = \"t\"\nsubject = \"x y\"\n"
+        );
+        assert_eq!(
+            key_of(load_with(&twice, &[]).unwrap_err()),
+            "postings[1].id"
+        );
         let empty = GOOD.replace("subject = \"Coordination Maroc\"", "subject = \" – \"");
-        assert_eq!(key_of(load_with(&empty, &[]).unwrap_err()), "postings[0].subject");
+        assert_eq!(
+            key_of(load_with(&empty, &[]).unwrap_err()),
+            "postings[0].subject"
+        );
     }
 
     #[test]
@@ -480,7 +554,10 @@ subject = "Coordination Maroc"
             "kind = \"maildir\"\npath = \"mail/Maildir\"",
             "kind = \"imap\"\nhost = \"imap.example.org\"\nsecurity = \"plain\"\nusername = \"u\"\npassword_env = \"P\"",
         );
-        assert_eq!(key_of(load_with(&imap, &[]).unwrap_err()), "mailbox.security");
+        assert_eq!(
+            key_of(load_with(&imap, &[]).unwrap_err()),
+            "mailbox.security"
+        );
         let local = imap.replace("imap.example.org", "127.0.0.1");
         assert!(load_with(&local, &[]).is_ok());
     }
@@ -493,8 +570,14 @@ subject = "Coordination Maroc"
 
     #[test]
     fn after_filing_is_checked() {
-        assert_eq!(parse_after_filing(Some("move:Candidatures")).unwrap(), AfterFiling::Move("Candidatures".into()));
-        assert_eq!(key_of(parse_after_filing(Some("delete")).unwrap_err()), "mailbox.after_filing");
+        assert_eq!(
+            parse_after_filing(Some("move:Candidatures")).unwrap(),
+            AfterFiling::Move("Candidatures".into())
+        );
+        assert_eq!(
+            key_of(parse_after_filing(Some("delete")).unwrap_err()),
+            "mailbox.after_filing"
+        );
     }
 
     #[test]

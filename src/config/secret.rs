@@ -80,8 +80,14 @@ mod tests {
         let url = DatabaseUrl::new("postgres://app:hunter2-xyz@db.example/applymail".into());
         assert!(!format!("{url:?}").contains("hunter2-xyz"));
         assert!(!url.to_string().contains("hunter2-xyz"));
-        assert_eq!(url.redacted(), "postgres://app:[redacted]@db.example/applymail");
-        assert_eq!(url.expose(), "postgres://app:hunter2-xyz@db.example/applymail");
+        assert_eq!(
+            url.redacted(),
+            "postgres://app:[redacted]@db.example/applymail"
+        );
+        assert_eq!(
+            url.expose(),
+            "postgres://app:hunter2-xyz@db.example/applymail"
+        );
     }
 
     #[test]

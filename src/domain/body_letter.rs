@@ -9,7 +9,9 @@ const MIN_WORDS: usize = 80;
 /// formula.
 const LONG_WORDS: usize = 150;
 
-const SALUTATIONS: &[&str] = &["madame", "monsieur", "bonjour", "dear", "hello", "chere", "cher"];
+const SALUTATIONS: &[&str] = &[
+    "madame", "monsieur", "bonjour", "dear", "hello", "chere", "cher",
+];
 const CLOSINGS: &[&str] = &[
     "salutations",
     "agreer",
@@ -42,7 +44,8 @@ fn own_text(body: &str) -> String {
     let mut kept = Vec::new();
     for line in body.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with('>') || trimmed == "--" || line == "-- " || is_quote_header(trimmed) {
+        if trimmed.starts_with('>') || trimmed == "--" || line == "-- " || is_quote_header(trimmed)
+        {
             break;
         }
         kept.push(line.trim_end());
@@ -76,12 +79,21 @@ mod tests {
 
     #[test]
     fn a_covering_note_is_not_a_letter() {
-        assert_eq!(letter_in_body("Bonjour,\n\nVeuillez trouver ci-joint mon CV.\n\nMarie"), None);
+        assert_eq!(
+            letter_in_body("Bonjour,\n\nVeuillez trouver ci-joint mon CV.\n\nMarie"),
+            None
+        );
     }
 
     #[test]
     fn quoted_text_does_not_count() {
-        let reply = format!("Bonjour,\n\nAvez-vous reçu mon dossier ?\n\nLe 3 juin 2021, Marie a écrit :\n{}", LETTER.lines().map(|l| format!("> {l}\n")).collect::<String>());
+        let reply = format!(
+            "Bonjour,\n\nAvez-vous reçu mon dossier ?\n\nLe 3 juin 2021, Marie a écrit :\n{}",
+            LETTER
+                .lines()
+                .map(|l| format!("> {l}\n"))
+                .collect::<String>()
+        );
         assert_eq!(letter_in_body(&reply), None);
     }
 

@@ -231,9 +231,7 @@ impl FromStr for DocFormat {
 }
 
 fn format_from_magic(bytes: &[u8], by_ext: Option<DocFormat>) -> Option<DocFormat> {
-    // The PDF spec tolerates junk before the header; readers look in the first KiB.
-    let head = &bytes[..bytes.len().min(1024)];
-    if head.windows(5).any(|w| w == b"%PDF-") {
+    if bytes.starts_with(b"%PDF-") {
         return Some(DocFormat::Pdf);
     }
     if bytes.starts_with(b"PK\x03\x04") {
@@ -256,6 +254,12 @@ fn format_from_magic(bytes: &[u8], by_ext: Option<DocFormat>) -> Option<DocForma
     }
     if is_image_magic(bytes) {
         return Some(DocFormat::Image);
+    }
+    // The PDF spec tolerates junk before the header; readers look in the first KiB. Checked
+    // last: a stored zip holding a PDF has "%PDF-" in its first KiB too.
+    let head = &bytes[..bytes.len().min(1024)];
+    if head.windows(5).any(|w| w == b"%PDF-") {
+        return Some(DocFormat::Pdf);
     }
     None
 }

@@ -22,7 +22,11 @@ pub enum EmailError {
 
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, EmailError> {
-        let trimmed = raw.trim().trim_start_matches('<').trim_end_matches('>').trim();
+        let trimmed = raw
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .trim();
         if trimmed.is_empty() {
             return Err(EmailError::Empty);
         }
@@ -33,8 +37,15 @@ impl EmailAddress {
             return Err(EmailError::BadCharacter);
         }
         let mut halves = trimmed.rsplitn(2, '@');
-        let (domain, local) = (halves.next().unwrap_or_default(), halves.next().unwrap_or_default());
-        if local.is_empty() || domain.is_empty() || domain.contains('@') || !domain.contains('.') && domain != "localhost" {
+        let (domain, local) = (
+            halves.next().unwrap_or_default(),
+            halves.next().unwrap_or_default(),
+        );
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.') && domain != "localhost"
+        {
             return Err(EmailError::Shape);
         }
         Ok(EmailAddress(trimmed.to_lowercase()))
@@ -89,14 +100,25 @@ mod tests {
         assert_eq!(EmailAddress::parse(""), Err(EmailError::Empty));
         assert_eq!(EmailAddress::parse("nobody"), Err(EmailError::Shape));
         assert_eq!(EmailAddress::parse("a@"), Err(EmailError::Shape));
-        assert_eq!(EmailAddress::parse("a b@example.org"), Err(EmailError::BadCharacter));
+        assert_eq!(
+            EmailAddress::parse("a b@example.org"),
+            Err(EmailError::BadCharacter)
+        );
         assert_eq!(EmailAddress::parse("x@nodot"), Err(EmailError::Shape));
     }
 
     #[test]
     fn daemons_are_recognised() {
-        assert!(EmailAddress::parse("MAILER-DAEMON@mx.example.org").unwrap().is_mailer_daemon());
-        assert!(!EmailAddress::parse("marie@example.org").unwrap().is_mailer_daemon());
+        assert!(
+            EmailAddress::parse("MAILER-DAEMON@mx.example.org")
+                .unwrap()
+                .is_mailer_daemon()
+        );
+        assert!(
+            !EmailAddress::parse("marie@example.org")
+                .unwrap()
+                .is_mailer_daemon()
+        );
     }
 
     proptest! {

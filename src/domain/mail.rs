@@ -69,6 +69,9 @@ pub struct Document {
 impl Mail {
     /// The thread this message answers: In-Reply-To first, then References.
     pub fn thread_ids(&self) -> impl Iterator<Item = &str> {
-        self.in_reply_to.iter().chain(&self.references).map(String::as_str)
+        self.in_reply_to
+            .iter()
+            .chain(&self.references)
+            .map(String::as_str)
     }
 }

@@ -27,7 +27,10 @@ impl PostingId {
         if raw.len() > 64 {
             return Err(PostingIdError::TooLong);
         }
-        if !raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
             return Err(PostingIdError::Characters);
         }
         Ok(PostingId(raw.to_owned()))
@@ -57,7 +60,12 @@ pub struct Posting {
 impl Posting {
     pub fn new(id: PostingId, title: String, subject: &str) -> Result<Self, SubjectRuleError> {
         let rule = SubjectRule::new(subject, &title)?;
-        Ok(Posting { id, title, subject: subject.to_owned(), rule })
+        Ok(Posting {
+            id,
+            title,
+            subject: subject.to_owned(),
+            rule,
+        })
     }
 
     pub fn analyse(&self, subject: &str) -> SubjectMatch {
@@ -72,7 +80,10 @@ mod tests {
     #[test]
     fn ids_are_slugs() {
         assert!(PostingId::parse("coordination-maroc").is_ok());
-        assert_eq!(PostingId::parse("Coordination Maroc"), Err(PostingIdError::Characters));
+        assert_eq!(
+            PostingId::parse("Coordination Maroc"),
+            Err(PostingIdError::Characters)
+        );
         assert_eq!(PostingId::parse(""), Err(PostingIdError::Empty));
     }
 }

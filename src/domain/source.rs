@@ -13,7 +13,10 @@ pub struct SourceRef {
 
 impl SourceRef {
     pub fn new(mailbox: impl Into<String>, location: impl Into<String>) -> Self {
-        SourceRef { mailbox: mailbox.into(), location: location.into() }
+        SourceRef {
+            mailbox: mailbox.into(),
+            location: location.into(),
+        }
     }
 }
 

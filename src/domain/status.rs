@@ -40,7 +40,6 @@ macro_rules! string_enum {
     };
 }
 
-
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not one of: {allowed}")]
 pub struct UnknownValue {
@@ -65,7 +64,10 @@ string_enum! {
 impl ApplicationStatus {
     /// Rejected and withdrawn applications are closed: reopening one needs `--force`.
     pub fn is_terminal(self) -> bool {
-        matches!(self, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn)
+        matches!(
+            self,
+            ApplicationStatus::Rejected | ApplicationStatus::Withdrawn
+        )
     }
 }
 

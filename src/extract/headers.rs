@@ -28,13 +28,24 @@ pub fn sender(message: &Message<'_>) -> Option<Sender> {
     let display = first.and_then(|a| a.name()).map(str::to_owned);
     let display = match display {
         Some(name) if name.contains(REPLACEMENT) => reparsed(message, HeaderName::From, "From")
-            .and_then(|m| m.from().and_then(|a| a.first()).and_then(|a| a.name().map(str::to_owned)))
+            .and_then(|m| {
+                m.from()
+                    .and_then(|a| a.first())
+                    .and_then(|a| a.name().map(str::to_owned))
+            })
             .or(Some(name)),
         other => other,
     };
-    let address = first.and_then(|a| a.address()).and_then(|a| EmailAddress::parse(a).ok())?;
-    let display_name = display.map(|d| d.trim().trim_matches('"').trim().to_owned()).filter(|d| !d.is_empty());
-    Some(Sender { address, display_name })
+    let address = first
+        .and_then(|a| a.address())
+        .and_then(|a| EmailAddress::parse(a).ok())?;
+    let display_name = display
+        .map(|d| d.trim().trim_matches('"').trim().to_owned())
+        .filter(|d| !d.is_empty());
+    Some(Sender {
+        address,
+        display_name,
+    })
 }
 
 pub fn addresses(message: &Message<'_>) -> Vec<EmailAddress> {
@@ -49,7 +60,10 @@ pub fn addresses(message: &Message<'_>) -> Vec<EmailAddress> {
 
 /// Message-IDs as `<id>`, the form the export and the thread headers use.
 pub fn message_id(message: &Message<'_>) -> Option<String> {
-    message.message_id().map(bracketed).filter(|id| id.len() > 2)
+    message
+        .message_id()
+        .map(bracketed)
+        .filter(|id| id.len() > 2)
 }
 
 pub fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
@@ -61,19 +75,30 @@ pub fn id_list(value: &mail_parser::HeaderValue<'_>) -> Vec<String> {
 }
 
 fn bracketed(id: &str) -> String {
-    format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'))
+    format!(
+        "<{}>",
+        id.trim().trim_start_matches('<').trim_end_matches('>')
+    )
 }
 
 /// A header's raw value, decoded as windows-1252 when it is not UTF-8, parsed again alone.
 fn reparsed(message: &Message<'_>, name: HeaderName<'_>, field: &str) -> Option<Message<'static>> {
-    let header = message.root_part().headers.iter().find(|h| h.name == name)?;
-    let raw = message.raw_message().get(header.offset_start as usize..header.offset_end as usize)?;
+    let header = message
+        .root_part()
+        .headers
+        .iter()
+        .find(|h| h.name == name)?;
+    let raw = message
+        .raw_message()
+        .get(header.offset_start as usize..header.offset_end as usize)?;
     let text = match std::str::from_utf8(raw) {
         Ok(text) => text.to_owned(),
         Err(_) => WINDOWS_1252.decode(raw).0.into_owned(),
     };
     let synthetic = format!("{field}:{text}\r\n\r\n");
-    MessageParser::default().parse(synthetic.as_bytes()).map(Message::into_owned)
+    MessageParser::default()
+        .parse(synthetic.as_bytes())
+        .map(Message::into_owned)
 }
 
 #[cfg(test)]
@@ -89,7 +114,10 @@ mod tests {
         let raw = b"From: Ga\xebtan Pr\xe9vost <gaetan@example.fr>\r\nSubject: Coordination Maroc \x96 Pr\xe9vost Ga\xebtan\r\n\r\nbody";
         let message = parse(raw);
         assert_eq!(subject(&message), "Coordination Maroc – Prévost Gaëtan");
-        assert_eq!(sender(&message).unwrap().display_name.as_deref(), Some("Gaëtan Prévost"));
+        assert_eq!(
+            sender(&message).unwrap().display_name.as_deref(),
+            Some("Gaëtan Prévost")
+        );
     }
 
     #[test]
@@ -97,14 +125,21 @@ mod tests {
         let raw = "From: =?UTF-8?Q?Ma=C3=ABlys?= Quéré <m@example.fr>\r\nSubject: Coordination Maroc – Quéré Maëlys\r\n\r\nx";
         let message = parse(raw.as_bytes());
         assert_eq!(subject(&message), "Coordination Maroc – Quéré Maëlys");
-        assert_eq!(sender(&message).unwrap().display_name.as_deref(), Some("Maëlys Quéré"));
+        assert_eq!(
+            sender(&message).unwrap().display_name.as_deref(),
+            Some("Maëlys Quéré")
+        );
     }
 
     #[test]
     fn message_ids_get_brackets() {
-        let message = parse(b"Message-ID: abc@x\r\nIn-Reply-To: <p@x>\r\nReferences: <a@x> <b@x>\r\n\r\n");
+        let message =
+            parse(b"Message-ID: abc@x\r\nIn-Reply-To: <p@x>\r\nReferences: <a@x> <b@x>\r\n\r\n");
         assert_eq!(message_id(&message).as_deref(), Some("<abc@x>"));
-        assert_eq!(id_list(message.references()), vec!["<a@x>".to_owned(), "<b@x>".to_owned()]);
+        assert_eq!(
+            id_list(message.references()),
+            vec!["<a@x>".to_owned(), "<b@x>".to_owned()]
+        );
         assert_eq!(id_list(message.in_reply_to()), vec!["<p@x>".to_owned()]);
     }
 }

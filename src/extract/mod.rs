@@ -63,19 +63,31 @@ pub enum ExtractError {
 /// threads.
 pub fn parse_mail(raw: &[u8], limits: &ExtractLimits) -> Result<Mail, ExtractError> {
     let repaired = unfold::join_folded_parameters(raw);
-    let message = MessageParser::default().parse(repaired.as_ref()).ok_or(ExtractError::Unparseable)?;
+    let message = MessageParser::default()
+        .parse(repaired.as_ref())
+        .ok_or(ExtractError::Unparseable)?;
     if message.root_part().headers.is_empty() {
         return Err(ExtractError::Unparseable);
     }
     convert(&message, limits, 0)
 }
 
-fn convert(message: &Message<'_>, limits: &ExtractLimits, depth: usize) -> Result<Mail, ExtractError> {
+fn convert(
+    message: &Message<'_>,
+    limits: &ExtractLimits,
+    depth: usize,
+) -> Result<Mail, ExtractError> {
     if message.parts.len() > limits.max_parts {
-        return Err(ExtractError::TooManyParts { found: message.parts.len(), limit: limits.max_parts });
+        return Err(ExtractError::TooManyParts {
+            found: message.parts.len(),
+            limit: limits.max_parts,
+        });
     }
     let walked = parts::walk(message, limits, depth)?;
-    let mut body_text: String = message.body_text(0).map(|b| b.into_owned()).unwrap_or_default();
+    let mut body_text: String = message
+        .body_text(0)
+        .map(|b| b.into_owned())
+        .unwrap_or_default();
     if let Some((cut, _)) = body_text.char_indices().nth(limits.max_body_chars) {
         body_text.truncate(cut);
     }
@@ -83,7 +95,9 @@ fn convert(message: &Message<'_>, limits: &ExtractLimits, depth: usize) -> Resul
         message_id: headers::message_id(message),
         in_reply_to: headers::id_list(message.in_reply_to()),
         references: headers::id_list(message.references()),
-        date: message.date().and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
+        date: message
+            .date()
+            .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
         subject: headers::subject(message),
         from: headers::sender(message),
         recipients: headers::addresses(message),
@@ -96,12 +110,25 @@ fn convert(message: &Message<'_>, limits: &ExtractLimits, depth: usize) -> Resul
 }
 
 fn automation(message: &Message<'_>) -> Automation {
-    let raw = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
+    let raw = |name: &str| {
+        message
+            .header_raw(name)
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
     let first_token = |v: String| v.split(';').next().unwrap_or_default().trim().to_owned();
     let report_type = message
         .content_type()
-        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")))
-        .map(|ct| ct.attribute("report-type").unwrap_or("unknown").to_ascii_lowercase());
+        .filter(|ct| {
+            ct.ctype().eq_ignore_ascii_case("multipart")
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        })
+        .map(|ct| {
+            ct.attribute("report-type")
+                .unwrap_or("unknown")
+                .to_ascii_lowercase()
+        });
     Automation {
         auto_submitted: raw("Auto-Submitted").map(first_token),
         autoreply_header: ["X-Autoreply", "X-Autorespond", "X-Autoresponder"]

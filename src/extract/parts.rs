@@ -26,19 +26,34 @@ pub(super) struct Walked {
     pub problems: Vec<String>,
 }
 
-pub(super) fn walk(message: &Message<'_>, limits: &ExtractLimits, depth: usize) -> Result<Walked, ExtractError> {
-    let mut walked = Walked { documents: Vec::new(), forwarded: Vec::new(), problems: Vec::new() };
+pub(super) fn walk(
+    message: &Message<'_>,
+    limits: &ExtractLimits,
+    depth: usize,
+) -> Result<Walked, ExtractError> {
+    let mut walked = Walked {
+        documents: Vec::new(),
+        forwarded: Vec::new(),
+        problems: Vec::new(),
+    };
     // An explicit stack: a crafted message may nest multiparts thousands deep.
     let mut stack = vec![(0u32, false)];
     let mut visited = 0usize;
     while let Some((id, in_related)) = stack.pop() {
         visited += 1;
         if visited > limits.max_parts {
-            return Err(ExtractError::TooManyParts { found: visited, limit: limits.max_parts });
+            return Err(ExtractError::TooManyParts {
+                found: visited,
+                limit: limits.max_parts,
+            });
         }
-        let Some(part) = message.parts.get(id as usize) else { continue };
+        let Some(part) = message.parts.get(id as usize) else {
+            continue;
+        };
         if part.is_encoding_problem {
-            walked.problems.push(format!("part {id}: undecodable content"));
+            walked
+                .problems
+                .push(format!("part {id}: undecodable content"));
         }
         match &part.body {
             PartType::Multipart(children) => {
@@ -50,7 +65,9 @@ pub(super) fn walk(message: &Message<'_>, limits: &ExtractLimits, depth: usize) 
                 if depth < limits.max_forward_depth {
                     walked.forwarded.push(convert(inner, limits, depth + 1)?);
                 } else {
-                    walked.problems.push(format!("part {id}: forward nested too deep, not read"));
+                    walked
+                        .problems
+                        .push(format!("part {id}: forward nested too deep, not read"));
                 }
             }
             PartType::Text(_) | PartType::Html(_) => {
@@ -68,7 +85,13 @@ pub(super) fn walk(message: &Message<'_>, limits: &ExtractLimits, depth: usize) 
     Ok(walked)
 }
 
-fn push_document(walked: &mut Walked, message: &Message<'_>, part: &MessagePart<'_>, in_related: bool, limits: &ExtractLimits) {
+fn push_document(
+    walked: &mut Walked,
+    message: &Message<'_>,
+    part: &MessagePart<'_>,
+    in_related: bool,
+    limits: &ExtractLimits,
+) {
     let bytes = part_bytes(message, part);
     let bytes = bytes.as_ref();
     if bytes.is_empty() {
@@ -84,7 +107,11 @@ fn push_document(walked: &mut Walked, message: &Message<'_>, part: &MessagePart<
         match expand_zip(bytes, &limits.archive) {
             Ok(entries) => {
                 for entry in entries {
-                    let format = DocFormat::detect(Some(&entry.name), "application/octet-stream", &entry.bytes);
+                    let format = DocFormat::detect(
+                        Some(&entry.name),
+                        "application/octet-stream",
+                        &entry.bytes,
+                    );
                     let kind = classify(&entry.name, format, &entry.bytes, limits);
                     walked.documents.push(Document {
                         filename: entry.name,
@@ -117,10 +144,19 @@ fn push_document(walked: &mut Walked, message: &Message<'_>, part: &MessagePart<
 /// mail-parser gives up decoding it and hands back the encoded text: decode it leniently
 /// from the raw message, ignoring anything that is not base64.
 fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
-    let base64 = part.content_transfer_encoding().is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+    let base64 = part
+        .content_transfer_encoding()
+        .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
     if part.is_encoding_problem && base64 {
-        let raw = message.raw_message().get(part.raw_body_offset() as usize..part.raw_end_offset() as usize).unwrap_or_default();
-        let mut clean: Vec<u8> = raw.iter().copied().filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/').collect();
+        let raw = message
+            .raw_message()
+            .get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)
+            .unwrap_or_default();
+        let mut clean: Vec<u8> = raw
+            .iter()
+            .copied()
+            .filter(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+            .collect();
         // One leftover character cannot encode a byte; any other remainder is missing padding.
         if clean.len() % 4 == 1 {
             clean.pop();
@@ -135,23 +171,39 @@ fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a
 }
 
 /// The file name first; the document's own text when the name says nothing.
-fn classify(filename: &str, format: DocFormat, bytes: &[u8], limits: &ExtractLimits) -> Option<DocumentKind> {
+fn classify(
+    filename: &str,
+    format: DocFormat,
+    bytes: &[u8],
+    limits: &ExtractLimits,
+) -> Option<DocumentKind> {
     if !format.is_document() {
         return Some(DocumentKind::Other);
     }
     kind_from_filename(filename).or_else(|| {
-        document_text(bytes, format, &limits.text).ok().and_then(|text| kind_from_text(&text))
+        document_text(bytes, format, &limits.text)
+            .ok()
+            .and_then(|text| kind_from_text(&text))
     })
 }
 
 /// Signature logos and pictures pasted in the body: images shown inline or referenced by
 /// Content-ID from the HTML. An image whose name says CV or letter is a scan and is kept.
-fn is_layout_image(part: &MessagePart<'_>, format: DocFormat, in_related: bool, filename: &str) -> bool {
+fn is_layout_image(
+    part: &MessagePart<'_>,
+    format: DocFormat,
+    in_related: bool,
+    filename: &str,
+) -> bool {
     if format != DocFormat::Image {
         return false;
     }
-    let attached = part.content_disposition().is_some_and(|d| d.is_attachment());
-    let inline = part.content_disposition().is_some_and(|d| d.is_inline()) || part.content_id().is_some() || in_related;
+    let attached = part
+        .content_disposition()
+        .is_some_and(|d| d.is_attachment());
+    let inline = part.content_disposition().is_some_and(|d| d.is_inline())
+        || part.content_id().is_some()
+        || in_related;
     inline && !attached && kind_from_filename(filename).is_none()
 }
 
@@ -167,6 +219,9 @@ fn content_type(part: &MessagePart<'_>) -> String {
 
 fn is_type(part: &MessagePart<'_>, ctype: &str, subtype: &str) -> bool {
     part.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case(ctype) && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case(subtype))
+        ct.ctype().eq_ignore_ascii_case(ctype)
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
     })
 }

@@ -1,1 +1,184 @@
+use super::*;
+use crate::domain::document::{DocumentKind, DocumentSource};
 
+fn parse(raw: &str) -> Mail {
+    parse_mail(
+        raw.replace('\n', "\r\n").as_bytes(),
+        &ExtractLimits::default(),
+    )
+    .expect("parses")
+}
+
+const PDF_B64: &str = "JVBERi0xLjQKJSBhIHRpbnkgcGRmCg==";
+
+#[test]
+fn headers_become_owned_values() {
+    let m = parse(
+        "From: =?UTF-8?Q?Ma=C3=ABlys_Qu=C3=A9r=C3=A9?= <Maelys.Quere@Laposte.net>\nTo: contact@ong-exemple.org, Other <o@x.org>\nCc: c@x.org\nSubject: =?UTF-8?Q?Coordination_Maroc_=E2=80=93_Qu=C3=A9r=C3=A9_Ma=C3=ABlys?=\nMessage-ID: <abc@laposte.net>\nIn-Reply-To: <p@x>\nDate: Fri, 2 Jul 2021 09:14:00 +0200\nAuto-Submitted: auto-replied\nPrecedence: Bulk\nList-Id: <x.y>\n\nbody\n",
+    );
+    assert_eq!(m.subject, "Coordination Maroc – Quéré Maëlys");
+    let from = m.from.unwrap();
+    assert_eq!(from.address.as_str(), "maelys.quere@laposte.net");
+    assert_eq!(from.display_name.as_deref(), Some("Maëlys Quéré"));
+    assert_eq!(m.recipients.len(), 3);
+    assert_eq!(m.message_id.as_deref(), Some("<abc@laposte.net>"));
+    assert_eq!(m.in_reply_to, ["<p@x>"]);
+    assert_eq!(m.date.unwrap().to_rfc3339(), "2021-07-02T07:14:00+00:00");
+    assert_eq!(m.automation.auto_submitted.as_deref(), Some("auto-replied"));
+    assert_eq!(m.automation.precedence.as_deref(), Some("bulk"));
+    assert!(m.automation.mailing_list);
+    assert_eq!(m.body_text.trim(), "body");
+}
+
+#[test]
+fn attachments_are_documents_and_logos_are_not() {
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: multipart/related; boundary=\"R\"\n\n--R\nContent-Type: text/html\n\n<img src=\"cid:logo\">\n--R\nContent-Type: image/png; name=\"image001.png\"\nContent-ID: <logo>\nContent-Disposition: inline; filename=\"image001.png\"\nContent-Transfer-Encoding: base64\n\niVBORw0KGgoAAAANSUhEUg==\n--R--\n--B\nContent-Type: application/pdf; name=\"CV_Dupont.pdf\"\nContent-Disposition: attachment; filename=\"CV_Dupont.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B--\n"
+    ));
+    assert_eq!(
+        m.documents.len(),
+        1,
+        "{:?}",
+        m.documents.iter().map(|d| &d.filename).collect::<Vec<_>>()
+    );
+    assert_eq!(m.documents[0].filename, "CV_Dupont.pdf");
+    assert_eq!(m.documents[0].kind, Some(DocumentKind::Cv));
+    assert!(m.documents[0].bytes.starts_with(b"%PDF-1.4"));
+}
+
+#[test]
+fn a_filename_folded_after_the_equals_sign_is_kept() {
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed;\n boundary=\n \"B\"\n\n--B\nContent-Type: text/plain\n\nhello\n--B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\n \"Lettre_Dupont.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B--\n"
+    ));
+    assert_eq!(m.documents.len(), 1);
+    assert_eq!(m.documents[0].filename, "Lettre_Dupont.pdf");
+    assert_eq!(m.documents[0].kind, Some(DocumentKind::Letter));
+}
+
+#[test]
+fn rfc2231_and_rfc2047_filenames_are_decoded() {
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: application/pdf\nContent-Disposition: attachment;\n filename*0*=UTF-8''Lettre%20de%20motivation%20;\n filename*1*=Qu%C3%A9r%C3%A9.pdf\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B\nContent-Type: application/pdf; name=\"=?UTF-8?B?Q1YgTMOpdsOqcXVlLnBkZg==?=\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B--\n"
+    ));
+    let names: Vec<&str> = m.documents.iter().map(|d| d.filename.as_str()).collect();
+    assert_eq!(names, ["Lettre de motivation Quéré.pdf", "CV Lévêque.pdf"]);
+}
+
+#[test]
+fn hostile_filenames_are_data_not_paths() {
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: application/x-sh; name=\"../../../../tmp/evil.sh\"\nContent-Disposition: attachment; filename=\"../../../../tmp/evil.sh\"\n\necho owned\n--B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"cv\u{202e}fdp.exe\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B--\n"
+    ));
+    let names: Vec<&str> = m.documents.iter().map(|d| d.filename.as_str()).collect();
+    assert_eq!(names[0], "evil.sh");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains('/') || n.contains('\u{202e}')),
+        "{names:?}"
+    );
+    assert_eq!(m.documents[0].kind, Some(DocumentKind::Other));
+}
+
+#[test]
+fn a_missing_closing_boundary_still_yields_the_last_document() {
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nhello\n--B\nContent-Type: application/pdf; name=\"LM.pdf\"\nContent-Disposition: attachment; filename=\"LM.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n"
+    ));
+    assert_eq!(m.documents.len(), 1);
+    assert!(
+        m.documents[0].bytes.starts_with(b"%PDF-1.4"),
+        "{:?}",
+        String::from_utf8_lossy(&m.documents[0].bytes)
+    );
+}
+
+#[test]
+fn forwarded_messages_are_parsed_with_their_documents() {
+    let m = parse(&format!(
+        "From: colleague@ong-exemple.org\nSubject: Fwd: candidature\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nvoir ci-dessous\n--B\nContent-Type: message/rfc822\n\nFrom: Seynabou Mbaye <s.mbaye@example.com>\nSubject: Coordination Maroc - Mbaye Seynabou\nContent-Type: multipart/mixed; boundary=\"I\"\n\n--I\nContent-Type: text/plain\n\nBonjour\n--I\nContent-Type: application/pdf; name=\"CV_Mbaye.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--I--\n--B--\n"
+    ));
+    assert!(m.documents.is_empty());
+    assert_eq!(m.forwarded.len(), 1);
+    let inner = &m.forwarded[0];
+    assert_eq!(
+        inner.from.as_ref().unwrap().address.as_str(),
+        "s.mbaye@example.com"
+    );
+    assert_eq!(inner.documents.len(), 1);
+    assert_eq!(inner.documents[0].kind, Some(DocumentKind::Cv));
+}
+
+#[test]
+fn zip_entries_become_archive_documents() {
+    let mut zip_bytes = Vec::new();
+    {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(&mut zip_bytes));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        writer
+            .start_file("dossier/CV_Benkirane.pdf", options)
+            .unwrap();
+        std::io::Write::write_all(&mut writer, b"%PDF-1.4 cv").unwrap();
+        writer
+            .start_file("__MACOSX/._CV_Benkirane.pdf", options)
+            .unwrap();
+        std::io::Write::write_all(&mut writer, b"junk").unwrap();
+        writer.start_file("Lettre_Benkirane.pdf", options).unwrap();
+        std::io::Write::write_all(&mut writer, b"%PDF-1.4 letter").unwrap();
+        writer.finish().unwrap();
+    }
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&zip_bytes);
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: application/zip; name=\"dossier.zip\"\nContent-Transfer-Encoding: base64\n\n{encoded}\n--B--\n"
+    ));
+    let docs: Vec<(&str, DocumentSource, Option<DocumentKind>)> = m
+        .documents
+        .iter()
+        .map(|d| (d.filename.as_str(), d.source, d.kind))
+        .collect();
+    assert_eq!(
+        docs,
+        [
+            (
+                "CV_Benkirane.pdf",
+                DocumentSource::Archive,
+                Some(DocumentKind::Cv)
+            ),
+            (
+                "Lettre_Benkirane.pdf",
+                DocumentSource::Archive,
+                Some(DocumentKind::Letter)
+            ),
+        ]
+    );
+}
+
+#[test]
+fn too_many_parts_is_an_error() {
+    let parts: String = (0..20)
+        .map(|i| format!("--B\nContent-Type: text/plain\n\npart {i}\n"))
+        .collect();
+    let raw = format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n{parts}--B--\n"
+    );
+    let limits = ExtractLimits {
+        max_parts: 5,
+        ..ExtractLimits::default()
+    };
+    assert!(matches!(
+        parse_mail(raw.as_bytes(), &limits),
+        Err(ExtractError::TooManyParts { .. })
+    ));
+}
+
+#[test]
+fn garbage_and_empty_input_do_not_panic() {
+    assert!(parse_mail(b"", &ExtractLimits::default()).is_err());
+    let _ = parse_mail(
+        &[0xff, 0xfe, 0x00, 0x80, b'\n', b'\n', 0x01],
+        &ExtractLimits::default(),
+    );
+}

@@ -17,14 +17,23 @@ pub fn join_folded_parameters(raw: &[u8]) -> Cow<'_, [u8]> {
     let mut lines = raw.split_inclusive(|&b| b == b'\n').peekable();
     while let Some(line) = lines.next() {
         let is_continuation = line.first().is_some_and(|&b| b == b' ' || b == b'\t');
-        in_mime_header = if is_continuation { in_mime_header } else { starts_mime_header(line) };
+        in_mime_header = if is_continuation {
+            in_mime_header
+        } else {
+            starts_mime_header(line)
+        };
         let content = trim_eol(line);
-        let next_folds = lines.peek().is_some_and(|n| n.first().is_some_and(|&b| b == b' ' || b == b'\t'));
+        let next_folds = lines
+            .peek()
+            .is_some_and(|n| n.first().is_some_and(|&b| b == b' ' || b == b'\t'));
         if in_mime_header && content.ends_with(b"=") && next_folds {
             out.extend_from_slice(content);
             // Drop the line break and the next line's leading whitespace, keeping the value.
             if let Some(next) = lines.next() {
-                let start = next.iter().position(|&b| b != b' ' && b != b'\t').unwrap_or(next.len());
+                let start = next
+                    .iter()
+                    .position(|&b| b != b' ' && b != b'\t')
+                    .unwrap_or(next.len());
                 out.extend_from_slice(&next[start..]);
             }
             continue;
@@ -42,7 +51,11 @@ fn has_mime_fold(raw: &[u8]) -> bool {
         if is_continuation && in_mime_header && previous_ends_with_eq {
             return true;
         }
-        in_mime_header = if is_continuation { in_mime_header } else { starts_mime_header(line) };
+        in_mime_header = if is_continuation {
+            in_mime_header
+        } else {
+            starts_mime_header(line)
+        };
         previous_ends_with_eq = trim_eol(line).ends_with(b"=");
     }
     false
@@ -50,7 +63,9 @@ fn has_mime_fold(raw: &[u8]) -> bool {
 
 fn starts_mime_header(line: &[u8]) -> bool {
     const NAMES: [&[u8]; 2] = [b"content-type:", b"content-disposition:"];
-    NAMES.iter().any(|name| line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name))
+    NAMES
+        .iter()
+        .any(|name| line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name))
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -66,18 +81,25 @@ mod tests {
     fn a_folded_filename_is_joined() {
         let raw = b"Content-Disposition: attachment; filename=\r\n \"CV_X.pdf\"\r\n\r\nbody";
         let fixed = join_folded_parameters(raw);
-        assert_eq!(&*fixed, b"Content-Disposition: attachment; filename=\"CV_X.pdf\"\r\n\r\nbody");
+        assert_eq!(
+            &*fixed,
+            b"Content-Disposition: attachment; filename=\"CV_X.pdf\"\r\n\r\nbody"
+        );
     }
 
     #[test]
     fn a_folded_boundary_is_joined() {
         let raw = b"Content-Type: multipart/mixed; boundary=\n\t\"abc\"\n\n--abc\n";
-        assert_eq!(&*join_folded_parameters(raw), b"Content-Type: multipart/mixed; boundary=\"abc\"\n\n--abc\n");
+        assert_eq!(
+            &*join_folded_parameters(raw),
+            b"Content-Type: multipart/mixed; boundary=\"abc\"\n\n--abc\n"
+        );
     }
 
     #[test]
     fn quoted_printable_soft_breaks_are_untouched() {
-        let raw = b"Content-Transfer-Encoding: quoted-printable\r\n\r\nune ligne tr=\r\n s longue\r\n";
+        let raw =
+            b"Content-Transfer-Encoding: quoted-printable\r\n\r\nune ligne tr=\r\n s longue\r\n";
         assert!(matches!(join_folded_parameters(raw), Cow::Borrowed(_)));
     }
 

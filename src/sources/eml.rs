@@ -15,18 +15,37 @@ pub fn open_dir(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     let root = dir.to_owned();
     let len = files.len();
     let messages = files.into_iter().map(move |path| {
-        let location = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
+        let location = path
+            .strip_prefix(&root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
-        Ok(RawMessage { source: SourceRef::new(mailbox.clone(), location), raw })
+        Ok(RawMessage {
+            source: SourceRef::new(mailbox.clone(), location),
+            raw,
+        })
     });
-    Ok(MessageSource { len: Some(len), messages: Box::new(messages) })
+    Ok(MessageSource {
+        len: Some(len),
+        messages: Box::new(messages),
+    })
 }
 
 pub fn open_file(path: &Path, mailbox: String) -> io::Result<MessageSource> {
-    let location = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let location = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let raw = std::fs::read(path).map_err(|e| annotate(path, e))?;
-    let message = RawMessage { source: SourceRef::new(mailbox, location), raw };
-    Ok(MessageSource { len: Some(1), messages: Box::new(std::iter::once(Ok(message))) })
+    let message = RawMessage {
+        source: SourceRef::new(mailbox, location),
+        raw,
+    };
+    Ok(MessageSource {
+        len: Some(1),
+        messages: Box::new(std::iter::once(Ok(message))),
+    })
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -37,7 +56,11 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         // Symlinks are not followed: an import never leaves the folder it was given.
         if kind.is_dir() {
             collect(&path, out)?;
-        } else if kind.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("eml")) {
+        } else if kind.is_file()
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("eml"))
+        {
             out.push(path);
         }
     }

@@ -31,13 +31,23 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     }
     // Unique names start with the delivery time in seconds (maildir(5)), so their order is the
     // delivery order to the second; ties keep a stable order.
-    files.sort_by(|a, b| delivery_key(&a.0).cmp(&delivery_key(&b.0)).then_with(|| a.0.cmp(&b.0)));
+    files.sort_by(|a, b| {
+        delivery_key(&a.0)
+            .cmp(&delivery_key(&b.0))
+            .then_with(|| a.0.cmp(&b.0))
+    });
     let len = files.len();
     let messages = files.into_iter().map(move |(unique, path)| {
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
-        Ok(RawMessage { source: SourceRef::new(mailbox.clone(), unique), raw })
+        Ok(RawMessage {
+            source: SourceRef::new(mailbox.clone(), unique),
+            raw,
+        })
     });
-    Ok(MessageSource { len: Some(len), messages: Box::new(messages) })
+    Ok(MessageSource {
+        len: Some(len),
+        messages: Box::new(messages),
+    })
 }
 
 pub fn unique_name(file_name: &str) -> &str {
@@ -45,7 +55,11 @@ pub fn unique_name(file_name: &str) -> &str {
 }
 
 fn delivery_key(unique: &str) -> (u64, &str) {
-    let seconds = unique.split('.').next().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
+    let seconds = unique
+        .split('.')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(u64::MAX);
     (seconds, unique)
 }
 
@@ -55,7 +69,10 @@ mod tests {
 
     #[test]
     fn unique_names_drop_flags() {
-        assert_eq!(unique_name("1625000000.M1P2.host:2,S"), "1625000000.M1P2.host");
+        assert_eq!(
+            unique_name("1625000000.M1P2.host:2,S"),
+            "1625000000.M1P2.host"
+        );
         assert_eq!(unique_name("1625000000.M1P2.host"), "1625000000.M1P2.host");
     }
 
@@ -71,7 +88,10 @@ mod tests {
         std::fs::write(dir.path().join("tmp/700.z.host"), b"partial").unwrap();
         let source = open(dir.path(), "INBOX".into()).unwrap();
         assert_eq!(source.len, Some(3));
-        let names: Vec<String> = source.messages.map(|m| m.unwrap().source.location).collect();
+        let names: Vec<String> = source
+            .messages
+            .map(|m| m.unwrap().source.location)
+            .collect();
         assert_eq!(names, ["800.a.host", "900.b.host", "1000.c.host"]);
     }
 }

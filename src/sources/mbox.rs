@@ -21,9 +21,20 @@ pub fn looks_like_mbox(path: &Path) -> io::Result<bool> {
 /// the file only grows (as mail clients append).
 pub fn open(path: &Path, mailbox: String) -> io::Result<MessageSource> {
     let file = File::open(path).map_err(|e| annotate(path, e))?;
-    let messages = MessageIterator::new(BufReader::new(file)).enumerate().map(move |(index, message)| {
-        let message = message.map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "unreadable mbox entry"))?;
-        Ok(RawMessage { source: SourceRef::new(mailbox.clone(), format!("#{index}")), raw: message.unwrap_contents() })
-    });
-    Ok(MessageSource { len: None, messages: Box::new(messages) })
+    let messages =
+        MessageIterator::new(BufReader::new(file))
+            .enumerate()
+            .map(move |(index, message)| {
+                let message = message.map_err(|_| {
+                    io::Error::new(io::ErrorKind::InvalidData, "unreadable mbox entry")
+                })?;
+                Ok(RawMessage {
+                    source: SourceRef::new(mailbox.clone(), format!("#{index}")),
+                    raw: message.unwrap_contents(),
+                })
+            });
+    Ok(MessageSource {
+        len: None,
+        messages: Box::new(messages),
+    })
 }

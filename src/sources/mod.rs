@@ -34,7 +34,11 @@ pub struct MessageSource {
 /// the canonical path is used.
 pub fn open(path: &Path, mailbox: Option<&str>) -> io::Result<MessageSource> {
     let canonical = path.canonicalize().map_err(|e| annotate(path, e))?;
-    let label = |p: &Path| mailbox.map(str::to_owned).unwrap_or_else(|| format!("import:{}", p.display()));
+    let label = |p: &Path| {
+        mailbox
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("import:{}", p.display()))
+    };
     if canonical.is_dir() {
         if is_maildir(&canonical) {
             return maildir::open(&canonical, label(&canonical));
@@ -44,7 +48,10 @@ pub fn open(path: &Path, mailbox: Option<&str>) -> io::Result<MessageSource> {
     if mbox::looks_like_mbox(&canonical)? {
         return mbox::open(&canonical, label(&canonical));
     }
-    let parent = canonical.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+    let parent = canonical
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
     eml::open_file(&canonical, label(&parent))
 }
 

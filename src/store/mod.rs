@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 use crate::config::DatabaseUrl;
 
@@ -30,7 +32,10 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
     #[error("cannot secure the database file {path}: {source}")]
-    Permissions { path: PathBuf, source: std::io::Error },
+    Permissions {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +54,10 @@ impl Store {
             });
         }
         let options = SqliteConnectOptions::from_str(url.expose())
-            .map_err(|source| StoreError::Open { url: url.redacted(), source })?
+            .map_err(|source| StoreError::Open {
+                url: url.redacted(),
+                source,
+            })?
             .create_if_missing(true)
             .foreign_keys(true)
             // WAL lets `list` and `export` read while the daemon writes. NORMAL is durable
@@ -61,14 +69,19 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_owned();
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| StoreError::Permissions { path: parent.to_owned(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Permissions {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|source| StoreError::Open { url: url.redacted(), source })?;
+            .map_err(|source| StoreError::Open {
+                url: url.redacted(),
+                source,
+            })?;
         secure_files(&path)?;
         MIGRATIONS.run(&pool).await?;
         Ok(Store { pool })

@@ -116,7 +116,9 @@ impl Store {
             query.push(" AND a.status = ").push_bind(status.as_str());
         }
         if let Some(reply) = filter.reply_status {
-            query.push(" AND a.reply_status = ").push_bind(reply.as_str());
+            query
+                .push(" AND a.reply_status = ")
+                .push_bind(reply.as_str());
         }
         if let Some(posting) = &filter.posting {
             query.push(" AND a.posting = ").push_bind(posting.clone());
@@ -139,18 +141,24 @@ impl Store {
                 .push(")");
         }
         if filter.needs_reply {
-            query.push(" AND (a.last_outbound_at IS NULL OR a.last_outbound_at < a.last_inbound_at)");
+            query.push(
+                " AND (a.last_outbound_at IS NULL OR a.last_outbound_at < a.last_inbound_at)",
+            );
         }
         query.push(" ORDER BY a.received_at, a.id");
         Ok(query.build_query_as().fetch_all(&self.pool).await?)
     }
 
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationDetail>, StoreError> {
-        let row: Option<ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{APPLICATION_SELECT} WHERE a.id = $1")))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(application) = row else { return Ok(None) };
+        let row: Option<ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{APPLICATION_SELECT} WHERE a.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(application) = row else {
+            return Ok(None);
+        };
         let mut details = self.details(vec![application], Some(id)).await?;
         Ok(details.pop())
     }
@@ -170,7 +178,11 @@ impl Store {
         self.details(applications, None).await
     }
 
-    async fn details(&self, applications: Vec<ApplicationRow>, only: Option<i64>) -> Result<Vec<ApplicationDetail>, StoreError> {
+    async fn details(
+        &self,
+        applications: Vec<ApplicationRow>,
+        only: Option<i64>,
+    ) -> Result<Vec<ApplicationDetail>, StoreError> {
         let mut query = QueryBuilder::<Sqlite>::new(
             "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
              FROM documents d JOIN messages m ON m.id = d.message_id",
@@ -192,11 +204,17 @@ impl Store {
         let messages: Vec<MessageInfo> = query.build_query_as().fetch_all(&self.pool).await?;
         let mut documents_by_app: HashMap<i64, Vec<DocumentInfo>> = HashMap::new();
         for doc in documents {
-            documents_by_app.entry(doc.application_id).or_default().push(doc);
+            documents_by_app
+                .entry(doc.application_id)
+                .or_default()
+                .push(doc);
         }
         let mut messages_by_app: HashMap<i64, Vec<MessageInfo>> = HashMap::new();
         for message in messages {
-            messages_by_app.entry(message.application_id).or_default().push(message);
+            messages_by_app
+                .entry(message.application_id)
+                .or_default()
+                .push(message);
         }
         Ok(applications
             .into_iter()
@@ -204,7 +222,11 @@ impl Store {
                 let mut documents = documents_by_app.remove(&application.id).unwrap_or_default();
                 mark_current(&mut documents);
                 let messages = messages_by_app.remove(&application.id).unwrap_or_default();
-                ApplicationDetail { application, documents, messages }
+                ApplicationDetail {
+                    application,
+                    documents,
+                    messages,
+                }
             })
             .collect())
     }
@@ -214,7 +236,11 @@ impl Store {
 fn mark_current(documents: &mut [DocumentInfo]) {
     for kind in ["cv", "letter"] {
         let last = documents.iter().rposition(|d| d.kind == kind);
-        for (i, doc) in documents.iter_mut().enumerate().filter(|(_, d)| d.kind == kind) {
+        for (i, doc) in documents
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, d)| d.kind == kind)
+        {
             doc.current = Some(i) == last;
         }
     }

@@ -31,7 +31,11 @@ pub struct MessageRow {
 impl MessageRow {
     /// The identity of a message whatever its coordinates: its Message-ID and its bytes.
     fn dedupe_key(&self) -> String {
-        format!("{} {}", self.message_id.as_deref().unwrap_or("-"), self.raw_sha256)
+        format!(
+            "{} {}",
+            self.message_id.as_deref().unwrap_or("-"),
+            self.raw_sha256
+        )
     }
 
     fn thread_ids(&self) -> impl Iterator<Item = &String> {
@@ -62,11 +66,17 @@ pub struct FilingRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
     /// A new application.
-    Filed { application_id: i64 },
+    Filed {
+        application_id: i64,
+    },
     /// Joined an existing application (a resend or follow-up).
-    FollowUp { application_id: i64 },
+    FollowUp {
+        application_id: i64,
+    },
     /// An answer to these applications.
-    Outbound { application_ids: Vec<i64> },
+    Outbound {
+        application_ids: Vec<i64>,
+    },
     /// The same message (Message-ID and bytes) was already recorded at other coordinates.
     Duplicate,
     Ignored,
@@ -90,7 +100,9 @@ impl Recorded {
 
     pub fn application_id(&self) -> Option<i64> {
         match self {
-            Recorded::Filed { application_id } | Recorded::FollowUp { application_id } => Some(*application_id),
+            Recorded::Filed { application_id } | Recorded::FollowUp { application_id } => {
+                Some(*application_id)
+            }
             Recorded::Outbound { application_ids } => application_ids.first().copied(),
             _ => None,
         }
@@ -110,21 +122,35 @@ struct Seen<'a> {
 impl Store {
     /// Whether these coordinates were recorded before.
     pub async fn seen(&self, source: &SourceRef) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
-            .bind(&source.mailbox)
-            .bind(&source.location)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
+                .bind(&source.mailbox)
+                .bind(&source.location)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.is_some())
     }
 
     /// Records mail that is not an application: coordinates and Message-ID only.
-    pub async fn record_ignored(&self, source: &SourceRef, message_id: Option<&str>, reason: &str) -> Result<Recorded, StoreError> {
+    pub async fn record_ignored(
+        &self,
+        source: &SourceRef,
+        message_id: Option<&str>,
+        reason: &str,
+    ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         if is_seen(&mut tx, source).await? {
             return Ok(Recorded::AlreadySeen);
         }
-        let seen = Seen { source, message_id, outcome: "ignored", reason: Some(reason), raw_sha256: None, message_ref: None, application_id: None };
+        let seen = Seen {
+            source,
+            message_id,
+            outcome: "ignored",
+            reason: Some(reason),
+            raw_sha256: None,
+            message_ref: None,
+            application_id: None,
+        };
         insert_seen(&mut tx, &seen).await?;
         tx.commit().await?;
         Ok(Recorded::Ignored)
@@ -132,12 +158,26 @@ impl Store {
 
     /// Records a message that could not be filed, with its error; its raw bytes are already
     /// in the blob store under `raw_sha256`.
-    pub async fn record_quarantined(&self, source: &SourceRef, message_id: Option<&str>, raw_sha256: &str, error: &str) -> Result<Recorded, StoreError> {
+    pub async fn record_quarantined(
+        &self,
+        source: &SourceRef,
+        message_id: Option<&str>,
+        raw_sha256: &str,
+        error: &str,
+    ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         if is_seen(&mut tx, source).await? {
             return Ok(Recorded::AlreadySeen);
         }
-        let seen = Seen { source, message_id, outcome: "quarantined", reason: Some(error), raw_sha256: Some(raw_sha256), message_ref: None, application_id: None };
+        let seen = Seen {
+            source,
+            message_id,
+            outcome: "quarantined",
+            reason: Some(error),
+            raw_sha256: Some(raw_sha256),
+            message_ref: None,
+            application_id: None,
+        };
         insert_seen(&mut tx, &seen).await?;
         tx.commit().await?;
         Ok(Recorded::Quarantined)
@@ -145,7 +185,13 @@ impl Store {
 
     /// Files an inbound message: a new application, or a follow-up to the candidate's
     /// application for the same posting.
-    pub async fn record_application(&self, source: &SourceRef, message: &MessageRow, filing: &FilingRow, documents: &[DocumentRow]) -> Result<Recorded, StoreError> {
+    pub async fn record_application(
+        &self,
+        source: &SourceRef,
+        message: &MessageRow,
+        filing: &FilingRow,
+        documents: &[DocumentRow],
+    ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         if is_seen(&mut tx, source).await? {
             return Ok(Recorded::AlreadySeen);
@@ -168,11 +214,12 @@ impl Store {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
-            .bind(candidate_id)
-            .bind(filing.posting.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
+                .bind(candidate_id)
+                .bind(filing.posting.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
         let recorded = match existing {
             Some((application_id,)) => Recorded::FollowUp { application_id },
             None => {
@@ -196,7 +243,8 @@ impl Store {
             }
         };
         let application_id = recorded.application_id().unwrap_or_default();
-        let message_ref = attach_inbound(&mut tx, source, message, application_id, documents).await?;
+        let message_ref =
+            attach_inbound(&mut tx, source, message, application_id, documents).await?;
         let seen = Seen {
             source,
             message_id: message.message_id.as_deref(),
@@ -213,7 +261,11 @@ impl Store {
 
     /// The sender's application that a message without the posting's subject continues: one
     /// whose messages it answers or references.
-    pub async fn thread_application(&self, sender: &EmailAddress, thread_ids: &[String]) -> Result<Option<i64>, StoreError> {
+    pub async fn thread_application(
+        &self,
+        sender: &EmailAddress,
+        thread_ids: &[String],
+    ) -> Result<Option<i64>, StoreError> {
         if thread_ids.is_empty() {
             return Ok(None);
         }
@@ -224,7 +276,9 @@ impl Store {
              JOIN messages m ON m.id = am.message_id
              WHERE c.email = ",
         );
-        query.push_bind(sender.as_str()).push(" AND m.message_id IN (");
+        query
+            .push_bind(sender.as_str())
+            .push(" AND m.message_id IN (");
         let mut list = query.separated(", ");
         for id in thread_ids {
             list.push_bind(id);
@@ -236,7 +290,13 @@ impl Store {
 
     /// Records a candidate's message that continues an application found by
     /// [`Store::thread_application`].
-    pub async fn record_follow_up(&self, source: &SourceRef, message: &MessageRow, application_id: i64, documents: &[DocumentRow]) -> Result<Recorded, StoreError> {
+    pub async fn record_follow_up(
+        &self,
+        source: &SourceRef,
+        message: &MessageRow,
+        application_id: i64,
+        documents: &[DocumentRow],
+    ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         if is_seen(&mut tx, source).await? {
             return Ok(Recorded::AlreadySeen);
@@ -245,9 +305,18 @@ impl Store {
             tx.commit().await?;
             return Ok(recorded);
         }
-        let message_ref = attach_inbound(&mut tx, source, message, application_id, documents).await?;
+        let message_ref =
+            attach_inbound(&mut tx, source, message, application_id, documents).await?;
         let recorded = Recorded::FollowUp { application_id };
-        let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "followup", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: Some(application_id) };
+        let seen = Seen {
+            source,
+            message_id: message.message_id.as_deref(),
+            outcome: "followup",
+            reason: None,
+            raw_sha256: None,
+            message_ref: Some(message_ref),
+            application_id: Some(application_id),
+        };
         insert_seen(&mut tx, &seen).await?;
         tx.commit().await?;
         Ok(recorded)
@@ -255,7 +324,11 @@ impl Store {
 
     /// The applications an outbound message answers: those whose candidate it is addressed
     /// to, and (when `by_thread`) those whose messages it replies to or references.
-    pub async fn answered_applications(&self, message: &MessageRow, by_thread: bool) -> Result<Vec<i64>, StoreError> {
+    pub async fn answered_applications(
+        &self,
+        message: &MessageRow,
+        by_thread: bool,
+    ) -> Result<Vec<i64>, StoreError> {
         let mut ids = Vec::new();
         if !message.recipients.is_empty() {
             let mut query = QueryBuilder::<Sqlite>::new(
@@ -266,7 +339,14 @@ impl Store {
                 list.push_bind(r.as_str());
             }
             query.push(")");
-            ids.extend(query.build_query_as::<(i64,)>().fetch_all(&self.pool).await?.into_iter().map(|(id,)| id));
+            ids.extend(
+                query
+                    .build_query_as::<(i64,)>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id),
+            );
         }
         let thread: Vec<&String> = message.thread_ids().collect();
         if by_thread && !thread.is_empty() {
@@ -280,7 +360,14 @@ impl Store {
                 list.push_bind(id.as_str());
             }
             query.push(")");
-            ids.extend(query.build_query_as::<(i64,)>().fetch_all(&self.pool).await?.into_iter().map(|(id,)| id));
+            ids.extend(
+                query
+                    .build_query_as::<(i64,)>()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(|(id,)| id),
+            );
         }
         ids.sort_unstable();
         ids.dedup();
@@ -288,7 +375,12 @@ impl Store {
     }
 
     /// Records an outbound message that answers these applications: they become `replied`.
-    pub async fn record_outbound(&self, source: &SourceRef, message: &MessageRow, application_ids: &[i64]) -> Result<Recorded, StoreError> {
+    pub async fn record_outbound(
+        &self,
+        source: &SourceRef,
+        message: &MessageRow,
+        application_ids: &[i64],
+    ) -> Result<Recorded, StoreError> {
         let mut tx = self.pool.begin().await?;
         if is_seen(&mut tx, source).await? {
             return Ok(Recorded::AlreadySeen);
@@ -310,8 +402,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let recorded = Recorded::Outbound { application_ids: application_ids.to_vec() };
-        let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "outbound", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: application_ids.first().copied() };
+        let recorded = Recorded::Outbound {
+            application_ids: application_ids.to_vec(),
+        };
+        let seen = Seen {
+            source,
+            message_id: message.message_id.as_deref(),
+            outcome: "outbound",
+            reason: None,
+            raw_sha256: None,
+            message_ref: Some(message_ref),
+            application_id: application_ids.first().copied(),
+        };
         insert_seen(&mut tx, &seen).await?;
         tx.commit().await?;
         Ok(recorded)
@@ -319,31 +421,52 @@ impl Store {
 }
 
 async fn is_seen(conn: &mut SqliteConnection, source: &SourceRef) -> Result<bool, StoreError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
-        .bind(&source.mailbox)
-        .bind(&source.location)
-        .fetch_optional(conn)
-        .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
+            .bind(&source.mailbox)
+            .bind(&source.location)
+            .fetch_optional(conn)
+            .await?;
     Ok(row.is_some())
 }
 
 /// The same message already recorded elsewhere: note the new coordinates, change nothing.
-async fn duplicate(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow) -> Result<Option<Recorded>, StoreError> {
+async fn duplicate(
+    conn: &mut SqliteConnection,
+    source: &SourceRef,
+    message: &MessageRow,
+) -> Result<Option<Recorded>, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM messages WHERE dedupe_key = $1")
         .bind(message.dedupe_key())
         .fetch_optional(&mut *conn)
         .await?;
-    let Some((message_ref,)) = row else { return Ok(None) };
+    let Some((message_ref,)) = row else {
+        return Ok(None);
+    };
     let application: Option<(i64,)> = sqlx::query_as("SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1")
         .bind(message_ref)
         .fetch_optional(&mut *conn)
         .await?;
-    let seen = Seen { source, message_id: message.message_id.as_deref(), outcome: "duplicate", reason: None, raw_sha256: None, message_ref: Some(message_ref), application_id: application.map(|(id,)| id) };
+    let seen = Seen {
+        source,
+        message_id: message.message_id.as_deref(),
+        outcome: "duplicate",
+        reason: None,
+        raw_sha256: None,
+        message_ref: Some(message_ref),
+        application_id: application.map(|(id,)| id),
+    };
     insert_seen(conn, &seen).await?;
     Ok(Some(Recorded::Duplicate))
 }
 
-async fn attach_inbound(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow, application_id: i64, documents: &[DocumentRow]) -> Result<i64, StoreError> {
+async fn attach_inbound(
+    conn: &mut SqliteConnection,
+    source: &SourceRef,
+    message: &MessageRow,
+    application_id: i64,
+    documents: &[DocumentRow],
+) -> Result<i64, StoreError> {
     let message_ref = insert_message(conn, source, message).await?;
     link(conn, application_id, message_ref).await?;
     for (position, doc) in documents.iter().enumerate() {
@@ -371,7 +494,11 @@ async fn attach_inbound(conn: &mut SqliteConnection, source: &SourceRef, message
     Ok(message_ref)
 }
 
-async fn insert_message(conn: &mut SqliteConnection, source: &SourceRef, message: &MessageRow) -> Result<i64, StoreError> {
+async fn insert_message(
+    conn: &mut SqliteConnection,
+    source: &SourceRef,
+    message: &MessageRow,
+) -> Result<i64, StoreError> {
     let direction = match message.direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
@@ -401,7 +528,11 @@ async fn insert_message(conn: &mut SqliteConnection, source: &SourceRef, message
     Ok(id)
 }
 
-async fn link(conn: &mut SqliteConnection, application_id: i64, message_ref: i64) -> Result<(), StoreError> {
+async fn link(
+    conn: &mut SqliteConnection,
+    application_id: i64,
+    message_ref: i64,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
         .bind(application_id)
         .bind(message_ref)

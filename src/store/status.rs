@@ -28,18 +28,25 @@ pub struct StatusChange<'a> {
 
 impl Store {
     /// Applies a status change and records it in the history; returns the previous status.
-    pub async fn set_status(&self, change: &StatusChange<'_>) -> Result<ApplicationStatus, StatusError> {
+    pub async fn set_status(
+        &self,
+        change: &StatusChange<'_>,
+    ) -> Result<ApplicationStatus, StatusError> {
         let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
-        let row: Option<(String,)> = sqlx::query_as("SELECT status FROM applications WHERE id = $1")
-            .bind(change.application_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::from)?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT status FROM applications WHERE id = $1")
+                .bind(change.application_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from)?;
         let (current,) = row.ok_or(StatusError::NotFound(change.application_id))?;
         // The CHECK constraint guarantees a known status; an unknown one would be a schema bug.
         let current: ApplicationStatus = current.parse().unwrap_or(ApplicationStatus::Received);
         if current.is_terminal() && !change.force && current != change.status {
-            return Err(StatusError::Closed { id: change.application_id, current });
+            return Err(StatusError::Closed {
+                id: change.application_id,
+                current,
+            });
         }
         sqlx::query("UPDATE applications SET status = $2 WHERE id = $1")
             .bind(change.application_id)

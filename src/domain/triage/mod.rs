@@ -60,7 +60,10 @@ pub enum Verdict {
     Application(Box<Filing>),
     /// A candidate's message that names no posting but may continue a thread the database
     /// knows ("Re: ma candidature"); the pipeline looks its thread ids up.
-    PossibleFollowUp { sender: Sender, documents: Vec<(Document, DocumentKind)> },
+    PossibleFollowUp {
+        sender: Sender,
+        documents: Vec<(Document, DocumentKind)>,
+    },
     /// Mail from the organisation's own address: outbound, for reply tracking.
     Outbound,
     Ignored(IgnoreReason),
@@ -75,7 +78,9 @@ pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) ->
     }
     let Some(sender) = &mail.from else {
         return match match_posting(&mail.subject, postings) {
-            Some(_) => Verdict::Quarantine("no sender address (From is missing or unreadable)".into()),
+            Some(_) => {
+                Verdict::Quarantine("no sender address (From is missing or unreadable)".into())
+            }
             None => Verdict::Ignored(IgnoreReason::NoSender),
         };
     };
@@ -105,7 +110,12 @@ fn automatic(mail: &Mail) -> Option<IgnoreReason> {
             IgnoreReason::Bounce
         });
     }
-    if a.null_return_path || mail.from.as_ref().is_some_and(|s| s.address.is_mailer_daemon()) {
+    if a.null_return_path
+        || mail
+            .from
+            .as_ref()
+            .is_some_and(|s| s.address.is_mailer_daemon())
+    {
         return Some(IgnoreReason::Bounce);
     }
     if a.auto_submitted.as_deref().is_some_and(|v| v != "no") || a.autoreply_header {
@@ -128,7 +138,11 @@ fn automatic(mail: &Mail) -> Option<IgnoreReason> {
 
 /// A colleague forwarding a candidate's email as an attachment: file the inner message under
 /// the inner sender. Inline forwards are not trusted: their "From:" line is just text.
-fn forwarded_application(mail: &Mail, postings: &[Posting], organisation: &Organisation) -> Option<Verdict> {
+fn forwarded_application(
+    mail: &Mail,
+    postings: &[Posting],
+    organisation: &Organisation,
+) -> Option<Verdict> {
     let forwarder = mail.from.as_ref().map(|s| s.address.clone());
     mail.forwarded.iter().find_map(|inner| {
         let sender = inner.from.as_ref()?;
@@ -150,7 +164,12 @@ fn forwarded_application(mail: &Mail, postings: &[Posting], organisation: &Organ
     })
 }
 
-fn application(mail: &Mail, sender: &Sender, postings: &[Posting], forwarded_by: Option<EmailAddress>) -> Option<Filing> {
+fn application(
+    mail: &Mail,
+    sender: &Sender,
+    postings: &[Posting],
+    forwarded_by: Option<EmailAddress>,
+) -> Option<Filing> {
     let (posting, found) = match_posting(&mail.subject, postings)?;
     let documents = final_kinds(all_documents(mail));
     let (name_part, conforming) = match found {
@@ -166,13 +185,21 @@ fn application(mail: &Mail, sender: &Sender, postings: &[Posting], forwarded_by:
         SubjectMatch::None => return None,
     };
     let display = sender.display_name.as_deref();
-    let from_subject = name_part.as_deref().and_then(|part| name_from_subject(part, display));
+    let from_subject = name_part
+        .as_deref()
+        .and_then(|part| name_from_subject(part, display));
     let name = from_subject
         .clone()
         .or_else(|| display.and_then(name_from_display))
         .unwrap_or_else(|| name_from_address(&sender.address));
-    let has_letter = documents.iter().any(|(_, kind)| *kind == DocumentKind::Letter);
-    let body_letter = if has_letter { None } else { letter_in_body(&mail.body_text) };
+    let has_letter = documents
+        .iter()
+        .any(|(_, kind)| *kind == DocumentKind::Letter);
+    let body_letter = if has_letter {
+        None
+    } else {
+        letter_in_body(&mail.body_text)
+    };
     Some(Filing {
         posting: posting.id.clone(),
         candidate: sender.address.clone(),
@@ -184,13 +211,20 @@ fn application(mail: &Mail, sender: &Sender, postings: &[Posting], forwarded_by:
     })
 }
 
-fn match_posting<'p>(subject: &str, postings: &'p [Posting]) -> Option<(&'p Posting, SubjectMatch)> {
+fn match_posting<'p>(
+    subject: &str,
+    postings: &'p [Posting],
+) -> Option<(&'p Posting, SubjectMatch)> {
     let analysed: Vec<_> = postings.iter().map(|p| (p, p.analyse(subject))).collect();
     // A posting named by its subject words beats one only paraphrased by its title.
     analysed
         .iter()
         .find(|(_, m)| matches!(m, SubjectMatch::Posting { .. }))
-        .or_else(|| analysed.iter().find(|(_, m)| matches!(m, SubjectMatch::Title { .. })))
+        .or_else(|| {
+            analysed
+                .iter()
+                .find(|(_, m)| matches!(m, SubjectMatch::Title { .. }))
+        })
         .cloned()
 }
 
@@ -214,7 +248,11 @@ fn final_kinds(documents: Vec<Document>) -> Vec<(Document, DocumentKind)> {
         .filter(|(_, d)| d.kind.is_none() && d.format.is_document() && d.format != DocFormat::Image)
         .map(|(i, _)| i)
         .collect();
-    let inferred = match (unknown.as_slice(), has(DocumentKind::Cv), has(DocumentKind::Letter)) {
+    let inferred = match (
+        unknown.as_slice(),
+        has(DocumentKind::Cv),
+        has(DocumentKind::Letter),
+    ) {
         ([only], true, false) => Some((*only, DocumentKind::Letter)),
         ([only], false, true) => Some((*only, DocumentKind::Cv)),
         _ => None,
@@ -241,8 +279,14 @@ fn name_from_address(address: &EmailAddress) -> PersonName {
         .map(capitalise)
         .collect();
     match words.as_slice() {
-        [first, last] => PersonName { last_name: last.clone(), first_name: first.clone() },
-        _ => PersonName { last_name: String::new(), first_name: String::new() },
+        [first, last] => PersonName {
+            last_name: last.clone(),
+            first_name: first.clone(),
+        },
+        _ => PersonName {
+            last_name: String::new(),
+            first_name: String::new(),
+        },
     }
 }
 
@@ -250,7 +294,11 @@ fn capitalise(word: &str) -> String {
     let mut chars = word.chars();
     chars
         .next()
-        .map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+        .map(|c| {
+            c.to_uppercase()
+                .chain(chars.flat_map(char::to_lowercase))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -259,7 +307,8 @@ fn capitalise(word: &str) -> String {
 /// the thread's References: the candidate never receives it.
 pub fn outbound_answers(mail: &Mail, organisation: &Organisation) -> OutboundKind {
     let forward = super::subject::strip_prefixes(&mail.subject).0.forward;
-    let all_internal = !mail.recipients.is_empty() && mail.recipients.iter().all(|r| organisation.is_internal(r));
+    let all_internal =
+        !mail.recipients.is_empty() && mail.recipients.iter().all(|r| organisation.is_internal(r));
     if forward || all_internal {
         OutboundKind::NotAnAnswer
     } else {
