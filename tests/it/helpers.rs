@@ -1,0 +1,146 @@
+//! The harness: a fresh directory per test, with a config that points every path into it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+
+pub const ORG_CONFIG: &str = r#"
+[organisation]
+addresses = ["contact@ong-exemple.org"]
+domains = ["ong-exemple.org"]
+
+[[postings]]
+id = "coordination-maroc"
+title = "Coordinateur·rice du Partenariat au Maroc"
+subject = "Coordination Maroc"
+
+[[postings]]
+id = "chef-projet-senegal"
+title = "Chef·fe de projet au Sénégal"
+subject = "Chef de projet Sénégal"
+"#;
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        Self::with_extra("")
+    }
+
+    /// A test directory with a Maildir mailbox (`Maildir/`, sent in `Maildir/.Sent`).
+    pub fn with_extra(extra: &str) -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        for sub in [
+            "Maildir/cur",
+            "Maildir/new",
+            "Maildir/tmp",
+            "Maildir/.Sent/cur",
+            "Maildir/.Sent/new",
+            "Maildir/.Sent/tmp",
+        ] {
+            std::fs::create_dir_all(root.join(sub)).expect("maildir");
+        }
+        let config = root.join("applymail.toml");
+        let text = format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"{maildir}\"\npoll_interval = \"1s\"\n\n[database]\nurl = \"sqlite://{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
+            maildir = root.join("Maildir").display(),
+            db = root.join("applymail.db").display(),
+            docs = root.join("documents").display(),
+        );
+        std::fs::write(&config, text).expect("config");
+        TestEnv { dir, config }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_applymail"));
+        cmd.arg("--config").arg(&self.config);
+        // Overrides from the developer's shell must not leak into a test.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("APPLYMAIL_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("RUST_LOG", "warn");
+        cmd
+    }
+
+    /// Runs applymail and insists that it succeeds.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let output = self.command().args(args).output().expect("applymail runs");
+        assert!(
+            output.status.success(),
+            "applymail {args:?} failed: {}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    pub fn export(&self) -> Vec<Value> {
+        let output = self.run(&["export", "--format", "json"]);
+        serde_json::from_slice(&output.stdout).expect("export is JSON")
+    }
+
+    pub async fn db(&self) -> SqlitePool {
+        let options = SqliteConnectOptions::new()
+            .filename(self.path("applymail.db"))
+            .read_only(true);
+        SqlitePool::connect_with(options).await.expect("database")
+    }
+
+    /// Drops a message into the Maildir, as a delivery agent would (tmp/, then new/).
+    pub fn deliver(&self, folder: &str, name: &str, raw: &[u8]) {
+        let base = self.path(folder);
+        let tmp = base.join("tmp").join(name);
+        std::fs::write(&tmp, raw).expect("write tmp");
+        std::fs::rename(&tmp, base.join("new").join(name)).expect("deliver");
+    }
+}
+
+/// Row counts of every table, and the ledger itself: what must not change when nothing new
+/// arrives.
+pub async fn snapshot(pool: &SqlitePool) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in [
+        "candidates",
+        "applications",
+        "messages",
+        "application_messages",
+        "documents",
+        "status_history",
+        "mail_seen",
+    ] {
+        let (n,): (i64,) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(pool)
+                .await
+                .expect("count");
+        out.push(format!("{table}: {n}"));
+    }
+    let rows: Vec<(String, String, String, Option<i64>)> = sqlx::query_as(
+        "SELECT mailbox, location, outcome, application_id FROM mail_seen ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("ledger");
+    out.extend(rows.into_iter().map(|r| format!("{r:?}")));
+    out
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus")
+}
+
+pub fn str_field<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or_default()
+}

@@ -1,0 +1,10 @@
+//! applymail's integration tests: one binary, each test with its own directory, database and
+//! configuration, driving the real `applymail` executable the way an admin would.
+
+mod cli;
+mod corpus;
+mod crash;
+mod helpers;
+mod idempotence;
+mod maildir_run;
+mod synth;
