@@ -5,6 +5,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = applymail::cli::Cli::parse();
     applymail::telemetry::init(cli.log_format, std::io::stderr);
+    applymail::telemetry::quiet_dependency_panics();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {

@@ -49,10 +49,10 @@ pub fn exported(details: Vec<ApplicationDetail>, blobs: &BlobStore) -> Vec<Expor
             let a = detail.application;
             let mut message_ids: Vec<String> = Vec::new();
             for m in detail.messages.iter().filter(|m| m.direction == "inbound") {
-                if let Some(id) = &m.message_id {
-                    if !message_ids.contains(id) {
-                        message_ids.push(id.clone());
-                    }
+                if let Some(id) = &m.message_id
+                    && !message_ids.contains(id)
+                {
+                    message_ids.push(id.clone());
                 }
             }
             ExportedApplication {

@@ -19,6 +19,8 @@
 //!   A `Title` match is weaker evidence, so it does require a conventional lead; this keeps
 //!   out job-board alerts ("Alerte offres : Coordinateur·rice … au Maroc et 8 autres offres").
 //! - A name part with digits ("semaine 29") is not a name.
+//! - A note after the name, behind a second separator ("– version corrigée du CV"), leaves a
+//!   subject that follows the format conforming.
 //!
 //! [`fold`]: super::fold::fold
 
@@ -182,10 +184,10 @@ impl SubjectRule {
         let toks = tokens(subject);
         if let Some((first, last)) = self.find_words(&toks) {
             let lead_ok = is_conventional_lead(&subject[..first.start]);
-            let (name, trailer_clean) = posting_name(&subject[last.end..]);
-            let name = name.filter(|n| is_plausible_name(n));
-            let conforming =
-                lead_ok && trailer_clean && name.is_some_and(|n| count_name_words(n) >= 2);
+            // Text after a second separator ("– version corrigée du CV") is a note the
+            // candidate added to a subject that follows the format: still conforming.
+            let name = posting_name(&subject[last.end..]).filter(|n| is_plausible_name(n));
+            let conforming = lead_ok && name.is_some_and(|n| count_name_words(n) >= 2);
             return SubjectMatch::Posting {
                 name: name.map(String::from),
                 conforming,
@@ -284,16 +286,15 @@ fn is_conventional_lead(lead: &str) -> bool {
 }
 
 /// The name after the posting's words: leading separators dropped, cut at the next
-/// separator. Also says whether nothing but punctuation follows the name.
-fn posting_name(rest: &str) -> (Option<&str>, bool) {
+/// separator.
+fn posting_name(rest: &str) -> Option<&str> {
     let rest = rest.trim_start_matches(|c: char| !c.is_alphanumeric());
-    let (name, after) = match find_cut(rest) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let name = match find_cut(rest) {
+        Some(i) => &rest[..i],
+        None => rest,
     };
     let name = trim_name(name);
-    let clean = !after.chars().any(char::is_alphanumeric);
-    ((!name.is_empty()).then_some(name), clean)
+    (!name.is_empty()).then_some(name)
 }
 
 /// The name after a borderline title: the last separated segment that holds anything.
@@ -588,7 +589,7 @@ mod tests {
             ("Coordination Maroc – Condé Sékou", ok("Condé Sékou")),
             (
                 "Coordination Maroc – Condé Sékou – version corrigée du CV",
-                loose(Some("Condé Sékou")),
+                ok("Condé Sékou"),
             ),
             ("Coordination Maroc – Ouali Siham", ok("Ouali Siham")),
             (
@@ -690,11 +691,11 @@ mod tests {
             ("Coordination Maroc – Votre nom", loose(None)),
             (
                 "Coordination Maroc – Dupont Marie (CV + lettre)",
-                loose(Some("Dupont Marie")),
+                ok("Dupont Marie"),
             ),
             (
                 "Coordination Maroc - Dupont Marie - CV et lettre de motivation",
-                loose(Some("Dupont Marie")),
+                ok("Dupont Marie"),
             ),
             ("Coordination Maroc – Dupont Marie 2021", loose(None)),
             ("Coordination Maroc.", loose(None)),

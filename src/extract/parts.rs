@@ -129,7 +129,18 @@ fn push_document(
             Err(err) => walked.problems.push(format!("archive {filename:?}: {err}")),
         }
     }
-    let kind = classify(&filename, format, bytes, limits);
+    // A part whose encoding was broken and whose bytes are not what its name says is kept
+    // (the candidate sent it) but is no CV or letter anyone can read.
+    let damaged = part.is_encoding_problem
+        && DocFormat::detect(None, "application/octet-stream", bytes) != format;
+    let kind = if damaged {
+        walked
+            .problems
+            .push(format!("{filename:?}: damaged content"));
+        Some(DocumentKind::Other)
+    } else {
+        classify(&filename, format, bytes, limits)
+    };
     walked.documents.push(Document {
         filename,
         content_type,
@@ -161,10 +172,10 @@ fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a
         if clean.len() % 4 == 1 {
             clean.pop();
         }
-        if let Ok(decoded) = LENIENT.decode(&clean) {
-            if !decoded.is_empty() {
-                return Cow::Owned(decoded);
-            }
+        if let Ok(decoded) = LENIENT.decode(&clean)
+            && !decoded.is_empty()
+        {
+            return Cow::Owned(decoded);
         }
     }
     Cow::Borrowed(part.contents())

@@ -142,13 +142,13 @@ async fn the_fixture_corpus_is_filed_as_expected() {
                     ));
                 }
             }
-            if let Some(name) = ed["filename"].as_str() {
-                if str_field(d, "filename") != name {
-                    failures.push(format!(
-                        "[{case}] filename: expected {name:?}, got {:?}",
-                        str_field(d, "filename")
-                    ));
-                }
+            if let Some(name) = ed["filename"].as_str()
+                && str_field(d, "filename") != name
+            {
+                failures.push(format!(
+                    "[{case}] filename: expected {name:?}, got {:?}",
+                    str_field(d, "filename")
+                ));
             }
             if d["current"] != ed["current"] {
                 failures.push(format!(
@@ -178,14 +178,14 @@ async fn the_fixture_corpus_is_filed_as_expected() {
 
     let filed_ids: BTreeSet<String> = export.iter().flat_map(|a| ids(a, "message_ids")).collect();
     for ignored in expected["ignored"].as_array().unwrap() {
-        if let Some(id) = message_id_of(&corpus.join(str_field(ignored, "file"))) {
-            if filed_ids.contains(&id) {
-                failures.push(format!(
-                    "[{}] {} was filed",
-                    str_field(ignored, "case"),
-                    str_field(ignored, "file")
-                ));
-            }
+        if let Some(id) = message_id_of(&corpus.join(str_field(ignored, "file")))
+            && filed_ids.contains(&id)
+        {
+            failures.push(format!(
+                "[{}] {} was filed",
+                str_field(ignored, "case"),
+                str_field(ignored, "file")
+            ));
         }
     }
     let pool = env.db().await;
