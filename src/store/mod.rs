@@ -8,7 +8,7 @@ pub mod queries;
 pub mod record;
 pub mod status;
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -68,11 +68,19 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         let path = options.get_filename().to_owned();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| StoreError::Permissions {
-                path: parent.to_owned(),
-                source,
-            })?;
+        if let Some(parent) = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+        {
+            // A folder applymail creates for the database is its own: owner-only.
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|source| StoreError::Permissions {
+                    path: parent.to_owned(),
+                    source,
+                })?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)

@@ -93,12 +93,11 @@ pub struct Filter {
     pub needs_reply: bool,
 }
 
+/// Built on the `applications_overview` view, which recruiters also query directly.
 const APPLICATION_SELECT: &str = "
-    SELECT a.id, a.posting, c.last_name, c.first_name, c.email, a.status, a.reply_status,
-           a.subject_nonconforming, a.received_at, a.last_inbound_at, a.last_outbound_at,
-           EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'cv') AS has_cv,
-           EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'letter') AS has_letter
-    FROM applications a JOIN candidates c ON c.id = a.candidate_id";
+    SELECT id, posting, last_name, first_name, email, status, reply_status, subject_nonconforming,
+           received_at, last_inbound_at, last_outbound_at, has_cv, has_letter
+    FROM applications_overview a";
 
 /// A complete application for `show` and `export`.
 #[derive(Debug, Clone)]
@@ -132,11 +131,11 @@ impl Store {
         if let Some(text) = &filter.search {
             let pattern = format!("%{}%", text.to_lowercase());
             query
-                .push(" AND (lower(c.last_name) LIKE ")
+                .push(" AND (lower(a.last_name) LIKE ")
                 .push_bind(pattern.clone())
-                .push(" OR lower(c.first_name) LIKE ")
+                .push(" OR lower(a.first_name) LIKE ")
                 .push_bind(pattern.clone())
-                .push(" OR lower(c.email) LIKE ")
+                .push(" OR lower(a.email) LIKE ")
                 .push_bind(pattern)
                 .push(")");
         }

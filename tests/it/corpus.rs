@@ -205,6 +205,29 @@ async fn the_fixture_corpus_is_filed_as_expected() {
             ));
         }
     }
+    // The SQL view recruiters query agrees with the export on the current documents.
+    for a in &export {
+        let id: i64 = str_field(a, "id").parse().unwrap();
+        let (cv, letter): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT current_cv_sha256, current_letter_sha256 FROM applications_overview WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let current = |kind: &str| {
+            a["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["kind"] == kind && d["current"] == true)
+                .map(|d| str_field(d, "sha256").to_owned())
+        };
+        if (cv.clone(), letter.clone()) != (current("cv"), current("letter")) {
+            failures.push(format!(
+                "applications_overview {id}: {cv:?} {letter:?} differ from the export"
+            ));
+        }
+    }
     // Nothing is lost: every inbox and sent file has its line in the ledger.
     let (seen,): (i64,) = sqlx::query_as("SELECT count(*) FROM mail_seen")
         .fetch_one(&pool)
