@@ -329,44 +329,22 @@ impl Store {
         message: &MessageRow,
         by_thread: bool,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut ids = Vec::new();
-        if !message.recipients.is_empty() {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN (",
-            );
-            let mut list = query.separated(", ");
-            for r in &message.recipients {
-                list.push_bind(r.as_str());
-            }
-            query.push(")");
+        let mut ids = ids_where_in(
+            &self.pool,
+            "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN (",
+            message.recipients.iter().map(EmailAddress::as_str),
+        )
+        .await?;
+        if by_thread {
             ids.extend(
-                query
-                    .build_query_as::<(i64,)>()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|(id,)| id),
-            );
-        }
-        let thread: Vec<&String> = message.thread_ids().collect();
-        if by_thread && !thread.is_empty() {
-            let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT am.application_id FROM application_messages am
-                 JOIN messages m ON m.id = am.message_id
-                 WHERE m.direction = 'inbound' AND m.message_id IN (",
-            );
-            let mut list = query.separated(", ");
-            for id in thread {
-                list.push_bind(id.as_str());
-            }
-            query.push(")");
-            ids.extend(
-                query
-                    .build_query_as::<(i64,)>()
-                    .fetch_all(&self.pool)
-                    .await?
-                    .into_iter()
-                    .map(|(id,)| id),
+                ids_where_in(
+                    &self.pool,
+                    "SELECT am.application_id FROM application_messages am
+                     JOIN messages m ON m.id = am.message_id
+                     WHERE m.direction = 'inbound' AND m.message_id IN (",
+                    message.thread_ids().map(String::as_str),
+                )
+                .await?,
             );
         }
         ids.sort_unstable();
@@ -418,6 +396,27 @@ impl Store {
         tx.commit().await?;
         Ok(recorded)
     }
+}
+
+/// Runs `select` (which ends with `IN (`) over a list of values; an empty list selects nothing.
+async fn ids_where_in<'v>(
+    pool: &sqlx::SqlitePool,
+    select: &'static str,
+    values: impl Iterator<Item = &'v str>,
+) -> Result<Vec<i64>, StoreError> {
+    let mut query = QueryBuilder::<Sqlite>::new(select);
+    let mut list = query.separated(", ");
+    let mut any = false;
+    for value in values {
+        list.push_bind(value);
+        any = true;
+    }
+    if !any {
+        return Ok(Vec::new());
+    }
+    query.push(")");
+    let rows: Vec<(i64,)> = query.build_query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 async fn is_seen(conn: &mut SqliteConnection, source: &SourceRef) -> Result<bool, StoreError> {

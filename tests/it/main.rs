@@ -7,4 +7,5 @@ mod crash;
 mod helpers;
 mod idempotence;
 mod maildir_run;
+mod sources;
 mod synth;
