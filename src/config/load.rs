@@ -300,7 +300,10 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
             let username = required(raw.username, "mailbox.username")?;
             let auth = match raw.auth.unwrap_or(AuthKind::Password) {
                 AuthKind::Xoauth2 => ImapAuth::XOAuth2 {
-                    token_command: required(raw.token_command, "mailbox.token_command")?,
+                    token: SecretSource::Command(required(
+                        raw.token_command,
+                        "mailbox.token_command",
+                    )?),
                 },
                 AuthKind::Password => {
                     let sources = [

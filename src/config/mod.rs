@@ -74,8 +74,8 @@ pub enum Security {
 pub enum ImapAuth {
     /// LOGIN / AUTHENTICATE PLAIN with a password.
     Password(SecretSource),
-    /// XOAUTH2 with a bearer token printed by a command.
-    XOAuth2 { token_command: String },
+    /// XOAUTH2 with a bearer token printed by a command (`SecretSource::Command`).
+    XOAuth2 { token: SecretSource },
 }
 
 /// What applymail does to a filed message on the server, after the database commit.

@@ -16,12 +16,13 @@ pub enum SecretSource {
 }
 
 impl fmt::Debug for SecretSource {
-    // The variable name, path and command are not secret, and an admin needs them to debug.
+    // A variable's name and a file's path are not secret, and an admin needs them to debug.
+    // A command may be `echo hunter2`: it is never printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SecretSource::Env(name) => write!(f, "Env({name:?})"),
             SecretSource::File(path) => write!(f, "File({path:?})"),
-            SecretSource::Command(cmd) => write!(f, "Command({cmd:?})"),
+            SecretSource::Command(_) => f.write_str("Command([redacted])"),
         }
     }
 }
@@ -87,6 +88,16 @@ mod tests {
         assert_eq!(
             url.expose(),
             "postgres://app:hunter2-xyz@db.example/applymail"
+        );
+    }
+
+    #[test]
+    fn secret_commands_never_show() {
+        let source = SecretSource::Command("echo hunter2-xyz".into());
+        assert_eq!(format!("{source:?}"), "Command([redacted])");
+        assert_eq!(
+            format!("{:?}", SecretSource::Env("APPLYMAIL_PASSWORD".into())),
+            "Env(\"APPLYMAIL_PASSWORD\")"
         );
     }
 
