@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 use super::{open_blobs, open_store};
-use crate::config::{MailboxSettings, Settings};
+use crate::config::{ImapSettings, MailboxSettings, Settings};
+use crate::imap::{ImapClient, ImapError, client_config};
 use crate::sources;
 
 pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
@@ -31,11 +32,10 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }
         MailboxSettings::Imap(imap) => {
-            println!(
-                "mailbox: FAILED: IMAP ({}) is not supported by this version yet",
-                imap.host
-            );
-            healthy = false;
+            if let Err(err) = check_imap(imap).await {
+                println!("mailbox: FAILED: {err}");
+                healthy = false;
+            }
         }
     }
     match open_store(settings).await {
@@ -60,4 +60,43 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+async fn check_imap(settings: &ImapSettings) -> Result<(), ImapError> {
+    let tls = client_config(settings.ca_file.as_deref())?;
+    let mut client = ImapClient::connect(settings, tls).await?;
+    println!(
+        "mailbox: ok (logged in to {}:{} as {}, {:?})",
+        settings.host,
+        settings.port,
+        client.user(),
+        settings.security
+    );
+    println!("  capabilities: {}", client.capabilities().join(" "));
+    println!(
+        "  IDLE: {}",
+        if client.has_capability("IDLE") {
+            "yes (push)"
+        } else {
+            "no (polling)"
+        }
+    );
+    for folder in client.folders().await? {
+        let uses = if folder.special_use.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", folder.special_use.join(" "))
+        };
+        println!("  folder {}{uses}", folder.name);
+    }
+    let inbox = client.select(&settings.inbox).await?;
+    println!(
+        "  {}: {} message(s), UIDVALIDITY {}",
+        settings.inbox, inbox.exists, inbox.validity
+    );
+    if let Some(sent) = &settings.sent {
+        client.select(sent).await?;
+    }
+    client.logout().await;
+    Ok(())
 }

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::domain::source::Direction;
 use crate::ingest::Pipeline;
+use crate::shutdown::Shutdown;
 use crate::sources;
 
 /// How many messages ended how.
@@ -68,10 +68,9 @@ async fn import_one(
 ) -> anyhow::Result<()> {
     let source = sources::open(path, None)?;
     let progress = progress_bar(source.len, path);
-    let never = AtomicBool::new(false);
     pipeline
-        .ingest_source(source, direction, &never, |outcome| {
-            *summary.outcomes.entry(outcome).or_default() += 1;
+        .ingest_source(source, direction, &Shutdown::never(), |_, recorded| {
+            *summary.outcomes.entry(recorded.outcome()).or_default() += 1;
             progress.inc(1);
         })
         .await?;

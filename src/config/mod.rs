@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use load::{ConfigError, load, load_str};
-pub use secret::{DatabaseUrl, SecretSource};
+pub use secret::{DatabaseUrl, Secret, SecretError, SecretSource};
 
 pub use crate::domain::organisation::Organisation;
 use crate::domain::posting::{Posting, PostingId};

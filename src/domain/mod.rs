@@ -3,6 +3,7 @@
 
 pub mod body_letter;
 pub mod classify;
+pub mod cursor;
 pub mod document;
 pub mod email;
 pub mod fold;

@@ -4,6 +4,7 @@
 //! the recruiters' reads; [`status`] the status changes. SQL text uses `$N` placeholders and
 //! portable constructs (`ON CONFLICT`, `RETURNING`) so that a PostgreSQL backend can share it.
 
+pub mod cursor;
 pub mod queries;
 pub mod record;
 pub mod status;

@@ -34,6 +34,15 @@ impl TestEnv {
 
     /// A test directory with a Maildir mailbox (`Maildir/`, sent in `Maildir/.Sent`).
     pub fn with_extra(extra: &str) -> TestEnv {
+        Self::build(None, extra)
+    }
+
+    /// A test directory whose mailbox is the given `[mailbox]` section (IMAP).
+    pub fn with_mailbox(mailbox: &str) -> TestEnv {
+        Self::build(Some(mailbox), "")
+    }
+
+    fn build(mailbox: Option<&str>, extra: &str) -> TestEnv {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
         for sub in [
@@ -46,10 +55,14 @@ impl TestEnv {
         ] {
             std::fs::create_dir_all(root.join(sub)).expect("maildir");
         }
+        let maildir = format!(
+            "[mailbox]\nkind = \"maildir\"\npath = \"{}\"\npoll_interval = \"1s\"\n",
+            root.join("Maildir").display()
+        );
         let config = root.join("applymail.toml");
         let text = format!(
-            "[mailbox]\nkind = \"maildir\"\npath = \"{maildir}\"\npoll_interval = \"1s\"\n\n[database]\nurl = \"sqlite://{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
-            maildir = root.join("Maildir").display(),
+            "{mailbox}\n[database]\nurl = \"sqlite://{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
+            mailbox = mailbox.map(str::to_owned).unwrap_or(maildir),
             db = root.join("applymail.db").display(),
             docs = root.join("documents").display(),
         );
@@ -71,6 +84,7 @@ impl TestEnv {
             }
         }
         cmd.env("RUST_LOG", "warn");
+        cmd.env("APPLYMAIL_TEST_IMAP_PASSWORD", crate::dovecot::PASSWORD);
         cmd
     }
 

@@ -4,8 +4,10 @@
 mod cli;
 mod corpus;
 mod crash;
+mod dovecot;
 mod helpers;
 mod idempotence;
+mod imap;
 mod maildir_run;
 mod sources;
 mod synth;

@@ -8,8 +8,9 @@
 //! row of the message's coordinates: a crash at any point leaves the message either not
 //! recorded (it is processed again, identically) or wholly recorded (it is skipped).
 
+mod watch;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 
@@ -25,9 +26,12 @@ use crate::domain::posting::Posting;
 use crate::domain::source::{Direction, SourceRef};
 use crate::domain::triage::{Filing, OutboundKind, Verdict, outbound_answers, triage};
 use crate::extract::{ExtractLimits, parse_mail};
+use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
+
 use crate::store::record::{DocumentRow, FilingRow, MessageRow, Recorded};
 use crate::store::{Store, StoreError};
+pub use watch::{WatchError, watch_imap};
 
 /// Messages analysed ahead of the one being committed: both cores parse while the database
 /// writes, and memory stays bounded.
@@ -120,16 +124,17 @@ impl Pipeline {
     }
 
     /// Processes every message of a source in order, analysing a few ahead while committing
-    /// one at a time. Stops between two messages once `stop` is set; `each` sees every outcome.
+    /// one at a time. Stops between two messages once shutdown is requested; `each` sees every
+    /// outcome as soon as it is committed.
     pub async fn ingest_source(
         &self,
         source: MessageSource,
         direction: Direction,
-        stop: &AtomicBool,
-        mut each: impl FnMut(&'static str),
+        shutdown: &Shutdown,
+        mut each: impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
         let messages = futures_util::stream::iter(source.messages)
-            .take_while(|_| std::future::ready(!stop.load(Ordering::Relaxed)));
+            .take_while(|_| std::future::ready(!shutdown.is_requested()));
         let mut analysed = messages
             .map(|message: std::io::Result<RawMessage>| async move {
                 let RawMessage { source, raw } = message.map_err(IngestError::Source)?;
@@ -137,9 +142,11 @@ impl Pipeline {
             })
             .buffered(ANALYSE_AHEAD);
         while let Some(result) = analysed.next().await {
-            let recorded = self.commit(result?).await?;
-            each(recorded.outcome());
-            if stop.load(Ordering::Relaxed) {
+            let analysed = result?;
+            let source = analysed.source.clone();
+            let recorded = self.commit(analysed).await?;
+            each(&source, &recorded);
+            if shutdown.is_requested() {
                 break;
             }
         }

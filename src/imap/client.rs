@@ -1,0 +1,565 @@
+//! One authenticated IMAP session and the few operations applymail needs.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_imap::extensions::idle::IdleResponse;
+use async_imap::imap_proto::NameAttribute;
+use async_imap::{Authenticator, Client, Session};
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use super::ImapError;
+use crate::config::{ImapAuth, ImapSettings, Security};
+use crate::domain::cursor::{Uid, UidValidity};
+use crate::shutdown::Shutdown;
+
+/// How long one command may take. Bodies are fetched in batches small enough to arrive well
+/// within it on any link a mailbox is read over.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a connection and TLS handshake may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A byte stream IMAP can run over: plain TCP or TLS.
+pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug> Transport for T {}
+
+type Stream = Box<dyn Transport>;
+
+pub struct ImapClient {
+    session: Session<Stream>,
+    capabilities: Vec<String>,
+    user: String,
+}
+
+/// A folder as LIST shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    pub name: String,
+    /// SPECIAL-USE attributes (RFC 6154), such as `\Sent`.
+    pub special_use: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderState {
+    pub validity: UidValidity,
+    pub exists: u32,
+}
+
+/// Why an IDLE ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdleEnd {
+    /// The server announced something (EXISTS, EXPUNGE, flags).
+    NewData,
+    /// The wait ran out: time to poll and re-issue IDLE.
+    Timeout,
+    /// Shutdown was requested.
+    Stopped,
+}
+
+async fn timed<T, E>(
+    doing: &'static str,
+    limit: Duration,
+    future: impl Future<Output = Result<T, E>>,
+) -> Result<T, ImapError>
+where
+    E: Into<async_imap::error::Error>,
+{
+    match tokio::time::timeout(limit, future).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(ImapError::Protocol {
+            doing,
+            source: err.into(),
+        }),
+        Err(_) => Err(ImapError::Timeout {
+            doing,
+            seconds: limit.as_secs(),
+        }),
+    }
+}
+
+struct XOAuth2<'a> {
+    user: &'a str,
+    token: &'a str,
+}
+
+impl Authenticator for XOAuth2<'_> {
+    type Response = String;
+    // RFC 7628-style initial response used by Gmail and Microsoft 365.
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        format!("user={}\x01auth=Bearer {}\x01\x01", self.user, self.token)
+    }
+}
+
+impl ImapClient {
+    /// Connects, secures and authenticates. Plain text is only ever used when the config says
+    /// `security = "plain"` (itself refused off loopback unless `allow_plaintext`).
+    pub async fn connect(
+        settings: &ImapSettings,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Result<ImapClient, ImapError> {
+        let host = settings.host.as_str();
+        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((host, settings.port)))
+            .await
+            .map_err(|_| ImapError::Timeout {
+                doing: "connecting",
+                seconds: CONNECT_TIMEOUT.as_secs(),
+            })?
+            .map_err(|source| ImapError::Connect {
+                host: host.into(),
+                port: settings.port,
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        let client: Client<Stream> = match settings.security {
+            Security::Plain => greeted(Client::new(Box::new(tcp) as Stream)).await?,
+            Security::Tls => {
+                greeted(Client::new(
+                    Box::new(handshake(host, tcp, tls).await?) as Stream
+                ))
+                .await?
+            }
+            Security::Starttls => {
+                let mut plain = greeted(Client::new(tcp)).await?;
+                // A server that refuses STARTTLS (or a man in the middle that stripped it)
+                // must never get the password in clear.
+                match timed(
+                    "STARTTLS",
+                    COMMAND_TIMEOUT,
+                    plain.run_command_and_check_ok("STARTTLS", None),
+                )
+                .await
+                {
+                    Ok(()) => {}
+                    Err(ImapError::Protocol {
+                        source: async_imap::error::Error::Bad(_) | async_imap::error::Error::No(_),
+                        ..
+                    }) => {
+                        return Err(ImapError::NoStarttls { host: host.into() });
+                    }
+                    Err(other) => return Err(other),
+                }
+                let tcp = plain.into_inner();
+                Client::new(Box::new(handshake(host, tcp, tls).await?) as Stream)
+            }
+        };
+        let user = settings.username.clone();
+        let login = match &settings.auth {
+            ImapAuth::Password(source) => {
+                let password = source
+                    .resolve()
+                    .await
+                    .map_err(|e| ImapError::Credentials(e.to_string()))?;
+                tokio::time::timeout(COMMAND_TIMEOUT, client.login(&user, password.expose())).await
+            }
+            ImapAuth::XOAuth2 { token } => {
+                let token = token
+                    .resolve()
+                    .await
+                    .map_err(|e| ImapError::Credentials(e.to_string()))?;
+                let auth = XOAuth2 {
+                    user: &user,
+                    token: token.expose(),
+                };
+                tokio::time::timeout(COMMAND_TIMEOUT, client.authenticate("XOAUTH2", auth)).await
+            }
+        };
+        let mut session = match login {
+            Err(_) => {
+                return Err(ImapError::Timeout {
+                    doing: "logging in",
+                    seconds: COMMAND_TIMEOUT.as_secs(),
+                });
+            }
+            Ok(Ok(session)) => session,
+            Ok(Err((err, _client))) => {
+                return Err(match err {
+                    async_imap::error::Error::No(reason)
+                    | async_imap::error::Error::Bad(reason) => ImapError::Auth {
+                        user,
+                        reason: server_text(&reason),
+                    },
+                    other => ImapError::Protocol {
+                        doing: "logging in",
+                        source: other,
+                    },
+                });
+            }
+        };
+        let capabilities = timed("CAPABILITY", COMMAND_TIMEOUT, session.capabilities())
+            .await?
+            .iter()
+            .map(|c| match c {
+                async_imap::types::Capability::Imap4rev1 => "IMAP4REV1".to_owned(),
+                async_imap::types::Capability::Auth(a) => {
+                    format!("AUTH={}", a.to_ascii_uppercase())
+                }
+                async_imap::types::Capability::Atom(a) => a.to_ascii_uppercase(),
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        Ok(ImapClient {
+            session,
+            capabilities,
+            user,
+        })
+    }
+
+    pub fn capabilities(&self) -> &[String] {
+        &self.capabilities
+    }
+
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(name))
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub async fn folders(&mut self) -> Result<Vec<Folder>, ImapError> {
+        let names: Vec<_> = timed("LIST", COMMAND_TIMEOUT, async {
+            self.session
+                .list(Some(""), Some("*"))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        Ok(names
+            .iter()
+            .map(|name| Folder {
+                name: name.name().to_owned(),
+                special_use: name
+                    .attributes()
+                    .iter()
+                    .filter_map(|a| match a {
+                        NameAttribute::All => Some("\\All"),
+                        NameAttribute::Archive => Some("\\Archive"),
+                        NameAttribute::Drafts => Some("\\Drafts"),
+                        NameAttribute::Flagged => Some("\\Flagged"),
+                        NameAttribute::Junk => Some("\\Junk"),
+                        NameAttribute::Sent => Some("\\Sent"),
+                        NameAttribute::Trash => Some("\\Trash"),
+                        _ => None,
+                    })
+                    .map(str::to_owned)
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// Selects a folder. A response without UIDVALIDITY (what async-imap returns on a dropped
+    /// connection) is an error, never "a folder without a cursor".
+    pub async fn select(&mut self, folder: &str) -> Result<FolderState, ImapError> {
+        let mailbox = match timed("SELECT", COMMAND_TIMEOUT, self.session.select(folder)).await {
+            Err(ImapError::Protocol {
+                source: async_imap::error::Error::No(_),
+                ..
+            }) => {
+                return Err(ImapError::NoSuchFolder(folder.into()));
+            }
+            other => other?,
+        };
+        let validity = mailbox
+            .uid_validity
+            .and_then(UidValidity::new)
+            .ok_or_else(|| ImapError::NoUidValidity {
+                folder: folder.into(),
+            })?;
+        self.drain_unsolicited();
+        Ok(FolderState {
+            validity,
+            exists: mailbox.exists,
+        })
+    }
+
+    /// The UIDs at or after `start` in the selected folder, in order. `UID n:*` also answers
+    /// the highest UID when it is below `n` (RFC 3501 §6.4.8), which is filtered out.
+    pub async fn uids_from(&mut self, start: Uid) -> Result<Vec<Uid>, ImapError> {
+        let found = timed(
+            "UID SEARCH",
+            COMMAND_TIMEOUT,
+            self.session.uid_search(format!("UID {start}:*")),
+        )
+        .await?;
+        let mut uids: Vec<Uid> = found
+            .into_iter()
+            .filter_map(Uid::new)
+            .filter(|u| *u >= start)
+            .collect();
+        uids.sort_unstable();
+        Ok(uids)
+    }
+
+    /// Fetches whole messages without setting `\Seen`. Every UID asked for comes back, or was
+    /// expunged meanwhile; anything else (a BAD, a NO, a dropped connection, which async-imap
+    /// all report as a short success) is an error.
+    pub async fn fetch(
+        &mut self,
+        folder: &str,
+        uids: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<u8>)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let limit = COMMAND_TIMEOUT * 5;
+        let fetches: Vec<_> = timed("UID FETCH", limit, async {
+            self.session
+                .uid_fetch(&set, "(UID BODY.PEEK[])")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        let mut bodies: Vec<(Uid, Vec<u8>)> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid.and_then(Uid::new)?, f.body()?.to_vec())))
+            .filter(|(uid, _)| wanted.contains(uid))
+            .collect();
+        bodies.sort_by_key(|(uid, _)| *uid);
+        bodies.dedup_by_key(|(uid, _)| *uid);
+        if bodies.len() < uids.len() {
+            let got: BTreeSet<Uid> = bodies.iter().map(|(u, _)| *u).collect();
+            let missing: Vec<Uid> = wanted.difference(&got).copied().collect();
+            let still_there = timed(
+                "UID SEARCH",
+                COMMAND_TIMEOUT,
+                self.session
+                    .uid_search(format!("UID {}", uid_set(&missing))),
+            )
+            .await?;
+            if !still_there.is_empty() {
+                return Err(ImapError::ShortFetch {
+                    folder: folder.into(),
+                    asked: uids.len(),
+                    got: bodies.len(),
+                });
+            }
+        }
+        self.drain_unsolicited();
+        Ok(bodies)
+    }
+
+    /// Adds a keyword to messages of the selected folder (they stay unread where they are).
+    pub async fn add_keyword(&mut self, uids: &[Uid], keyword: &str) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let query = format!("+FLAGS.SILENT ({keyword})");
+        timed("UID STORE", COMMAND_TIMEOUT, async {
+            self.session
+                .uid_store(uid_set(uids), query)
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Moves messages: MOVE (RFC 6851), or COPY + \Deleted + UID EXPUNGE (RFC 4315). Without
+    /// UIDPLUS the originals stay, marked \Deleted: a plain EXPUNGE would also remove mail
+    /// that someone else marked for deletion.
+    pub async fn move_to(&mut self, uids: &[Uid], folder: &str) -> Result<(), ImapError> {
+        if uids.is_empty() {
+            return Ok(());
+        }
+        let set = uid_set(uids);
+        if self.has_capability("MOVE") {
+            return timed(
+                "UID MOVE",
+                COMMAND_TIMEOUT,
+                self.session.uid_mv(&set, folder),
+            )
+            .await;
+        }
+        timed(
+            "UID COPY",
+            COMMAND_TIMEOUT,
+            self.session.uid_copy(&set, folder),
+        )
+        .await?;
+        timed("UID STORE", COMMAND_TIMEOUT, async {
+            self.session
+                .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        if self.has_capability("UIDPLUS") {
+            timed("UID EXPUNGE", COMMAND_TIMEOUT, async {
+                self.session
+                    .uid_expunge(&set)
+                    .await?
+                    .try_collect::<Vec<_>>()
+                    .await
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Waits in IDLE (RFC 2177) for at most `wait`, or until shutdown. The read timeout is the
+    /// wait itself: only here may the connection stay silent for long.
+    pub async fn idle(
+        self,
+        wait: Duration,
+        shutdown: &Shutdown,
+    ) -> Result<(ImapClient, IdleEnd), ImapError> {
+        let ImapClient {
+            session,
+            capabilities,
+            user,
+        } = self;
+        let mut handle = session.idle();
+        timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
+        let end = {
+            let (wait_future, interrupt) = handle.wait_with_timeout(wait);
+            tokio::pin!(wait_future);
+            tokio::select! {
+                response = &mut wait_future => match response {
+                    Ok(IdleResponse::NewData(_)) => IdleEnd::NewData,
+                    Ok(IdleResponse::Timeout) => IdleEnd::Timeout,
+                    // The stream ended under us: the server closed the connection.
+                    Ok(IdleResponse::ManualInterrupt) => {
+                        return Err(ImapError::Protocol { doing: "IDLE", source: async_imap::error::Error::ConnectionLost });
+                    }
+                    Err(source) => return Err(ImapError::Protocol { doing: "IDLE", source }),
+                },
+                () = shutdown.wait() => {
+                    drop(interrupt);
+                    let _ = wait_future.await;
+                    IdleEnd::Stopped
+                }
+            }
+        };
+        let session = timed("DONE", COMMAND_TIMEOUT, handle.done()).await?;
+        let mut client = ImapClient {
+            session,
+            capabilities,
+            user,
+        };
+        client.drain_unsolicited();
+        Ok((client, end))
+    }
+
+    /// Ends the session politely; a server that is already gone is not an error here.
+    pub async fn logout(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+    }
+
+    /// Unsolicited responses are not used (every pass asks for what it needs), but their
+    /// channel is bounded: empty it so that it never fills.
+    fn drain_unsolicited(&mut self) {
+        while self.session.unsolicited_responses.try_recv().is_ok() {}
+    }
+}
+
+async fn greeted<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(
+    mut client: Client<T>,
+) -> Result<Client<T>, ImapError> {
+    // async-imap does not read the greeting by itself.
+    let greeting = tokio::time::timeout(CONNECT_TIMEOUT, client.read_response())
+        .await
+        .map_err(|_| ImapError::Timeout {
+            doing: "waiting for the greeting",
+            seconds: CONNECT_TIMEOUT.as_secs(),
+        })?
+        .map_err(|e| ImapError::Protocol {
+            doing: "reading the greeting",
+            source: e.into(),
+        })?;
+    match greeting {
+        Some(_) => Ok(client),
+        None => Err(ImapError::Protocol {
+            doing: "reading the greeting",
+            source: async_imap::error::Error::ConnectionLost,
+        }),
+    }
+}
+
+async fn handshake(
+    host: &str,
+    tcp: TcpStream,
+    tls: Arc<rustls::ClientConfig>,
+) -> Result<tokio_rustls::client::TlsStream<TcpStream>, ImapError> {
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| ImapError::TlsConfig(format!("mailbox.host {host:?}: {e}")))?;
+    tokio::time::timeout(CONNECT_TIMEOUT, TlsConnector::from(tls).connect(name, tcp))
+        .await
+        .map_err(|_| ImapError::Timeout {
+            doing: "the TLS handshake",
+            seconds: CONNECT_TIMEOUT.as_secs(),
+        })?
+        .map_err(|source| ImapError::Tls {
+            host: host.into(),
+            source,
+        })
+}
+
+/// The server's own words from async-imap's rendering of a NO or BAD
+/// (`code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")`).
+fn server_text(reason: &str) -> String {
+    match reason.split_once("info: Some(\"") {
+        Some((_, rest)) => rest.trim_end_matches(')').trim_end_matches('"').to_owned(),
+        None => reason.trim().to_owned(),
+    }
+}
+
+/// `3,5:7,9` for a sorted list of UIDs.
+fn uid_set(uids: &[Uid]) -> String {
+    let mut sorted: Vec<u32> = uids.iter().map(|u| u.get()).collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut parts = Vec::new();
+    let mut iter = sorted.into_iter().peekable();
+    while let Some(start) = iter.next() {
+        let mut end = start;
+        while iter.peek() == Some(&(end + 1)) {
+            end += 1;
+            iter.next();
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}:{end}")
+        });
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_text_is_extracted() {
+        assert_eq!(
+            server_text(
+                "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")"
+            ),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_text(" plain "), "plain");
+    }
+
+    #[test]
+    fn uid_sets_are_compressed() {
+        let uids: Vec<Uid> = [9, 3, 5, 6, 7, 3]
+            .iter()
+            .filter_map(|&u| Uid::new(u))
+            .collect();
+        assert_eq!(uid_set(&uids), "3,5:7,9");
+    }
+}

@@ -1,0 +1,328 @@
+//! Watching an IMAP account: the daemon's loop. It joins the IMAP client, the pipeline and
+//! the folder cursors, in this order for every batch: fetch (BODY.PEEK), commit each
+//! message's outcome, act on the server (keyword or move), and only then advance the cursor.
+//! A crash anywhere repeats at most the batch in hand, which the ledger turns into no-ops.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tracing::{debug, error, info, warn};
+
+use super::{IngestError, Pipeline};
+use crate::config::{AfterFiling, ImapSettings};
+use crate::domain::cursor::{Cursor, Uid};
+use crate::domain::source::{Direction, SourceRef};
+use crate::imap::{FILED_KEYWORD, IdleEnd, ImapClient, ImapError, client_config};
+use crate::shutdown::Shutdown;
+use crate::sources::{MessageSource, RawMessage};
+use crate::store::record::Recorded;
+
+/// Messages fetched per UID FETCH: large enough to stream a backfill, small enough that one
+/// batch of big messages stays within memory and the command timeout.
+const BATCH: usize = 25;
+/// RFC 2177: servers may drop an IDLE after 30 minutes; re-issue well inside it.
+const MAX_IDLE: Duration = Duration::from_secs(10 * 60);
+const BACKOFF_START: Duration = Duration::from_secs(1);
+const BACKOFF_MAX: Duration = Duration::from_secs(5 * 60);
+/// After a refused login, wait long enough that the server does not lock the account.
+const AUTH_BACKOFF_START: Duration = Duration::from_secs(10 * 60);
+const AUTH_BACKOFF_MAX: Duration = Duration::from_secs(60 * 60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+}
+
+impl From<crate::store::StoreError> for WatchError {
+    fn from(err: crate::store::StoreError) -> Self {
+        WatchError::Ingest(err.into())
+    }
+}
+
+/// Runs until shutdown (or, with `once`, after one full pass). Connection problems are
+/// retried with jittered exponential backoff; with `once` the first problem is returned.
+pub async fn watch_imap(
+    pipeline: &Pipeline,
+    settings: &ImapSettings,
+    once: bool,
+    shutdown: &Shutdown,
+) -> Result<(), WatchError> {
+    let tls = client_config(settings.ca_file.as_deref())?;
+    let mut backoff = Backoff::default();
+    loop {
+        let err = match serve(
+            pipeline,
+            settings,
+            Arc::clone(&tls),
+            once,
+            shutdown,
+            &mut backoff,
+        )
+        .await
+        {
+            Ok(()) => return Ok(()),
+            Err(err) if once => return Err(err),
+            Err(err) => err,
+        };
+        let (delay, state) = match &err {
+            WatchError::Imap(e) if e.is_auth() => (backoff.next_auth(), "authentication failed"),
+            WatchError::Imap(e) if e.is_permanent() => {
+                (backoff.next_auth(), "cannot connect securely")
+            }
+            WatchError::Imap(_) => (backoff.next(), "connection failed"),
+            // The database or the document store failed: nothing was acknowledged, so the
+            // same messages are read again once it recovers.
+            WatchError::Ingest(_) => (backoff.next(), "storage failed"),
+        };
+        error!(host = %settings.host, error = %err, retry_in = ?delay, "{state}; reconnecting");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return Ok(()),
+        }
+    }
+}
+
+async fn serve(
+    pipeline: &Pipeline,
+    settings: &ImapSettings,
+    tls: Arc<rustls::ClientConfig>,
+    once: bool,
+    shutdown: &Shutdown,
+    backoff: &mut Backoff,
+) -> Result<(), WatchError> {
+    let mut client = ImapClient::connect(settings, tls).await?;
+    backoff.reset();
+    info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");
+    let sent = sent_folder(&mut client, settings).await?;
+    let idle = client.has_capability("IDLE");
+    let mut announced = false;
+    loop {
+        sync(
+            pipeline,
+            &mut client,
+            &settings.inbox,
+            Direction::Inbound,
+            &settings.after_filing,
+            shutdown,
+        )
+        .await?;
+        if let Some(sent) = &sent {
+            sync(
+                pipeline,
+                &mut client,
+                sent,
+                Direction::Outbound,
+                &AfterFiling::None,
+                shutdown,
+            )
+            .await?;
+        }
+        if once || shutdown.is_requested() {
+            client.logout().await;
+            return Ok(());
+        }
+        if idle {
+            client.select(&settings.inbox).await?;
+            if !announced {
+                info!(folder = %settings.inbox, "idle: waiting for new mail");
+                announced = true;
+            }
+            let (back, end) = client
+                .idle(settings.poll_interval.min(MAX_IDLE), shutdown)
+                .await?;
+            client = back;
+            debug!(?end, "idle ended");
+            if end == IdleEnd::Stopped {
+                client.logout().await;
+                return Ok(());
+            }
+        } else {
+            if !announced {
+                info!(every = ?settings.poll_interval, "the server has no IDLE: polling");
+                announced = true;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(settings.poll_interval) => {}
+                () = shutdown.wait() => {
+                    client.logout().await;
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// The Sent folder: the configured one, or the one marked `\Sent` (RFC 6154).
+async fn sent_folder(
+    client: &mut ImapClient,
+    settings: &ImapSettings,
+) -> Result<Option<String>, ImapError> {
+    if let Some(sent) = &settings.sent {
+        return Ok(Some(sent.clone()));
+    }
+    let folders = client.folders().await?;
+    let found = folders
+        .into_iter()
+        .find(|f| f.special_use.iter().any(|u| u == "\\Sent"))
+        .map(|f| f.name);
+    if found.is_none() {
+        warn!(
+            "no folder is marked \\Sent and mailbox.sent is not set: replies will not be tracked"
+        );
+    }
+    Ok(found)
+}
+
+/// Reads every new message of one folder, batch by batch.
+async fn sync(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &str,
+    direction: Direction,
+    after_filing: &AfterFiling,
+    shutdown: &Shutdown,
+) -> Result<(), WatchError> {
+    let state = client.select(folder).await?;
+    let mailbox = format!("imap:{folder}");
+    let stored = pipeline.store().cursor(&mailbox).await?;
+    if let Some(old) = stored.filter(|c| c.validity != state.validity) {
+        warn!(folder, old = %old.validity, new = %state.validity, "UIDVALIDITY changed: reading the folder again; nothing already filed is filed twice");
+    }
+    let mut cursor = Cursor::resume(stored, state.validity);
+    if stored != Some(cursor) {
+        pipeline.store().save_cursor(&mailbox, cursor).await?;
+    }
+    if state.exists == 0 {
+        return Ok(());
+    }
+    let uids = client.uids_from(cursor.next).await?;
+    for batch in uids.chunks(BATCH) {
+        let bodies = client.fetch(folder, batch).await?;
+        let by_location: HashMap<String, Uid> = bodies
+            .iter()
+            .map(|(uid, _)| (cursor.location(*uid), *uid))
+            .collect();
+        let messages: Vec<std::io::Result<RawMessage>> = bodies
+            .into_iter()
+            .map(|(uid, raw)| {
+                Ok(RawMessage {
+                    source: SourceRef::new(mailbox.clone(), cursor.location(uid)),
+                    raw,
+                })
+            })
+            .collect();
+        let source = MessageSource {
+            len: Some(messages.len()),
+            messages: Box::new(messages.into_iter()),
+        };
+        let mut committed: Vec<Uid> = Vec::new();
+        let mut to_mark: Vec<Uid> = Vec::new();
+        let mut seen_before: Vec<(Uid, SourceRef)> = Vec::new();
+        pipeline
+            .ingest_source(source, direction, shutdown, |source, recorded| {
+                let Some(&uid) = by_location.get(&source.location) else {
+                    return;
+                };
+                committed.push(uid);
+                match recorded {
+                    Recorded::Filed { .. } | Recorded::FollowUp { .. } => to_mark.push(uid),
+                    Recorded::AlreadySeen => seen_before.push((uid, source.clone())),
+                    _ => {}
+                }
+            })
+            .await?;
+        // A message filed before a crash that came between the commit and the server action
+        // gets its keyword or move now.
+        for (uid, source) in seen_before {
+            if matches!(
+                pipeline.store().seen_outcome(&source).await?.as_deref(),
+                Some("filed" | "followup")
+            ) {
+                to_mark.push(uid);
+            }
+        }
+        if direction == Direction::Inbound {
+            act_on_filed(client, &to_mark, after_filing).await?;
+        }
+        let interrupted = shutdown.is_requested() && committed.len() < batch.len();
+        let last = if interrupted {
+            committed.iter().max().copied()
+        } else {
+            batch.last().copied()
+        };
+        if let Some(last) = last {
+            cursor = cursor.after(last);
+            pipeline.store().save_cursor(&mailbox, cursor).await?;
+        }
+        if shutdown.is_requested() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn act_on_filed(
+    client: &mut ImapClient,
+    uids: &[Uid],
+    after_filing: &AfterFiling,
+) -> Result<(), ImapError> {
+    match after_filing {
+        AfterFiling::Keyword => client.add_keyword(uids, FILED_KEYWORD).await,
+        AfterFiling::Move(folder) => client.move_to(uids, folder).await,
+        AfterFiling::None => Ok(()),
+    }
+}
+
+/// Exponential backoff with full jitter, so that many clients do not retry in step.
+#[derive(Debug, Default)]
+struct Backoff {
+    attempts: u32,
+}
+
+impl Backoff {
+    fn reset(&mut self) {
+        self.attempts = 0;
+    }
+
+    fn next(&mut self) -> Duration {
+        self.grow(BACKOFF_START, BACKOFF_MAX)
+    }
+
+    fn next_auth(&mut self) -> Duration {
+        self.grow(AUTH_BACKOFF_START, AUTH_BACKOFF_MAX)
+    }
+
+    fn grow(&mut self, start: Duration, max: Duration) -> Duration {
+        let ceiling = start.saturating_mul(1 << self.attempts.min(16)).min(max);
+        self.attempts = self.attempts.saturating_add(1);
+        // At least half the ceiling: a retry never comes at once.
+        let half = ceiling / 2;
+        half + Duration::from_millis(rand::rng().random_range(0..=half.as_millis() as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_bounded() {
+        let mut b = Backoff::default();
+        let first = b.next();
+        assert!(first >= BACKOFF_START / 2 && first <= BACKOFF_START);
+        for _ in 0..30 {
+            assert!(b.next() <= BACKOFF_MAX);
+        }
+        b.reset();
+        let auth = b.next_auth();
+        assert!(
+            auth >= AUTH_BACKOFF_START / 2,
+            "a refused login waits minutes, not seconds: {auth:?}"
+        );
+    }
+}

@@ -1,0 +1,306 @@
+//! A real Dovecot for the IMAP tests: its own directory, ports, TLS certificates and user,
+//! started on loopback and stopped when the test ends. See TESTING.md for the recipe.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use tokio::net::TcpStream;
+
+pub const USER: &str = "contact@ong-exemple.org";
+pub const PASSWORD: &str = "s3cret-Imap-Pa55";
+
+pub struct Dovecot {
+    pub dir: tempfile::TempDir,
+    conf: PathBuf,
+    /// STARTTLS and plain.
+    pub imap_port: u16,
+    /// Implicit TLS.
+    pub imaps_port: u16,
+    /// The CA that signed the server's certificate (valid for `localhost` only, not for
+    /// `127.0.0.1`, so that a host name mismatch can be tested on the same server).
+    pub ca_file: PathBuf,
+    /// A CA that signed nothing the server uses.
+    pub other_ca_file: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn dovecot_binary() -> PathBuf {
+    for candidate in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {
+        if Path::new(candidate).exists() {
+            return candidate.into();
+        }
+    }
+    panic!("dovecot is not installed: `apt-get install dovecot-imapd` (.ci/run installs it)");
+}
+
+fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().unwrap();
+    (params.self_signed(&key).unwrap(), key)
+}
+
+impl Dovecot {
+    pub fn start() -> Dovecot {
+        Self::start_with("")
+    }
+
+    /// Starts an instance; `extra` is appended to its configuration.
+    pub fn start_with(extra: &str) -> Dovecot {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Dovecot's own users must traverse the directory (TESTING.md).
+        std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let (ca_cert, ca_key) = ca("applymail test CA");
+        let (other_ca, _) = ca("some other CA");
+        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        leaf.distinguished_name
+            .push(DnType::CommonName, "localhost");
+        leaf.is_ca = IsCa::ExplicitNoCa;
+        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+        std::fs::write(root.join("server.crt"), leaf_cert.pem()).unwrap();
+        std::fs::write(root.join("server.key"), leaf_key.serialize_pem()).unwrap();
+        std::fs::write(root.join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(root.join("other-ca.pem"), other_ca.pem()).unwrap();
+        std::fs::write(
+            root.join("users"),
+            format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(root.join("mail")).unwrap();
+        assert!(
+            Command::new("chown")
+                .args(["-R", "nobody:nogroup"])
+                .arg(root.join("mail"))
+                .status()
+                .unwrap()
+                .success()
+        );
+        let (imap_port, imaps_port) = (free_port(), free_port());
+        let conf = root.join("dovecot.conf");
+        let r = root.display();
+        let name = root.file_name().unwrap().to_string_lossy();
+        std::fs::write(
+            &conf,
+            format!(
+                r#"protocols = imap
+listen = 127.0.0.1
+instance_name = applymail-{name}
+base_dir = {r}/run
+state_dir = {r}/state
+log_path = {r}/dovecot.log
+ssl = yes
+ssl_cert = <{r}/server.crt
+ssl_key = <{r}/server.key
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+passdb {{
+  driver = passwd-file
+  args = {r}/users
+}}
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={r}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = {imaps_port}
+    ssl = yes
+  }}
+}}
+namespace inbox {{
+  inbox = yes
+  mailbox Sent {{
+    special_use = \Sent
+    auto = subscribe
+  }}
+}}
+{extra}
+"#
+            ),
+        )
+        .unwrap();
+        let dovecot = Dovecot {
+            ca_file: root.join("ca.pem"),
+            other_ca_file: root.join("other-ca.pem"),
+            dir,
+            conf,
+            imap_port,
+            imaps_port,
+        };
+        dovecot.launch();
+        dovecot
+    }
+
+    fn launch(&self) {
+        // Dovecot daemonises but keeps the stdio it inherited: never pipe it (TESTING.md).
+        let status = Command::new(dovecot_binary())
+            .arg("-c")
+            .arg(&self.conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "dovecot did not start: {}", self.log());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "dovecot is not listening: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn stop(&self) {
+        let _ = Command::new("doveadm")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_ok()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server and every process of this instance (the sessions of logged-in
+    /// clients too), as a crash of the server would.
+    pub fn kill(&self) {
+        let pid =
+            std::fs::read_to_string(self.dir.path().join("run/master.pid")).unwrap_or_default();
+        let pid = pid.trim().to_owned();
+        if pid.is_empty() {
+            return;
+        }
+        let children = Command::new("pgrep")
+            .args(["-P", &pid])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mut pids: Vec<&str> = children.split_whitespace().collect();
+        pids.push(&pid);
+        let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_ok()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn restart(&self) {
+        self.launch();
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    /// The `[mailbox]` section for applymail, with the given security and port.
+    pub fn mailbox_config(&self, security: &str, host: &str, extra: &str) -> String {
+        let port = if security == "tls" {
+            self.imaps_port
+        } else {
+            self.imap_port
+        };
+        format!(
+            "[mailbox]\nkind = \"imap\"\nhost = \"{host}\"\nport = {port}\nsecurity = \"{security}\"\nusername = \"{USER}\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\nca_file = \"{ca}\"\npoll_interval = \"30s\"\n{extra}\n",
+            ca = self.ca_file.display()
+        )
+    }
+
+    /// A plain session on loopback, for the test's own APPENDs and checks.
+    pub async fn session(&self) -> async_imap::Session<TcpStream> {
+        let tcp = TcpStream::connect(("127.0.0.1", self.imap_port))
+            .await
+            .unwrap();
+        let mut client = async_imap::Client::new(tcp);
+        client.read_response().await.unwrap();
+        client
+            .login(USER, PASSWORD)
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap()
+    }
+
+    pub async fn append(&self, folder: &str, messages: &[Vec<u8>]) {
+        let mut session = self.session().await;
+        for raw in messages {
+            session.append(folder, None, None, raw).await.unwrap();
+        }
+        session.logout().await.unwrap();
+    }
+
+    /// Every message of a folder: (UID, flags).
+    pub async fn flags(&self, folder: &str) -> Vec<(u32, Vec<String>)> {
+        let mut session = self.session().await;
+        let mailbox = session.select(folder).await.unwrap();
+        if mailbox.exists == 0 {
+            return Vec::new();
+        }
+        let fetches: Vec<_> = session
+            .uid_fetch("1:*", "(UID FLAGS)")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let mut out: Vec<(u32, Vec<String>)> = fetches
+            .iter()
+            .map(|f| {
+                (
+                    f.uid.unwrap(),
+                    f.flags().map(|flag| format!("{flag:?}")).collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        session.logout().await.unwrap();
+        out
+    }
+
+    pub async fn create_folder(&self, folder: &str) {
+        let mut session = self.session().await;
+        session.create(folder).await.unwrap();
+        session.logout().await.unwrap();
+    }
+
+    pub async fn delete_folder(&self, folder: &str) {
+        let mut session = self.session().await;
+        session.delete(folder).await.unwrap();
+        session.logout().await.unwrap();
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

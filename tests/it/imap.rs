@@ -1,0 +1,479 @@
+//! applymail against a real Dovecot: security, authentication, reading, acting on the server,
+//! push, reconnection, UIDVALIDITY and shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::dovecot::Dovecot;
+use crate::helpers::{TestEnv, fixtures, str_field};
+use crate::synth;
+
+fn check(env: &TestEnv) -> (bool, String) {
+    let output = env.command().arg("check").output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn plain_tls_and_starttls_logins_work_and_check_reports_the_server() {
+    let dovecot = Dovecot::start();
+    for (security, host) in [
+        ("plain", "127.0.0.1"),
+        ("tls", "localhost"),
+        ("starttls", "localhost"),
+    ] {
+        let env = TestEnv::with_mailbox(&dovecot.mailbox_config(security, host, ""));
+        let (ok, text) = check(&env);
+        assert!(ok, "{security}: {text}");
+        assert!(text.contains("mailbox: ok"), "{text}");
+        assert!(text.contains("IDLE"), "capabilities are listed: {text}");
+        assert!(
+            text.contains("folder Sent  \\Sent"),
+            "special uses are listed: {text}"
+        );
+        assert!(
+            !text.contains(crate::dovecot::PASSWORD),
+            "the password never shows"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_ca_and_a_wrong_host_name_are_refused() {
+    let dovecot = Dovecot::start();
+    let other_ca = format!("ca_file = \"{}\"", dovecot.other_ca_file.display());
+    let mailbox = dovecot.mailbox_config("tls", "localhost", "").replace(
+        &format!("ca_file = \"{}\"", dovecot.ca_file.display()),
+        &other_ca,
+    );
+    let (ok, text) = check(&TestEnv::with_mailbox(&mailbox));
+    assert!(!ok);
+    assert!(
+        text.contains("TLS handshake with localhost failed") && text.contains("UnknownIssuer"),
+        "{text}"
+    );
+    // The certificate names `localhost`, not 127.0.0.1.
+    let (ok, text) = check(&TestEnv::with_mailbox(&dovecot.mailbox_config(
+        "tls",
+        "127.0.0.1",
+        "",
+    )));
+    assert!(!ok);
+    assert!(text.contains("not valid for name \"127.0.0.1\""), "{text}");
+    let (ok, text) = check(&TestEnv::with_mailbox(&dovecot.mailbox_config(
+        "starttls",
+        "127.0.0.1",
+        "",
+    )));
+    assert!(!ok, "STARTTLS verifies the name too: {text}");
+}
+
+#[test]
+fn a_server_without_starttls_is_refused_not_used_in_clear() {
+    let dovecot = Dovecot::start_with("ssl = no\n");
+    let (ok, text) = check(&TestEnv::with_mailbox(&dovecot.mailbox_config(
+        "starttls",
+        "localhost",
+        "",
+    )));
+    assert!(!ok);
+    assert!(text.contains("does not offer STARTTLS"), "{text}");
+}
+
+#[test]
+fn a_wrong_password_is_a_clear_error_and_not_retried_in_a_tight_loop() {
+    let dovecot = Dovecot::start();
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let output = env
+        .command()
+        .arg("check")
+        .env("APPLYMAIL_TEST_IMAP_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(
+        text.contains("authentication failed for contact@ong-exemple.org"),
+        "{text}"
+    );
+
+    let log = env.path("daemon.log");
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .env("APPLYMAIL_TEST_IMAP_PASSWORD", "wrong")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    // Dovecot itself slows repeated failures down (its anvil penalty), so give it time.
+    std::thread::sleep(Duration::from_secs(8));
+    terminate(&mut daemon);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let failures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ERROR authentication failed"))
+        .collect();
+    assert_eq!(failures.len(), 1, "one attempt, then a long wait:\n{text}");
+    assert!(
+        failures[0].contains("[AUTHENTICATIONFAILED]"),
+        "{}",
+        failures[0]
+    );
+    let retry: f64 = failures[0]
+        .split("retry_in=")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('s')
+        .parse()
+        .unwrap();
+    assert!(
+        retry >= 300.0,
+        "a refused login is retried after minutes: {retry}s"
+    );
+}
+
+#[test]
+fn xoauth2_logs_in_with_a_token_from_a_command() {
+    let dovecot = Dovecot::start();
+    let mailbox = dovecot
+        .mailbox_config("tls", "localhost", "auth = \"xoauth2\"")
+        .replace(
+            "password_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"",
+            &format!(
+                "token_command = \"printf %s '{}'\"",
+                crate::dovecot::PASSWORD
+            ),
+        );
+    let env = TestEnv::with_mailbox(&mailbox);
+    let (ok, text) = check(&env);
+    assert!(ok, "{text}");
+}
+
+/// The fields of an export that must not depend on how the mail was read.
+fn comparable(export: &[Value]) -> Vec<String> {
+    let mut rows: Vec<String> = export
+        .iter()
+        .map(|a| {
+            let mut docs: Vec<String> = a["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}|{}|{}|{}|{}",
+                        d["kind"], d["source"], d["sha256"], d["filename"], d["current"]
+                    )
+                })
+                .collect();
+            docs.sort();
+            let mut ids: Vec<&str> = a["message_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            ids.sort();
+            format!(
+                "{} {} {} {} {} {} {} {:?} {:?}",
+                str_field(a, "email"),
+                str_field(a, "posting"),
+                str_field(a, "last_name"),
+                str_field(a, "first_name"),
+                str_field(a, "reply_status"),
+                a["flags"],
+                str_field(a, "received_at"),
+                ids,
+                docs
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn corpus(folder: &str) -> Vec<Vec<u8>> {
+    let mut files: Vec<_> = std::fs::read_dir(fixtures().join(folder))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn the_corpus_read_over_imap_gives_the_import_results_and_disturbs_nobody() {
+    let dovecot = Dovecot::start();
+    dovecot.append("INBOX", &corpus("inbox")).await;
+    dovecot.append("Sent", &corpus("sent")).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("starttls", "localhost", ""));
+    env.run(&["run", "--once"]);
+    let over_imap = env.export();
+
+    let imported = TestEnv::new();
+    imported.run(&[
+        "import",
+        fixtures().join("inbox").to_str().unwrap(),
+        "--sent",
+        fixtures().join("sent").to_str().unwrap(),
+    ]);
+    assert_eq!(comparable(&over_imap), comparable(&imported.export()));
+
+    // Nobody's mail became read; only filed mail got the keyword; nothing moved.
+    let pool = env.db().await;
+    let filed: Vec<(String,)> = sqlx::query_as("SELECT location FROM mail_seen WHERE mailbox = 'imap:INBOX' AND outcome IN ('filed', 'followup')")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let filed: Vec<u32> = filed
+        .iter()
+        .map(|(l,)| l.rsplit('/').next().unwrap().parse().unwrap())
+        .collect();
+    let flags = dovecot.flags("INBOX").await;
+    assert_eq!(flags.len(), corpus("inbox").len());
+    for (uid, flags) in &flags {
+        assert!(
+            !flags.iter().any(|f| f.contains("Seen")),
+            "UID {uid} became \\Seen: {flags:?}"
+        );
+        let keyword = flags.iter().any(|f| f.contains("$Applymail-Filed"));
+        assert_eq!(
+            keyword,
+            filed.contains(uid),
+            "UID {uid}: keyword {keyword}, flags {flags:?}"
+        );
+    }
+    assert!(
+        dovecot
+            .flags("Sent")
+            .await
+            .iter()
+            .all(|(_, f)| f.iter().all(|f| !f.contains("Applymail"))),
+        "Sent is never touched"
+    );
+
+    // A second pass reads nothing again.
+    let before = crate::helpers::snapshot(&pool).await;
+    env.run(&["run", "--once"]);
+    assert_eq!(crate::helpers::snapshot(&pool).await, before);
+}
+
+#[tokio::test]
+async fn after_filing_move_moves_only_filed_mail() {
+    let dovecot = Dovecot::start();
+    dovecot.create_folder("Candidatures").await;
+    let spam = b"From: promo@voyages.example\r\nSubject: Riads au Maroc\r\nMessage-ID: <spam@x>\r\n\r\nPromo\r\n".to_vec();
+    dovecot
+        .append(
+            "INBOX",
+            &[
+                synth::application(1, 2_000),
+                spam,
+                synth::application(2, 2_000),
+            ],
+        )
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config(
+        "plain",
+        "127.0.0.1",
+        "after_filing = \"move:Candidatures\"",
+    ));
+    env.run(&["run", "--once"]);
+    assert_eq!(env.export().len(), 2);
+    assert_eq!(
+        dovecot.flags("INBOX").await.len(),
+        1,
+        "the ignored message stays"
+    );
+    assert_eq!(dovecot.flags("Candidatures").await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_message_appended_during_idle_is_filed_within_a_second_and_a_half() {
+    let dovecot = Dovecot::start();
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let log = env.path("daemon.log");
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("idle: waiting")
+        },
+        "the daemon to idle",
+    );
+    let mut latencies = Vec::new();
+    for i in 0..3 {
+        let start = Instant::now();
+        dovecot
+            .append("INBOX", &[synth::application(i, 2_000)])
+            .await;
+        wait_for_applications(&env, i as i64 + 1).await;
+        latencies.push(start.elapsed());
+    }
+    terminate(&mut daemon);
+    for latency in &latencies {
+        assert!(
+            *latency < Duration::from_millis(1500),
+            "APPEND to committed row: {latencies:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(0, 2_000)])
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let log = env.path("daemon.log");
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_applications(&env, 1).await;
+    // A crash of the server, connections included (a clean `doveadm stop` leaves logged-in
+    // sessions running).
+    dovecot.kill();
+    std::thread::sleep(Duration::from_secs(2));
+    dovecot.restart();
+    dovecot
+        .append(
+            "INBOX",
+            &[synth::application(1, 2_000), synth::application(2, 2_000)],
+        )
+        .await;
+    wait_for_applications(&env, 3).await;
+    terminate(&mut daemon);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("reconnecting"),
+        "the outage was logged:\n{text}"
+    );
+    assert!(text.matches("connected").count() >= 2, "{text}");
+    assert_eq!(env.export().len(), 3);
+}
+
+#[tokio::test]
+async fn a_new_uidvalidity_files_nothing_twice() {
+    let dovecot = Dovecot::start();
+    dovecot.create_folder("Candidatures").await;
+    let messages: Vec<Vec<u8>> = (0..5).map(|i| synth::application(i, 2_000)).collect();
+    dovecot.append("Candidatures", &messages).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config(
+        "plain",
+        "127.0.0.1",
+        "inbox = \"Candidatures\"",
+    ));
+    env.run(&["run", "--once"]);
+    let before = env.export();
+    assert_eq!(before.len(), 5);
+    dovecot.delete_folder("Candidatures").await;
+    dovecot.create_folder("Candidatures").await;
+    dovecot.append("Candidatures", &messages).await;
+    env.run(&["run", "--once"]);
+    assert_eq!(env.export(), before);
+    let pool = env.db().await;
+    let (duplicates,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM mail_seen WHERE outcome = 'duplicate'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(duplicates, 5, "the rescan recognised every message");
+}
+
+#[tokio::test]
+async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
+    let dovecot = Dovecot::start();
+    let messages: Vec<Vec<u8>> = (0..300).map(|i| synth::application(i, 20_000)).collect();
+    dovecot.append("INBOX", &messages).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_applications(&env, 20).await;
+    let started = Instant::now();
+    let status = terminate(&mut daemon);
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let partial = env.export().len();
+    assert!(
+        partial < 300,
+        "the backfill was interrupted ({partial} filed)"
+    );
+    env.run(&["run", "--once"]);
+    assert_eq!(env.export().len(), 300);
+    let pool = env.db().await;
+    let (seen,): (i64,) = sqlx::query_as("SELECT count(*) FROM mail_seen")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(seen, 300, "each message recorded once");
+}
+
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the daemon did not stop within 10 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+async fn wait_for_applications(env: &TestEnv, n: i64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if env.path("applymail.db").exists() {
+            let pool = env.db().await;
+            let count = sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM applications")
+                .fetch_one(&pool)
+                .await
+                .map(|(n,)| n)
+                .unwrap_or(0);
+            pool.close().await;
+            if count >= n {
+                return;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {n} applications"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
