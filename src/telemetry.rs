@@ -3,8 +3,10 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing::{Level, Metadata};
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::{EnvFilter, filter::filter_fn};
 
 use crate::cli::LogFormat;
 
@@ -19,16 +21,36 @@ where
         .unwrap_or_else(|_| EnvFilter::new("info"))
         .add_directive("pdf_extract=off".parse().expect("static directive"))
         .add_directive("lopdf=off".parse().expect("static directive"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
-    // A second initialisation (tests) keeps the first subscriber.
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Text => builder.try_init(),
+    let layer = match format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_writer(writer)
+            .with_target(false)
+            .boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .boxed(),
     };
+    let subscriber = tracing_subscriber::registry().with(
+        layer
+            .with_filter(filter)
+            .with_filter(filter_fn(not_wire_data)),
+    );
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = subscriber.try_init();
+}
+
+/// The IMAP library traces every byte it sends and receives: the LOGIN command with its
+/// password, and whole messages with candidates' documents. Whatever `RUST_LOG` says, those
+/// traces are never written.
+fn not_wire_data(meta: &Metadata<'_>) -> bool {
+    let wire = ["async_imap", "imap_proto"]
+        .iter()
+        .any(|t| meta.target().starts_with(t));
+    !wire || *meta.level() <= Level::INFO
 }
 
 /// PDF readers panic on malformed documents; extraction catches those panics and carries on

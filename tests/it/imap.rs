@@ -477,3 +477,56 @@ async fn wait_for_applications(env: &TestEnv, n: i64) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+#[tokio::test]
+async fn the_password_never_reaches_the_logs_even_at_trace_level() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(1, 2_000)])
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("starttls", "localhost", ""));
+    for format in ["text", "json"] {
+        let output = env
+            .command()
+            .args(["--log-format", format, "run", "--once"])
+            .env("RUST_LOG", "trace")
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let logs = String::from_utf8_lossy(&output.stderr);
+        assert!(logs.contains("connected"), "{logs}");
+        assert!(
+            !logs.contains(crate::dovecot::PASSWORD),
+            "the password is in the {format} logs"
+        );
+    }
+}
+
+#[tokio::test]
+async fn json_logs_have_one_object_per_line_with_the_message_fields() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(1, 2_000)])
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let output = env
+        .command()
+        .args(["--log-format", "json", "run", "--once"])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let lines: Vec<Value> = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object"))
+        .collect();
+    let processed = lines
+        .iter()
+        .find(|l| l["message"] == "message processed")
+        .expect("a line per message");
+    assert_eq!(processed["mailbox"], "imap:INBOX");
+    assert_eq!(processed["outcome"], "filed");
+    assert_eq!(processed["message_id"], "<synth-1@example.com>");
+    assert!(processed["location"].as_str().unwrap().ends_with("/1"));
+    assert_eq!(processed["application_id"], 1);
+}
