@@ -499,6 +499,10 @@ async fn the_password_never_reaches_the_logs_even_at_trace_level() {
             !logs.contains(crate::dovecot::PASSWORD),
             "the password is in the {format} logs"
         );
+        assert!(
+            !logs.contains("voici ma candidature"),
+            "message content is in the {format} logs"
+        );
     }
 }
 
