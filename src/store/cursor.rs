@@ -2,16 +2,18 @@
 
 use chrono::Utc;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, with_pool};
 use crate::domain::cursor::{Cursor, Uid, UidValidity};
+use crate::domain::source::SourceRef;
 
 impl Store {
     pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
-        let row: Option<(i64, i64)> =
+        let row: Option<(i64, i64)> = with_pool!(&self.pool, pool => {
             sqlx::query_as("SELECT uid_validity, next_uid FROM mailbox_cursors WHERE mailbox = $1")
                 .bind(mailbox)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.and_then(|(validity, next)| {
             Some(Cursor {
                 validity: UidValidity::new(u32::try_from(validity).ok()?)?,
@@ -21,31 +23,31 @@ impl Store {
     }
 
     pub async fn save_cursor(&self, mailbox: &str, cursor: Cursor) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO mailbox_cursors (mailbox, uid_validity, next_uid, updated_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, next_uid = excluded.next_uid,
-                 updated_at = excluded.updated_at",
-        )
-        .bind(mailbox)
-        .bind(i64::from(cursor.validity.get()))
-        .bind(i64::from(cursor.next.get()))
-        .bind(Utc::now())
-        .execute(&self.pool)
-        .await?;
+        with_pool!(&self.pool, pool => {
+            sqlx::query(
+                "INSERT INTO mailbox_cursors (mailbox, uid_validity, next_uid, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, next_uid = excluded.next_uid,
+                     updated_at = excluded.updated_at",
+            )
+            .bind(mailbox)
+            .bind(i64::from(cursor.validity.get()))
+            .bind(i64::from(cursor.next.get()))
+            .bind(Utc::now())
+            .execute(pool)
+            .await?;
+        });
         Ok(())
     }
 
     /// What was recorded for these coordinates, if anything (`filed`, `ignored`, …).
-    pub async fn seen_outcome(
-        &self,
-        source: &crate::domain::source::SourceRef,
-    ) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> =
+    pub async fn seen_outcome(&self, source: &SourceRef) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = with_pool!(&self.pool, pool => {
             sqlx::query_as("SELECT outcome FROM mail_seen WHERE mailbox = $1 AND location = $2")
                 .bind(&source.mailbox)
                 .bind(&source.location)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await?
+        });
         Ok(row.map(|(o,)| o))
     }
 }

@@ -1,8 +1,12 @@
-//! The database: SQLite through sqlx, migrations embedded in the binary.
+//! The database: SQLite (the embedded default) or PostgreSQL, chosen by the URL, through
+//! sqlx, with each backend's migrations embedded in the binary.
 //!
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
-//! the recruiters' reads; [`status`] the status changes. SQL text uses `$N` placeholders and
-//! portable constructs (`ON CONFLICT`, `RETURNING`) so that a PostgreSQL backend can share it.
+//! the recruiters' reads; [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
+//! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
+//! `RETURNING`), and [`with_pool!`] runs the same code against either concrete pool: sqlx's
+//! `Any` driver cannot carry timestamps or booleans, and code generic over
+//! `sqlx::Database` drowns in trait bounds.
 
 pub mod cursor;
 pub mod queries;
@@ -14,20 +18,38 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use crate::config::DatabaseUrl;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The two backends' pools.
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same code with `$pool` bound to whichever concrete pool the store has.
+macro_rules! with_pool {
+    ($store_pool:expr, $pool:ident => $body:expr) => {
+        match $store_pool {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot open database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
-    #[error("database {url}: {problem}")]
-    Unsupported { url: String, problem: String },
     #[error("cannot migrate the database schema: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
@@ -41,68 +63,99 @@ pub enum StoreError {
 
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database. Migrations are idempotent, so
     /// this is safe at every start.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
-        if !url.is_sqlite() {
-            return Err(StoreError::Unsupported {
-                url: url.redacted(),
-                problem: "only sqlite: URLs are supported by this build".into(),
-            });
-        }
-        let options = SqliteConnectOptions::from_str(url.expose())
-            .map_err(|source| StoreError::Open {
-                url: url.redacted(),
-                source,
-            })?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            // WAL lets `list` and `export` read while the daemon writes. NORMAL is durable
-            // across a process crash (the WAL is in the OS cache); a power cut may lose the
-            // last transactions, together with the cursor they advanced, so nothing is
-            // acknowledged to the server that the database has forgotten.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10));
-        let path = options.get_filename().to_owned();
-        if let Some(parent) = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty() && !p.exists())
-        {
-            // A folder applymail creates for the database is its own: owner-only.
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|source| StoreError::Permissions {
-                    path: parent.to_owned(),
-                    source,
-                })?;
-        }
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| StoreError::Open {
-                url: url.redacted(),
-                source,
-            })?;
-        secure_files(&path)?;
-        MIGRATIONS.run(&pool).await?;
+        let pool = if url.is_sqlite() {
+            Pool::Sqlite(open_sqlite(url).await?)
+        } else {
+            Pool::Postgres(open_postgres(url).await?)
+        };
         Ok(Store { pool })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.pool, Pool::Postgres(_))
+    }
+
+    /// A cheap round trip, for health checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(&self.pool, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        with_pool!(&self.pool, pool => pool.close().await);
     }
+}
+
+async fn open_sqlite(url: &DatabaseUrl) -> Result<SqlitePool, StoreError> {
+    let options = SqliteConnectOptions::from_str(url.expose())
+        .map_err(|source| StoreError::Open {
+            url: url.redacted(),
+            source,
+        })?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        // WAL lets `list` and `export` read while the daemon writes. NORMAL is durable
+        // across a process crash (the WAL is in the OS cache); a power cut may lose the
+        // last transactions, together with the cursor they advanced, so nothing is
+        // acknowledged to the server that the database has forgotten.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10));
+    let path = options.get_filename().to_owned();
+    if let Some(parent) = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+    {
+        // A folder applymail creates for the database is its own: owner-only.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|source| StoreError::Permissions {
+                path: parent.to_owned(),
+                source,
+            })?;
+    }
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: url.redacted(),
+            source,
+        })?;
+    secure_files(&path)?;
+    SQLITE_MIGRATIONS.run(&pool).await?;
+    Ok(pool)
+}
+
+async fn open_postgres(url: &DatabaseUrl) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(url.expose()).map_err(|source| StoreError::Open {
+        url: url.redacted(),
+        source,
+    })?;
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .map_err(|source| StoreError::Open {
+            url: url.redacted(),
+            source,
+        })?;
+    // sqlx takes an advisory lock while migrating, so two instances starting together
+    // migrate once.
+    POSTGRES_MIGRATIONS.run(&pool).await?;
+    Ok(pool)
 }
 
 /// Candidates' data: the database and its journal files are readable by applymail's user only.

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, QueryBuilder, Sqlite};
+use sqlx::{FromRow, QueryBuilder};
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, with_pool};
 use crate::domain::document::DocumentKind;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 
@@ -109,7 +109,8 @@ pub struct ApplicationDetail {
 
 impl Store {
     pub async fn list(&self, filter: &Filter) -> Result<Vec<ApplicationRow>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(APPLICATION_SELECT);
+        with_pool!(&self.pool, pool => {
+        let mut query = QueryBuilder::new(APPLICATION_SELECT);
         query.push(" WHERE 1 = 1");
         if let Some(status) = filter.status {
             query.push(" AND a.status = ").push_bind(status.as_str());
@@ -145,16 +146,15 @@ impl Store {
             );
         }
         query.push(" ORDER BY a.received_at, a.id");
-        Ok(query.build_query_as().fetch_all(&self.pool).await?)
+        Ok(query.build_query_as().fetch_all(pool).await?)
+        })
     }
 
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationDetail>, StoreError> {
-        let row: Option<ApplicationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{APPLICATION_SELECT} WHERE a.id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
+        let row: Option<ApplicationRow> = with_pool!(&self.pool, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
+        });
         let Some(application) = row else {
             return Ok(None);
         };
@@ -163,12 +163,14 @@ impl Store {
     }
 
     pub async fn history(&self, application_id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT status, note, actor, changed_at FROM status_history WHERE application_id = $1 ORDER BY changed_at, id",
-        )
-        .bind(application_id)
-        .fetch_all(&self.pool)
-        .await?)
+        with_pool!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT status, note, actor, changed_at FROM status_history WHERE application_id = $1 ORDER BY changed_at, id",
+            )
+            .bind(application_id)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// Every application with its documents and messages, for the export.
@@ -182,7 +184,8 @@ impl Store {
         applications: Vec<ApplicationRow>,
         only: Option<i64>,
     ) -> Result<Vec<ApplicationDetail>, StoreError> {
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let (documents, messages): (Vec<DocumentInfo>, Vec<MessageInfo>) = with_pool!(&self.pool, pool => {
+        let mut query = QueryBuilder::new(
             "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
              FROM documents d JOIN messages m ON m.id = d.message_id",
         );
@@ -190,8 +193,8 @@ impl Store {
             query.push(" WHERE d.application_id = ").push_bind(id);
         }
         query.push(" ORDER BY d.application_id, m.sent_at, m.id, d.position");
-        let documents: Vec<DocumentInfo> = query.build_query_as().fetch_all(&self.pool).await?;
-        let mut query = QueryBuilder::<Sqlite>::new(
+        let documents: Vec<DocumentInfo> = query.build_query_as().fetch_all(pool).await?;
+        let mut query = QueryBuilder::new(
             "SELECT am.application_id, m.direction, m.message_id, m.subject, m.sent_at, m.from_address, m.recipients,
                     m.mailbox, m.location
              FROM application_messages am JOIN messages m ON m.id = am.message_id",
@@ -200,7 +203,9 @@ impl Store {
             query.push(" WHERE am.application_id = ").push_bind(id);
         }
         query.push(" ORDER BY am.application_id, m.sent_at, m.id");
-        let messages: Vec<MessageInfo> = query.build_query_as().fetch_all(&self.pool).await?;
+        let messages: Vec<MessageInfo> = query.build_query_as().fetch_all(pool).await?;
+        (documents, messages)
+        });
         let mut documents_by_app: HashMap<i64, Vec<DocumentInfo>> = HashMap::new();
         for doc in documents {
             documents_by_app

@@ -3,9 +3,9 @@
 //! all, and recording it twice is refused by the ledger's unique key.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, with_pool};
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::email::EmailAddress;
 use crate::domain::name::PersonName;
@@ -119,16 +119,191 @@ struct Seen<'a> {
     application_id: Option<i64>,
 }
 
+impl<'a> Seen<'a> {
+    fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: &'static str) -> Self {
+        Seen {
+            source,
+            message_id,
+            outcome,
+            reason: None,
+            raw_sha256: None,
+            message_ref: None,
+            application_id: None,
+        }
+    }
+}
+
+// The transaction steps, as macros so that one text serves both backends' connection types.
+
+/// Whether these coordinates are in the ledger.
+macro_rules! is_seen {
+    ($tx:ident, $source:expr) => {{
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
+                .bind(&$source.mailbox)
+                .bind(&$source.location)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        row.is_some()
+    }};
+}
+
+macro_rules! insert_seen {
+    ($tx:ident, $seen:expr) => {{
+        let seen: &Seen<'_> = $seen;
+        sqlx::query(
+            "INSERT INTO mail_seen (mailbox, location, message_id, outcome, reason, raw_sha256, message_ref, application_id, seen_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&seen.source.mailbox)
+        .bind(&seen.source.location)
+        .bind(seen.message_id)
+        .bind(seen.outcome)
+        .bind(seen.reason)
+        .bind(seen.raw_sha256)
+        .bind(seen.message_ref)
+        .bind(seen.application_id)
+        .bind(Utc::now())
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+/// The same message already recorded elsewhere: note the new coordinates, change nothing.
+/// Evaluates to `Some(Recorded::Duplicate)` when it was.
+macro_rules! duplicate {
+    ($tx:ident, $source:expr, $message:expr) => {{
+        let message: &MessageRow = $message;
+        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM messages WHERE dedupe_key = $1")
+            .bind(message.dedupe_key())
+            .fetch_optional(&mut *$tx)
+            .await?;
+        match row {
+            None => None,
+            Some((message_ref,)) => {
+                let application: Option<(i64,)> = sqlx::query_as(
+                    "SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1",
+                )
+                .bind(message_ref)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                let seen = Seen {
+                    message_ref: Some(message_ref),
+                    application_id: application.map(|(id,)| id),
+                    ..Seen::new($source, message.message_id.as_deref(), "duplicate")
+                };
+                insert_seen!($tx, &seen);
+                Some(Recorded::Duplicate)
+            }
+        }
+    }};
+}
+
+macro_rules! insert_message {
+    ($tx:ident, $source:expr, $message:expr) => {{
+        let message: &MessageRow = $message;
+        let source: &SourceRef = $source;
+        let direction = match message.direction {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        };
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address, recipients,
+                                   subject, sent_at, raw_sha256, raw_size, mailbox, location, forwarded_by, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+        )
+        .bind(direction)
+        .bind(message.message_id.as_deref())
+        .bind(message.dedupe_key())
+        .bind(message.in_reply_to.join(" "))
+        .bind(message.references.join(" "))
+        .bind(message.from_address.as_ref().map(EmailAddress::as_str))
+        .bind(message.recipients.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", "))
+        .bind(&message.subject)
+        .bind(message.sent_at)
+        .bind(&message.raw_sha256)
+        .bind(message.raw_size as i64)
+        .bind(&source.mailbox)
+        .bind(&source.location)
+        .bind(message.forwarded_by.as_ref().map(EmailAddress::as_str))
+        .bind(Utc::now())
+        .fetch_one(&mut *$tx)
+        .await?;
+        id
+    }};
+}
+
+macro_rules! link {
+    ($tx:ident, $application_id:expr, $message_ref:expr) => {{
+        sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind($application_id)
+            .bind($message_ref)
+            .execute(&mut *$tx)
+            .await?;
+    }};
+}
+
+/// Records an inbound message, its link and its documents under an application; evaluates
+/// to the message's row id.
+macro_rules! attach_inbound {
+    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
+        let message: &MessageRow = $message;
+        let application_id: i64 = $application_id;
+        let message_ref = insert_message!($tx, $source, message);
+        link!($tx, application_id, message_ref);
+        for (position, doc) in $documents.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(application_id)
+            .bind(message_ref)
+            .bind(position as i64)
+            .bind(doc.kind.as_str())
+            .bind(doc.source.as_str())
+            .bind(&doc.filename)
+            .bind(&doc.content_type)
+            .bind(&doc.sha256)
+            .bind(doc.size as i64)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
+            .bind(application_id)
+            .bind(message.sent_at)
+            .execute(&mut *$tx)
+            .await?;
+        message_ref
+    }};
+}
+
+/// Runs `select` (which ends with `IN (`) over a list of values; an empty list selects
+/// nothing.
+macro_rules! ids_where_in {
+    ($pool:ident, $select:expr, $values:expr) => {{
+        let values: Vec<&str> = $values.collect();
+        if values.is_empty() {
+            Vec::new()
+        } else {
+            let mut query = QueryBuilder::new($select);
+            let mut list = query.separated(", ");
+            for value in values {
+                list.push_bind(value);
+            }
+            query.push(")");
+            let rows: Vec<(i64,)> = query.build_query_as().fetch_all($pool).await?;
+            rows.into_iter().map(|(id,)| id).collect::<Vec<i64>>()
+        }
+    }};
+}
+
 impl Store {
     /// Whether these coordinates were recorded before.
     pub async fn seen(&self, source: &SourceRef) -> Result<bool, StoreError> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
-                .bind(&source.mailbox)
-                .bind(&source.location)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
+        with_pool!(&self.pool, pool => {
+            let mut conn = pool.acquire().await?;
+            Ok(is_seen!(conn, source))
+        })
     }
 
     /// Records mail that is not an application: coordinates and Message-ID only.
@@ -138,22 +313,15 @@ impl Store {
         message_id: Option<&str>,
         reason: &str,
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if is_seen(&mut tx, source).await? {
-            return Ok(Recorded::AlreadySeen);
-        }
-        let seen = Seen {
-            source,
-            message_id,
-            outcome: "ignored",
-            reason: Some(reason),
-            raw_sha256: None,
-            message_ref: None,
-            application_id: None,
-        };
-        insert_seen(&mut tx, &seen).await?;
-        tx.commit().await?;
-        Ok(Recorded::Ignored)
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if is_seen!(tx, source) {
+                return Ok(Recorded::AlreadySeen);
+            }
+            insert_seen!(tx, &Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") });
+            tx.commit().await?;
+            Ok(Recorded::Ignored)
+        })
     }
 
     /// Records a message that could not be filed, with its error; its raw bytes are already
@@ -165,22 +333,16 @@ impl Store {
         raw_sha256: &str,
         error: &str,
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if is_seen(&mut tx, source).await? {
-            return Ok(Recorded::AlreadySeen);
-        }
-        let seen = Seen {
-            source,
-            message_id,
-            outcome: "quarantined",
-            reason: Some(error),
-            raw_sha256: Some(raw_sha256),
-            message_ref: None,
-            application_id: None,
-        };
-        insert_seen(&mut tx, &seen).await?;
-        tx.commit().await?;
-        Ok(Recorded::Quarantined)
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if is_seen!(tx, source) {
+                return Ok(Recorded::AlreadySeen);
+            }
+            let seen = Seen { reason: Some(error), raw_sha256: Some(raw_sha256), ..Seen::new(source, message_id, "quarantined") };
+            insert_seen!(tx, &seen);
+            tx.commit().await?;
+            Ok(Recorded::Quarantined)
+        })
     }
 
     /// Files an inbound message: a new application, or a follow-up to the candidate's
@@ -192,71 +354,67 @@ impl Store {
         filing: &FilingRow,
         documents: &[DocumentRow],
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if is_seen(&mut tx, source).await? {
-            return Ok(Recorded::AlreadySeen);
-        }
-        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
-            tx.commit().await?;
-            return Ok(recorded);
-        }
-        let now = Utc::now();
-        let (candidate_id,): (i64,) = sqlx::query_as(
-            "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (email) DO UPDATE SET
-                 last_name = CASE WHEN candidates.last_name = '' THEN excluded.last_name ELSE candidates.last_name END,
-                 first_name = CASE WHEN candidates.first_name = '' THEN excluded.first_name ELSE candidates.first_name END
-             RETURNING id",
-        )
-        .bind(filing.candidate.as_str())
-        .bind(&filing.name.last_name)
-        .bind(&filing.name.first_name)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let existing: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if is_seen!(tx, source) {
+                return Ok(Recorded::AlreadySeen);
+            }
+            if let Some(recorded) = duplicate!(tx, source, message) {
+                tx.commit().await?;
+                return Ok(recorded);
+            }
+            let now = Utc::now();
+            let (candidate_id,): (i64,) = sqlx::query_as(
+                "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (email) DO UPDATE SET
+                     last_name = CASE WHEN candidates.last_name = '' THEN excluded.last_name ELSE candidates.last_name END,
+                     first_name = CASE WHEN candidates.first_name = '' THEN excluded.first_name ELSE candidates.first_name END
+                 RETURNING id",
+            )
+            .bind(filing.candidate.as_str())
+            .bind(&filing.name.last_name)
+            .bind(&filing.name.first_name)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
                 .bind(candidate_id)
                 .bind(filing.posting.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let recorded = match existing {
-            Some((application_id,)) => Recorded::FollowUp { application_id },
-            None => {
-                let (application_id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
-                     VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                )
-                .bind(candidate_id)
-                .bind(filing.posting.as_str())
-                .bind(filing.subject_nonconforming)
-                .bind(message.sent_at)
-                .fetch_one(&mut *tx)
-                .await?;
-                sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
-                    .bind(application_id)
-                    .bind(format!("filed from {}", source.mailbox))
-                    .bind(now)
-                    .execute(&mut *tx)
+            let recorded = match existing {
+                Some((application_id,)) => Recorded::FollowUp { application_id },
+                None => {
+                    let (application_id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
+                         VALUES ($1, $2, $3, $4, $4) RETURNING id",
+                    )
+                    .bind(candidate_id)
+                    .bind(filing.posting.as_str())
+                    .bind(filing.subject_nonconforming)
+                    .bind(message.sent_at)
+                    .fetch_one(&mut *tx)
                     .await?;
-                Recorded::Filed { application_id }
-            }
-        };
-        let application_id = recorded.application_id().unwrap_or_default();
-        let message_ref =
-            attach_inbound(&mut tx, source, message, application_id, documents).await?;
-        let seen = Seen {
-            source,
-            message_id: message.message_id.as_deref(),
-            outcome: recorded.outcome(),
-            reason: None,
-            raw_sha256: None,
-            message_ref: Some(message_ref),
-            application_id: Some(application_id),
-        };
-        insert_seen(&mut tx, &seen).await?;
-        tx.commit().await?;
-        Ok(recorded)
+                    sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
+                        .bind(application_id)
+                        .bind(format!("filed from {}", source.mailbox))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    Recorded::Filed { application_id }
+                }
+            };
+            let application_id = recorded.application_id().unwrap_or_default();
+            let message_ref = attach_inbound!(tx, source, message, application_id, documents);
+            let seen = Seen {
+                message_ref: Some(message_ref),
+                application_id: Some(application_id),
+                ..Seen::new(source, message.message_id.as_deref(), recorded.outcome())
+            };
+            insert_seen!(tx, &seen);
+            tx.commit().await?;
+            Ok(recorded)
+        })
     }
 
     /// The sender's application that a message without the posting's subject continues: one
@@ -269,23 +427,23 @@ impl Store {
         if thread_ids.is_empty() {
             return Ok(None);
         }
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT a.id FROM applications a
-             JOIN candidates c ON c.id = a.candidate_id
-             JOIN application_messages am ON am.application_id = a.id
-             JOIN messages m ON m.id = am.message_id
-             WHERE c.email = ",
-        );
-        query
-            .push_bind(sender.as_str())
-            .push(" AND m.message_id IN (");
-        let mut list = query.separated(", ");
-        for id in thread_ids {
-            list.push_bind(id);
-        }
-        query.push(") ORDER BY a.id LIMIT 1");
-        let row: Option<(i64,)> = query.build_query_as().fetch_optional(&self.pool).await?;
-        Ok(row.map(|(id,)| id))
+        with_pool!(&self.pool, pool => {
+            let mut query = QueryBuilder::new(
+                "SELECT a.id FROM applications a
+                 JOIN candidates c ON c.id = a.candidate_id
+                 JOIN application_messages am ON am.application_id = a.id
+                 JOIN messages m ON m.id = am.message_id
+                 WHERE c.email = ",
+            );
+            query.push_bind(sender.as_str()).push(" AND m.message_id IN (");
+            let mut list = query.separated(", ");
+            for id in thread_ids {
+                list.push_bind(id.as_str());
+            }
+            query.push(") ORDER BY a.id LIMIT 1");
+            let row: Option<(i64,)> = query.build_query_as().fetch_optional(pool).await?;
+            Ok(row.map(|(id,)| id))
+        })
     }
 
     /// Records a candidate's message that continues an application found by
@@ -297,29 +455,25 @@ impl Store {
         application_id: i64,
         documents: &[DocumentRow],
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if is_seen(&mut tx, source).await? {
-            return Ok(Recorded::AlreadySeen);
-        }
-        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if is_seen!(tx, source) {
+                return Ok(Recorded::AlreadySeen);
+            }
+            if let Some(recorded) = duplicate!(tx, source, message) {
+                tx.commit().await?;
+                return Ok(recorded);
+            }
+            let message_ref = attach_inbound!(tx, source, message, application_id, documents);
+            let seen = Seen {
+                message_ref: Some(message_ref),
+                application_id: Some(application_id),
+                ..Seen::new(source, message.message_id.as_deref(), "followup")
+            };
+            insert_seen!(tx, &seen);
             tx.commit().await?;
-            return Ok(recorded);
-        }
-        let message_ref =
-            attach_inbound(&mut tx, source, message, application_id, documents).await?;
-        let recorded = Recorded::FollowUp { application_id };
-        let seen = Seen {
-            source,
-            message_id: message.message_id.as_deref(),
-            outcome: "followup",
-            reason: None,
-            raw_sha256: None,
-            message_ref: Some(message_ref),
-            application_id: Some(application_id),
-        };
-        insert_seen(&mut tx, &seen).await?;
-        tx.commit().await?;
-        Ok(recorded)
+            Ok(Recorded::FollowUp { application_id })
+        })
     }
 
     /// The applications an outbound message answers: those whose candidate it is addressed
@@ -329,27 +483,25 @@ impl Store {
         message: &MessageRow,
         by_thread: bool,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut ids = ids_where_in(
-            &self.pool,
-            "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN (",
-            message.recipients.iter().map(EmailAddress::as_str),
-        )
-        .await?;
-        if by_thread {
-            ids.extend(
-                ids_where_in(
-                    &self.pool,
+        with_pool!(&self.pool, pool => {
+            let mut ids = ids_where_in!(
+                pool,
+                "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN (",
+                message.recipients.iter().map(EmailAddress::as_str)
+            );
+            if by_thread {
+                ids.extend(ids_where_in!(
+                    pool,
                     "SELECT am.application_id FROM application_messages am
                      JOIN messages m ON m.id = am.message_id
                      WHERE m.direction = 'inbound' AND m.message_id IN (",
-                    message.thread_ids().map(String::as_str),
-                )
-                .await?,
-            );
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
+                    message.thread_ids().map(String::as_str)
+                ));
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            Ok(ids)
+        })
     }
 
     /// Records an outbound message that answers these applications: they become `replied`.
@@ -359,202 +511,36 @@ impl Store {
         message: &MessageRow,
         application_ids: &[i64],
     ) -> Result<Recorded, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if is_seen(&mut tx, source).await? {
-            return Ok(Recorded::AlreadySeen);
-        }
-        if let Some(recorded) = duplicate(&mut tx, source, message).await? {
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin().await?;
+            if is_seen!(tx, source) {
+                return Ok(Recorded::AlreadySeen);
+            }
+            if let Some(recorded) = duplicate!(tx, source, message) {
+                tx.commit().await?;
+                return Ok(recorded);
+            }
+            let message_ref = insert_message!(tx, source, message);
+            for &application_id in application_ids {
+                link!(tx, application_id, message_ref);
+                sqlx::query(
+                    "UPDATE applications SET reply_status = 'replied',
+                         last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
+                     WHERE id = $1",
+                )
+                .bind(application_id)
+                .bind(message.sent_at)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let seen = Seen {
+                message_ref: Some(message_ref),
+                application_id: application_ids.first().copied(),
+                ..Seen::new(source, message.message_id.as_deref(), "outbound")
+            };
+            insert_seen!(tx, &seen);
             tx.commit().await?;
-            return Ok(recorded);
-        }
-        let message_ref = insert_message(&mut tx, source, message).await?;
-        for &application_id in application_ids {
-            link(&mut tx, application_id, message_ref).await?;
-            sqlx::query(
-                "UPDATE applications SET reply_status = 'replied',
-                     last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
-                 WHERE id = $1",
-            )
-            .bind(application_id)
-            .bind(message.sent_at)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let recorded = Recorded::Outbound {
-            application_ids: application_ids.to_vec(),
-        };
-        let seen = Seen {
-            source,
-            message_id: message.message_id.as_deref(),
-            outcome: "outbound",
-            reason: None,
-            raw_sha256: None,
-            message_ref: Some(message_ref),
-            application_id: application_ids.first().copied(),
-        };
-        insert_seen(&mut tx, &seen).await?;
-        tx.commit().await?;
-        Ok(recorded)
+            Ok(Recorded::Outbound { application_ids: application_ids.to_vec() })
+        })
     }
-}
-
-/// Runs `select` (which ends with `IN (`) over a list of values; an empty list selects nothing.
-async fn ids_where_in<'v>(
-    pool: &sqlx::SqlitePool,
-    select: &'static str,
-    values: impl Iterator<Item = &'v str>,
-) -> Result<Vec<i64>, StoreError> {
-    let mut query = QueryBuilder::<Sqlite>::new(select);
-    let mut list = query.separated(", ");
-    let mut any = false;
-    for value in values {
-        list.push_bind(value);
-        any = true;
-    }
-    if !any {
-        return Ok(Vec::new());
-    }
-    query.push(")");
-    let rows: Vec<(i64,)> = query.build_query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
-async fn is_seen(conn: &mut SqliteConnection, source: &SourceRef) -> Result<bool, StoreError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2")
-            .bind(&source.mailbox)
-            .bind(&source.location)
-            .fetch_optional(conn)
-            .await?;
-    Ok(row.is_some())
-}
-
-/// The same message already recorded elsewhere: note the new coordinates, change nothing.
-async fn duplicate(
-    conn: &mut SqliteConnection,
-    source: &SourceRef,
-    message: &MessageRow,
-) -> Result<Option<Recorded>, StoreError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM messages WHERE dedupe_key = $1")
-        .bind(message.dedupe_key())
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((message_ref,)) = row else {
-        return Ok(None);
-    };
-    let application: Option<(i64,)> = sqlx::query_as("SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1")
-        .bind(message_ref)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let seen = Seen {
-        source,
-        message_id: message.message_id.as_deref(),
-        outcome: "duplicate",
-        reason: None,
-        raw_sha256: None,
-        message_ref: Some(message_ref),
-        application_id: application.map(|(id,)| id),
-    };
-    insert_seen(conn, &seen).await?;
-    Ok(Some(Recorded::Duplicate))
-}
-
-async fn attach_inbound(
-    conn: &mut SqliteConnection,
-    source: &SourceRef,
-    message: &MessageRow,
-    application_id: i64,
-    documents: &[DocumentRow],
-) -> Result<i64, StoreError> {
-    let message_ref = insert_message(conn, source, message).await?;
-    link(conn, application_id, message_ref).await?;
-    for (position, doc) in documents.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(application_id)
-        .bind(message_ref)
-        .bind(position as i64)
-        .bind(doc.kind.as_str())
-        .bind(doc.source.as_str())
-        .bind(&doc.filename)
-        .bind(&doc.content_type)
-        .bind(&doc.sha256)
-        .bind(doc.size as i64)
-        .execute(&mut *conn)
-        .await?;
-    }
-    sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
-        .bind(application_id)
-        .bind(message.sent_at)
-        .execute(&mut *conn)
-        .await?;
-    Ok(message_ref)
-}
-
-async fn insert_message(
-    conn: &mut SqliteConnection,
-    source: &SourceRef,
-    message: &MessageRow,
-) -> Result<i64, StoreError> {
-    let direction = match message.direction {
-        Direction::Inbound => "inbound",
-        Direction::Outbound => "outbound",
-    };
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address, recipients,
-                               subject, sent_at, raw_sha256, raw_size, mailbox, location, forwarded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-    )
-    .bind(direction)
-    .bind(message.message_id.as_deref())
-    .bind(message.dedupe_key())
-    .bind(message.in_reply_to.join(" "))
-    .bind(message.references.join(" "))
-    .bind(message.from_address.as_ref().map(EmailAddress::as_str))
-    .bind(message.recipients.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", "))
-    .bind(&message.subject)
-    .bind(message.sent_at)
-    .bind(&message.raw_sha256)
-    .bind(message.raw_size as i64)
-    .bind(&source.mailbox)
-    .bind(&source.location)
-    .bind(message.forwarded_by.as_ref().map(EmailAddress::as_str))
-    .bind(Utc::now())
-    .fetch_one(conn)
-    .await?;
-    Ok(id)
-}
-
-async fn link(
-    conn: &mut SqliteConnection,
-    application_id: i64,
-    message_ref: i64,
-) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(application_id)
-        .bind(message_ref)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-async fn insert_seen(conn: &mut SqliteConnection, seen: &Seen<'_>) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO mail_seen (mailbox, location, message_id, outcome, reason, raw_sha256, message_ref, application_id, seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&seen.source.mailbox)
-    .bind(&seen.source.location)
-    .bind(seen.message_id)
-    .bind(seen.outcome)
-    .bind(seen.reason)
-    .bind(seen.raw_sha256)
-    .bind(seen.message_ref)
-    .bind(seen.application_id)
-    .bind(Utc::now())
-    .execute(conn)
-    .await?;
-    Ok(())
 }

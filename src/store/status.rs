@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{Store, StoreError};
+use super::{Store, StoreError, with_pool};
 use crate::domain::status::ApplicationStatus;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +32,8 @@ impl Store {
         &self,
         change: &StatusChange<'_>,
     ) -> Result<ApplicationStatus, StatusError> {
-        let mut tx = self.pool.begin().await.map_err(StoreError::from)?;
+        with_pool!(&self.pool, pool => {
+        let mut tx = pool.begin().await.map_err(StoreError::from)?;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT status FROM applications WHERE id = $1")
                 .bind(change.application_id)
@@ -65,5 +66,6 @@ impl Store {
             .map_err(StoreError::from)?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(current)
+        })
     }
 }

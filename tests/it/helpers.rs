@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+use sqlx::AnyPool;
 
 pub const ORG_CONFIG: &str = r#"
 [organisation]
@@ -25,6 +25,77 @@ subject = "Chef de projet Sénégal"
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
+    database: TestDatabase,
+}
+
+/// The database a test runs on: a SQLite file in its directory, or, when
+/// `APPLYMAIL_TEST_POSTGRES` names a server (`postgres://postgres@127.0.0.1:5432`), a
+/// PostgreSQL database of its own, created for the test and dropped after it.
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { server: String, name: String },
+}
+
+impl TestDatabase {
+    fn create(dir: &Path) -> TestDatabase {
+        let Ok(server) = std::env::var("APPLYMAIL_TEST_POSTGRES") else {
+            return TestDatabase::Sqlite(dir.join("applymail.db"));
+        };
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(
+            "applymail_test_{}_{n}_{:x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        admin(&server, &format!("CREATE DATABASE {name}"));
+        TestDatabase::Postgres { server, name }
+    }
+
+    fn url(&self) -> String {
+        match self {
+            TestDatabase::Sqlite(path) => format!("sqlite://{}", path.display()),
+            TestDatabase::Postgres { server, name } => {
+                format!("{}/{name}", server.trim_end_matches('/'))
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { server, name } = self {
+            admin(
+                server,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
+        }
+    }
+}
+
+/// Runs one statement on the server's `postgres` database, from a thread of its own so that
+/// it works inside and outside async tests.
+fn admin(server: &str, statement: &str) {
+    let url = format!("{}/postgres", server.trim_end_matches('/'));
+    let statement = statement.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("PostgreSQL (APPLYMAIL_TEST_POSTGRES) is reachable");
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut conn)
+                .await
+                .expect("admin statement");
+        });
+    })
+    .join()
+    .unwrap();
 }
 
 impl TestEnv {
@@ -60,14 +131,19 @@ impl TestEnv {
             root.join("Maildir").display()
         );
         let config = root.join("applymail.toml");
+        let database = TestDatabase::create(root);
         let text = format!(
-            "{mailbox}\n[database]\nurl = \"sqlite://{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
+            "{mailbox}\n[database]\nurl = \"{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
             mailbox = mailbox.map(str::to_owned).unwrap_or(maildir),
-            db = root.join("applymail.db").display(),
+            db = database.url(),
             docs = root.join("documents").display(),
         );
         std::fs::write(&config, text).expect("config");
-        TestEnv { dir, config }
+        TestEnv {
+            dir,
+            config,
+            database,
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -105,11 +181,42 @@ impl TestEnv {
         serde_json::from_slice(&output.stdout).expect("export is JSON")
     }
 
-    pub async fn db(&self) -> SqlitePool {
-        let options = SqliteConnectOptions::new()
-            .filename(self.path("applymail.db"))
-            .read_only(true);
-        SqlitePool::connect_with(options).await.expect("database")
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.database, TestDatabase::Sqlite(_))
+    }
+
+    /// The test's database, for checks (read-only on SQLite).
+    pub async fn db(&self) -> AnyPool {
+        self.try_db().await.expect("database")
+    }
+
+    pub async fn try_db(&self) -> Option<AnyPool> {
+        sqlx::any::install_default_drivers();
+        let url = match &self.database {
+            TestDatabase::Sqlite(path) if !path.exists() => return None,
+            TestDatabase::Sqlite(path) => format!("sqlite://{}?mode=ro", path.display()),
+            postgres => postgres.url(),
+        };
+        sqlx::pool::PoolOptions::new()
+            .max_connections(2)
+            .connect(&url)
+            .await
+            .ok()
+    }
+
+    /// `SELECT count(*) …` on the test's database, 0 while it does not exist yet (a daemon
+    /// that is still starting).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        let Some(pool) = self.try_db().await else {
+            return 0;
+        };
+        let n = sqlx::query_as::<_, (i64,)>(sql)
+            .fetch_one(&pool)
+            .await
+            .map(|(n,)| n)
+            .unwrap_or(0);
+        pool.close().await;
+        n
     }
 
     /// Drops a message into the Maildir, as a delivery agent would (tmp/, then new/).
@@ -123,7 +230,7 @@ impl TestEnv {
 
 /// Row counts of every table, and the ledger itself: what must not change when nothing new
 /// arrives.
-pub async fn snapshot(pool: &SqlitePool) -> Vec<String> {
+pub async fn snapshot(pool: &AnyPool) -> Vec<String> {
     let mut out = Vec::new();
     for table in [
         "candidates",

@@ -458,17 +458,8 @@ fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
 async fn wait_for_applications(env: &TestEnv, n: i64) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if env.path("applymail.db").exists() {
-            let pool = env.db().await;
-            let count = sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM applications")
-                .fetch_one(&pool)
-                .await
-                .map(|(n,)| n)
-                .unwrap_or(0);
-            pool.close().await;
-            if count >= n {
-                return;
-            }
+        if env.count("SELECT count(*) FROM applications").await >= n {
+            return;
         }
         assert!(
             Instant::now() < deadline,
