@@ -1,29 +1,42 @@
-//! `run`: the daemon. It watches an IMAP account, or polls a local Maildir; `--once` makes
-//! one full pass and exits.
+//! `run`: the daemon. It takes the mailbox lease (one active instance per mailbox), then
+//! watches an IMAP account or polls a local Maildir; `--once` makes one full pass and exits.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::pipeline;
 use crate::config::{MailboxSettings, MaildirSettings, Settings};
 use crate::domain::source::Direction;
-use crate::ingest::{Pipeline, watch_imap};
+use crate::ingest::{Pipeline, WatchError, watch_imap};
 use crate::shutdown::Shutdown;
 use crate::sources;
+use crate::store::lease::Lease;
 
 pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
     let pipeline = pipeline(settings).await?;
     let shutdown = Shutdown::on_signals();
-    match &settings.mailbox {
-        MailboxSettings::Imap(imap) => {
-            info!(host = %imap.host, port = imap.port, once, "watching IMAP mailbox");
-            watch_imap(&pipeline, imap, once, &shutdown).await?;
-        }
-        MailboxSettings::Maildir(maildir) => {
-            watch_maildir(&pipeline, maildir, once, &shutdown).await?
+    let identity = mailbox_identity(&settings.mailbox);
+    // An instance that loses its lease (its database connection broke) stands by again.
+    while let Some(mut lease) = pipeline.store().acquire_lease(&identity, &shutdown).await? {
+        let result = match &settings.mailbox {
+            MailboxSettings::Imap(imap) => {
+                info!(host = %imap.host, port = imap.port, once, "watching IMAP mailbox");
+                watch_imap(&pipeline, imap, once, &shutdown, &mut lease).await
+            }
+            MailboxSettings::Maildir(maildir) => {
+                watch_maildir(&pipeline, maildir, once, &shutdown, &mut lease).await
+            }
+        };
+        lease.release().await;
+        match result {
+            Ok(()) => break,
+            Err(WatchError::Lease(err)) if !once => {
+                warn!(error = %err, "lost the mailbox lease: standing by");
+            }
+            Err(err) => return Err(err.into()),
         }
     }
     info!("stopped");
@@ -31,17 +44,38 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the lease is taken on: the mailbox, as every instance configured for it names it.
+fn mailbox_identity(mailbox: &MailboxSettings) -> String {
+    match mailbox {
+        MailboxSettings::Imap(imap) => {
+            format!(
+                "imap://{}@{}:{}/{}",
+                imap.username, imap.host, imap.port, imap.inbox
+            )
+        }
+        MailboxSettings::Maildir(maildir) => {
+            let path = maildir
+                .path
+                .canonicalize()
+                .unwrap_or_else(|_| maildir.path.clone());
+            format!("maildir://{}", path.display())
+        }
+    }
+}
+
 async fn watch_maildir(
     pipeline: &Pipeline,
     maildir: &MaildirSettings,
     once: bool,
     shutdown: &Shutdown,
-) -> anyhow::Result<()> {
+    lease: &mut Lease,
+) -> Result<(), WatchError> {
     info!(path = %maildir.path.display(), once, "watching Maildir");
     loop {
+        lease.check().await?;
         if let Err(err) = pass(pipeline, maildir, shutdown).await {
             if once {
-                return Err(err);
+                return Err(WatchError::Other(err));
             }
             // The database or the disk failed: nothing was recorded for the message in hand,
             // so the next pass retries it.

@@ -17,6 +17,7 @@ use crate::domain::source::{Direction, SourceRef};
 use crate::imap::{FILED_KEYWORD, IdleEnd, ImapClient, ImapError, client_config};
 use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
+use crate::store::lease::{Lease, LeaseError};
 use crate::store::record::Recorded;
 
 /// Messages fetched per UID FETCH: large enough to stream a backfill, small enough that one
@@ -36,6 +37,10 @@ pub enum WatchError {
     Imap(#[from] ImapError),
     #[error(transparent)]
     Ingest(#[from] IngestError),
+    #[error(transparent)]
+    Lease(#[from] LeaseError),
+    #[error("{0:#}")]
+    Other(anyhow::Error),
 }
 
 impl From<crate::store::StoreError> for WatchError {
@@ -51,6 +56,7 @@ pub async fn watch_imap(
     settings: &ImapSettings,
     once: bool,
     shutdown: &Shutdown,
+    lease: &mut Lease,
 ) -> Result<(), WatchError> {
     let tls = client_config(settings.ca_file.as_deref())?;
     let mut backoff = Backoff::default();
@@ -62,10 +68,12 @@ pub async fn watch_imap(
             once,
             shutdown,
             &mut backoff,
+            lease,
         )
         .await
         {
             Ok(()) => return Ok(()),
+            Err(err @ WatchError::Lease(_)) => return Err(err),
             Err(err) if once => return Err(err),
             Err(err) => err,
         };
@@ -77,7 +85,9 @@ pub async fn watch_imap(
             WatchError::Imap(_) => (backoff.next(), "connection failed"),
             // The database or the document store failed: nothing was acknowledged, so the
             // same messages are read again once it recovers.
-            WatchError::Ingest(_) => (backoff.next(), "storage failed"),
+            WatchError::Ingest(_) | WatchError::Lease(_) | WatchError::Other(_) => {
+                (backoff.next(), "storage failed")
+            }
         };
         error!(host = %settings.host, error = %err, retry_in = ?delay, "{state}; reconnecting");
         tokio::select! {
@@ -94,6 +104,7 @@ async fn serve(
     once: bool,
     shutdown: &Shutdown,
     backoff: &mut Backoff,
+    lease: &mut Lease,
 ) -> Result<(), WatchError> {
     let mut client = ImapClient::connect(settings, tls).await?;
     backoff.reset();
@@ -102,6 +113,7 @@ async fn serve(
     let idle = client.has_capability("IDLE");
     let mut announced = false;
     loop {
+        lease.check().await?;
         sync(
             pipeline,
             &mut client,

@@ -9,6 +9,7 @@
 //! `sqlx::Database` drowns in trait bounds.
 
 pub mod cursor;
+pub mod lease;
 pub mod queries;
 pub mod record;
 pub mod status;
@@ -64,18 +65,27 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: Pool,
+    /// What a daemon locks so that only one instance works on this database's mailbox.
+    lease: lease::LeaseTarget,
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database. Migrations are idempotent, so
     /// this is safe at every start.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
-        let pool = if url.is_sqlite() {
-            Pool::Sqlite(open_sqlite(url).await?)
+        if url.is_sqlite() {
+            let (pool, path) = open_sqlite(url).await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+                lease: lease::LeaseTarget::SqliteFile(path),
+            })
         } else {
-            Pool::Postgres(open_postgres(url).await?)
-        };
-        Ok(Store { pool })
+            let (pool, options) = open_postgres(url).await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+                lease: lease::LeaseTarget::Postgres(Box::new(options)),
+            })
+        }
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -95,7 +105,7 @@ impl Store {
     }
 }
 
-async fn open_sqlite(url: &DatabaseUrl) -> Result<SqlitePool, StoreError> {
+async fn open_sqlite(url: &DatabaseUrl) -> Result<(SqlitePool, PathBuf), StoreError> {
     let options = SqliteConnectOptions::from_str(url.expose())
         .map_err(|source| StoreError::Open {
             url: url.redacted(),
@@ -135,10 +145,10 @@ async fn open_sqlite(url: &DatabaseUrl) -> Result<SqlitePool, StoreError> {
         })?;
     secure_files(&path)?;
     SQLITE_MIGRATIONS.run(&pool).await?;
-    Ok(pool)
+    Ok((pool, path))
 }
 
-async fn open_postgres(url: &DatabaseUrl) -> Result<PgPool, StoreError> {
+async fn open_postgres(url: &DatabaseUrl) -> Result<(PgPool, PgConnectOptions), StoreError> {
     let options = PgConnectOptions::from_str(url.expose()).map_err(|source| StoreError::Open {
         url: url.redacted(),
         source,
@@ -146,7 +156,7 @@ async fn open_postgres(url: &DatabaseUrl) -> Result<PgPool, StoreError> {
     let pool = PgPoolOptions::new()
         .max_connections(5)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(|source| StoreError::Open {
             url: url.redacted(),
@@ -155,7 +165,7 @@ async fn open_postgres(url: &DatabaseUrl) -> Result<PgPool, StoreError> {
     // sqlx takes an advisory lock while migrating, so two instances starting together
     // migrate once.
     POSTGRES_MIGRATIONS.run(&pool).await?;
-    Ok(pool)
+    Ok((pool, options))
 }
 
 /// Candidates' data: the database and its journal files are readable by applymail's user only.

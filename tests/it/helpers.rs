@@ -28,6 +28,15 @@ pub struct TestEnv {
     database: TestDatabase,
 }
 
+/// Which database a test asks for: the run's default, or one backend whatever the run uses
+/// (for what only one backend does).
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Default,
+    Sqlite,
+    Postgres,
+}
+
 /// The database a test runs on: a SQLite file in its directory, or, when
 /// `APPLYMAIL_TEST_POSTGRES` names a server (`postgres://postgres@127.0.0.1:5432`), a
 /// PostgreSQL database of its own, created for the test and dropped after it.
@@ -37,9 +46,14 @@ enum TestDatabase {
 }
 
 impl TestDatabase {
-    fn create(dir: &Path) -> TestDatabase {
-        let Ok(server) = std::env::var("APPLYMAIL_TEST_POSTGRES") else {
-            return TestDatabase::Sqlite(dir.join("applymail.db"));
+    fn create(dir: &Path, backend: Backend) -> TestDatabase {
+        let server = match (backend, std::env::var("APPLYMAIL_TEST_POSTGRES")) {
+            (Backend::Sqlite, _) | (Backend::Default, Err(_)) => {
+                return TestDatabase::Sqlite(dir.join("applymail.db"));
+            }
+            (_, Ok(server)) => server,
+            // The machine's PostgreSQL (TESTING.md), for the tests that need PostgreSQL itself.
+            (Backend::Postgres, Err(_)) => "postgres://postgres@127.0.0.1:5432".to_owned(),
         };
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -105,15 +119,25 @@ impl TestEnv {
 
     /// A test directory with a Maildir mailbox (`Maildir/`, sent in `Maildir/.Sent`).
     pub fn with_extra(extra: &str) -> TestEnv {
-        Self::build(None, extra)
+        Self::build(None, extra, Backend::Default)
     }
 
     /// A test directory whose mailbox is the given `[mailbox]` section (IMAP).
     pub fn with_mailbox(mailbox: &str) -> TestEnv {
-        Self::build(Some(mailbox), "")
+        Self::build(Some(mailbox), "", Backend::Default)
     }
 
-    fn build(mailbox: Option<&str>, extra: &str) -> TestEnv {
+    /// The same, always on PostgreSQL (several instances on one database).
+    pub fn with_mailbox_on_postgres(mailbox: &str) -> TestEnv {
+        Self::build(Some(mailbox), "", Backend::Postgres)
+    }
+
+    /// A Maildir test directory always on SQLite (what only SQLite does).
+    pub fn on_sqlite() -> TestEnv {
+        Self::build(None, "", Backend::Sqlite)
+    }
+
+    fn build(mailbox: Option<&str>, extra: &str, backend: Backend) -> TestEnv {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
         for sub in [
@@ -131,7 +155,7 @@ impl TestEnv {
             root.join("Maildir").display()
         );
         let config = root.join("applymail.toml");
-        let database = TestDatabase::create(root);
+        let database = TestDatabase::create(root, backend);
         let text = format!(
             "{mailbox}\n[database]\nurl = \"{db}\"\n\n[storage]\ndir = \"{docs}\"\n{ORG_CONFIG}\n{extra}",
             mailbox = mailbox.map(str::to_owned).unwrap_or(maildir),

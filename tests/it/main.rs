@@ -8,6 +8,7 @@ mod dovecot;
 mod helpers;
 mod idempotence;
 mod imap;
+mod instances;
 mod maildir_run;
 mod sources;
 mod synth;
