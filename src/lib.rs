@@ -29,6 +29,8 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod extract;
+pub mod health;
+pub mod http;
 pub mod imap;
 pub mod ingest;
 pub mod report;

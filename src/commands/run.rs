@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tracing::{error, info, warn};
@@ -10,7 +11,8 @@ use tracing::{error, info, warn};
 use super::pipeline;
 use crate::config::{MailboxSettings, MaildirSettings, Settings};
 use crate::domain::source::Direction;
-use crate::ingest::{Pipeline, WatchError, watch_imap};
+use crate::health::{Health, MailboxState};
+use crate::ingest::{Pipeline, WatchContext, WatchError, watch_imap};
 use crate::shutdown::Shutdown;
 use crate::sources;
 use crate::store::lease::Lease;
@@ -18,17 +20,36 @@ use crate::store::lease::Lease;
 pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
     let pipeline = pipeline(settings).await?;
     let shutdown = Shutdown::on_signals();
+    let health = Arc::new(Health::default());
+    if let Some(http) = &settings.http {
+        crate::http::spawn(
+            http.listen,
+            Arc::clone(&health),
+            pipeline.store().clone(),
+            shutdown.clone(),
+        )
+        .await?;
+    }
     let identity = mailbox_identity(&settings.mailbox);
     // An instance that loses its lease (its database connection broke) stands by again.
-    while let Some(mut lease) = pipeline.store().acquire_lease(&identity, &shutdown).await? {
+    loop {
+        health.set(MailboxState::Standby);
+        let Some(mut lease) = pipeline.store().acquire_lease(&identity, &shutdown).await? else {
+            break;
+        };
+        health.set(MailboxState::Starting);
+        let ctx = WatchContext {
+            pipeline: &pipeline,
+            once,
+            shutdown: &shutdown,
+            health: &health,
+        };
         let result = match &settings.mailbox {
             MailboxSettings::Imap(imap) => {
                 info!(host = %imap.host, port = imap.port, once, "watching IMAP mailbox");
-                watch_imap(&pipeline, imap, once, &shutdown, &mut lease).await
+                watch_imap(ctx, imap, &mut lease).await
             }
-            MailboxSettings::Maildir(maildir) => {
-                watch_maildir(&pipeline, maildir, once, &shutdown, &mut lease).await
-            }
+            MailboxSettings::Maildir(maildir) => watch_maildir(ctx, maildir, &mut lease).await,
         };
         lease.release().await;
         match result {
@@ -64,22 +85,28 @@ fn mailbox_identity(mailbox: &MailboxSettings) -> String {
 }
 
 async fn watch_maildir(
-    pipeline: &Pipeline,
+    ctx: WatchContext<'_>,
     maildir: &MaildirSettings,
-    once: bool,
-    shutdown: &Shutdown,
     lease: &mut Lease,
 ) -> Result<(), WatchError> {
+    let WatchContext {
+        pipeline,
+        once,
+        shutdown,
+        health,
+    } = ctx;
     info!(path = %maildir.path.display(), once, "watching Maildir");
     loop {
         lease.check().await?;
-        if let Err(err) = pass(pipeline, maildir, shutdown).await {
-            if once {
-                return Err(WatchError::Other(err));
+        match pass(pipeline, maildir, shutdown).await {
+            Ok(()) => health.set(MailboxState::Connected),
+            Err(err) if once => return Err(WatchError::Other(err)),
+            Err(err) => {
+                health.set(MailboxState::Down(format!("{err:#}")));
+                // The database or the disk failed: nothing was recorded for the message in hand,
+                // so the next pass retries it.
+                error!(error = format!("{err:#}"), retry_in = ?maildir.poll_interval, "pass failed");
             }
-            // The database or the disk failed: nothing was recorded for the message in hand,
-            // so the next pass retries it.
-            error!(error = format!("{err:#}"), retry_in = ?maildir.poll_interval, "pass failed");
         }
         if once || shutdown.is_requested() {
             return Ok(());

@@ -14,8 +14,9 @@ use serde::Deserialize;
 use toml::Value;
 
 use super::{
-    AfterFiling, DatabaseSettings, DatabaseUrl, ImapAuth, ImapSettings, Limits, MailboxSettings,
-    MaildirSettings, Organisation, SecretSource, Security, Settings, StorageSettings,
+    AfterFiling, DatabaseSettings, DatabaseUrl, HttpSettings, ImapAuth, ImapSettings, Limits,
+    MailboxSettings, MaildirSettings, Organisation, SecretSource, Security, Settings,
+    StorageSettings,
 };
 use crate::domain::email::EmailAddress;
 use crate::domain::posting::{Posting, PostingId};
@@ -163,6 +164,13 @@ struct RawSettings {
     limits: Limits,
     #[serde(default)]
     postings: Vec<RawPosting>,
+    http: Option<RawHttp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,6 +256,23 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
     }
     validate_limits(&raw.limits)?;
     let postings = validate_postings(raw.postings)?;
+    let http = raw
+        .http
+        .map(|h| {
+            h.listen
+                .parse()
+                .map(|listen| HttpSettings { listen })
+                .map_err(|e| {
+                    key_error(
+                        "http.listen",
+                        format!(
+                            "`{}`: {e} (expected an address such as 127.0.0.1:9464)",
+                            h.listen
+                        ),
+                    )
+                })
+        })
+        .transpose()?;
     Ok(Settings {
         mailbox,
         organisation,
@@ -259,6 +284,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         },
         limits: raw.limits,
         postings,
+        http,
     })
 }
 
@@ -563,6 +589,17 @@ subject = "Coordination Maroc"
         );
         let local = imap.replace("imap.example.org", "127.0.0.1");
         assert!(load_with(&local, &[]).is_ok());
+    }
+
+    #[test]
+    fn the_http_listener_is_an_address() {
+        let text = format!("{GOOD}\n[http]\nlisten = \"127.0.0.1:9464\"\n");
+        assert_eq!(
+            load_with(&text, &[]).unwrap().http.unwrap().listen.port(),
+            9464
+        );
+        let bad = format!("{GOOD}\n[http]\nlisten = \"localhost\"\n");
+        assert_eq!(key_of(load_with(&bad, &[]).unwrap_err()), "http.listen");
     }
 
     #[test]

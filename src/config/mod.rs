@@ -27,6 +27,13 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub limits: Limits,
     pub postings: Vec<Posting>,
+    /// The optional `/healthz` and `/metrics` listener.
+    pub http: Option<HttpSettings>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub listen: std::net::SocketAddr,
 }
 
 /// Where mail comes from.

@@ -31,7 +31,7 @@ use crate::sources::{MessageSource, RawMessage};
 
 use crate::store::record::{DocumentRow, FilingRow, MessageRow, Recorded};
 use crate::store::{Store, StoreError};
-pub use watch::{WatchError, watch_imap};
+pub use watch::{WatchContext, WatchError, watch_imap};
 
 /// Messages analysed ahead of the one being committed: both cores parse while the database
 /// writes, and memory stays bounded.
@@ -212,6 +212,7 @@ impl Pipeline {
             }
         };
         if recorded != Recorded::AlreadySeen {
+            crate::health::record_outcome(recorded.outcome());
             info!(
                 mailbox = %source.mailbox,
                 location = %source.location,

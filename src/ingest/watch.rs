@@ -14,6 +14,7 @@ use super::{IngestError, Pipeline};
 use crate::config::{AfterFiling, ImapSettings};
 use crate::domain::cursor::{Cursor, Uid};
 use crate::domain::source::{Direction, SourceRef};
+use crate::health::{Health, MailboxState, record_error, record_sync};
 use crate::imap::{FILED_KEYWORD, IdleEnd, ImapClient, ImapError, client_config};
 use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
@@ -49,29 +50,33 @@ impl From<crate::store::StoreError> for WatchError {
     }
 }
 
+/// What every watch loop (IMAP here, Maildir in `run`) works with.
+#[derive(Debug, Clone, Copy)]
+pub struct WatchContext<'a> {
+    pub pipeline: &'a Pipeline,
+    /// One full pass, then return.
+    pub once: bool,
+    pub shutdown: &'a Shutdown,
+    pub health: &'a Health,
+}
+
 /// Runs until shutdown (or, with `once`, after one full pass). Connection problems are
 /// retried with jittered exponential backoff; with `once` the first problem is returned.
 pub async fn watch_imap(
-    pipeline: &Pipeline,
+    ctx: WatchContext<'_>,
     settings: &ImapSettings,
-    once: bool,
-    shutdown: &Shutdown,
     lease: &mut Lease,
 ) -> Result<(), WatchError> {
+    let WatchContext {
+        once,
+        shutdown,
+        health,
+        ..
+    } = ctx;
     let tls = client_config(settings.ca_file.as_deref())?;
     let mut backoff = Backoff::default();
     loop {
-        let err = match serve(
-            pipeline,
-            settings,
-            Arc::clone(&tls),
-            once,
-            shutdown,
-            &mut backoff,
-            lease,
-        )
-        .await
-        {
+        let err = match serve(ctx, settings, Arc::clone(&tls), &mut backoff, lease).await {
             Ok(()) => return Ok(()),
             Err(err @ WatchError::Lease(_)) => return Err(err),
             Err(err) if once => return Err(err),
@@ -89,6 +94,13 @@ pub async fn watch_imap(
                 (backoff.next(), "storage failed")
             }
         };
+        health.set(MailboxState::Down(err.to_string()));
+        record_error(match &err {
+            WatchError::Imap(e) if e.is_auth() => "auth",
+            WatchError::Imap(_) => "imap",
+            _ => "storage",
+        });
+        metrics::counter!("applymail_reconnects_total").increment(1);
         error!(host = %settings.host, error = %err, retry_in = ?delay, "{state}; reconnecting");
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
@@ -98,16 +110,21 @@ pub async fn watch_imap(
 }
 
 async fn serve(
-    pipeline: &Pipeline,
+    ctx: WatchContext<'_>,
     settings: &ImapSettings,
     tls: Arc<rustls::ClientConfig>,
-    once: bool,
-    shutdown: &Shutdown,
     backoff: &mut Backoff,
     lease: &mut Lease,
 ) -> Result<(), WatchError> {
+    let WatchContext {
+        pipeline,
+        once,
+        shutdown,
+        health,
+    } = ctx;
     let mut client = ImapClient::connect(settings, tls).await?;
     backoff.reset();
+    health.set(MailboxState::Connected);
     info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");
     let sent = sent_folder(&mut client, settings).await?;
     let idle = client.has_capability("IDLE");
@@ -144,10 +161,12 @@ async fn serve(
                 info!(folder = %settings.inbox, "idle: waiting for new mail");
                 announced = true;
             }
+            health.set(MailboxState::Idle);
             let (back, end) = client
                 .idle(settings.poll_interval.min(MAX_IDLE), shutdown)
                 .await?;
             client = back;
+            health.set(MailboxState::Connected);
             debug!(?end, "idle ended");
             if end == IdleEnd::Stopped {
                 client.logout().await;
@@ -272,9 +291,10 @@ async fn sync(
             pipeline.store().save_cursor(&mailbox, cursor).await?;
         }
         if shutdown.is_requested() {
-            break;
+            return Ok(());
         }
     }
+    record_sync(&mailbox);
     Ok(())
 }
 

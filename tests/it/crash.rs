@@ -26,6 +26,7 @@ async fn killing_the_import_halfway_loses_and_duplicates_nothing() {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
+            .map(crate::helpers::Daemon)
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(120);
         while recorded(&env).await < threshold && Instant::now() < deadline {

@@ -207,6 +207,9 @@ namespace inbox {{
         let mut pids: Vec<&str> = children.split_whitespace().collect();
         pids.push(&pid);
         let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        // The killed master may linger as a zombie until its parent reaps it, and Dovecot
+        // refuses to start while the PID in master.pid exists.
+        let _ = std::fs::remove_file(self.dir.path().join("run/master.pid"));
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_ok()
             && Instant::now() < deadline

@@ -111,6 +111,7 @@ fn a_wrong_password_is_a_clear_error_and_not_retried_in_a_tight_loop() {
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
+        .map(crate::helpers::Daemon)
         .unwrap();
     // Dovecot itself slows repeated failures down (its anvil penalty), so give it time.
     std::thread::sleep(Duration::from_secs(8));
@@ -305,6 +306,7 @@ async fn a_message_appended_during_idle_is_filed_within_a_second_and_a_half() {
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
+        .map(crate::helpers::Daemon)
         .unwrap();
     wait_for(
         || {
@@ -346,6 +348,7 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
+        .map(crate::helpers::Daemon)
         .unwrap();
     wait_for_applications(&env, 1).await;
     // A crash of the server, connections included (a clean `doveadm stop` leaves logged-in
@@ -409,6 +412,7 @@ async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
         .arg("run")
         .stderr(Stdio::null())
         .spawn()
+        .map(crate::helpers::Daemon)
         .unwrap();
     wait_for_applications(&env, 20).await;
     let started = Instant::now();

@@ -1,19 +1,20 @@
 //! Several daemons, one mailbox: one works, the others stand by.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::dovecot::Dovecot;
 use crate::helpers::TestEnv;
 use crate::synth;
 
-fn daemon(env: &TestEnv, log: &str) -> Child {
+fn daemon(env: &TestEnv, log: &str) -> crate::helpers::Daemon {
     env.command()
         .arg("run")
         .env("RUST_LOG", "info")
         .stderr(std::fs::File::create(env.path(log)).unwrap())
         .stdout(Stdio::null())
         .spawn()
+        .map(crate::helpers::Daemon)
         .unwrap()
 }
 

@@ -49,7 +49,12 @@ async fn run_once_files_the_inbox_and_tracks_the_sent_folder() {
 #[tokio::test]
 async fn the_daemon_files_new_mail_and_stops_cleanly_on_sigterm() {
     let env = TestEnv::new();
-    let mut child = env.command().arg("run").spawn().unwrap();
+    let mut child = env
+        .command()
+        .arg("run")
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
     env.deliver(
         "Maildir",
         "1600000000.M9.test",

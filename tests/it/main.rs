@@ -6,6 +6,7 @@ mod corpus;
 mod crash;
 mod dovecot;
 mod helpers;
+mod http;
 mod idempotence;
 mod imap;
 mod instances;
