@@ -199,14 +199,19 @@ namespace inbox {{
         if pid.is_empty() {
             return;
         }
+        // Freeze the master first, so that it neither spawns new children nor reacts to their
+        // deaths while they are being killed.
+        let _ = Command::new("kill").args(["-STOP", &pid]).status();
         let children = Command::new("pgrep")
             .args(["-P", &pid])
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
-        let mut pids: Vec<&str> = children.split_whitespace().collect();
-        pids.push(&pid);
-        let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        let children: Vec<&str> = children.split_whitespace().collect();
+        if !children.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&children).status();
+        }
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
         // The killed master may linger as a zombie until its parent reaps it, and Dovecot
         // refuses to start while the PID in master.pid exists.
         let _ = std::fs::remove_file(self.dir.path().join("run/master.pid"));
