@@ -297,6 +297,22 @@ macro_rules! ids_where_in {
     }};
 }
 
+/// Opens the transaction that records a message, or returns early from the calling method
+/// when the ledger knows these coordinates or the dedupe key knows the message.
+macro_rules! begin_new_message {
+    ($pool:ident, $source:expr, $message:expr) => {{
+        let mut tx = $pool.begin().await?;
+        if is_seen!(tx, $source) {
+            return Ok(Recorded::AlreadySeen);
+        }
+        if let Some(recorded) = duplicate!(tx, $source, $message) {
+            tx.commit().await?;
+            return Ok(recorded);
+        }
+        tx
+    }};
+}
+
 impl Store {
     /// Whether these coordinates were recorded before.
     pub async fn seen(&self, source: &SourceRef) -> Result<bool, StoreError> {
@@ -355,14 +371,7 @@ impl Store {
         documents: &[DocumentRow],
     ) -> Result<Recorded, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
-            if is_seen!(tx, source) {
-                return Ok(Recorded::AlreadySeen);
-            }
-            if let Some(recorded) = duplicate!(tx, source, message) {
-                tx.commit().await?;
-                return Ok(recorded);
-            }
+            let mut tx = begin_new_message!(pool, source, message);
             let now = Utc::now();
             let (candidate_id,): (i64,) = sqlx::query_as(
                 "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
@@ -456,14 +465,7 @@ impl Store {
         documents: &[DocumentRow],
     ) -> Result<Recorded, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
-            if is_seen!(tx, source) {
-                return Ok(Recorded::AlreadySeen);
-            }
-            if let Some(recorded) = duplicate!(tx, source, message) {
-                tx.commit().await?;
-                return Ok(recorded);
-            }
+            let mut tx = begin_new_message!(pool, source, message);
             let message_ref = attach_inbound!(tx, source, message, application_id, documents);
             let seen = Seen {
                 message_ref: Some(message_ref),
@@ -512,14 +514,7 @@ impl Store {
         application_ids: &[i64],
     ) -> Result<Recorded, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
-            if is_seen!(tx, source) {
-                return Ok(Recorded::AlreadySeen);
-            }
-            if let Some(recorded) = duplicate!(tx, source, message) {
-                tx.commit().await?;
-                return Ok(recorded);
-            }
+            let mut tx = begin_new_message!(pool, source, message);
             let message_ref = insert_message!(tx, source, message);
             for &application_id in application_ids {
                 link!(tx, application_id, message_ref);
