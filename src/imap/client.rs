@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::NameAttribute;
+use async_imap::types::UnsolicitedResponse;
 use async_imap::{Authenticator, Client, Session};
 use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -422,9 +423,23 @@ impl ImapClient {
             capabilities,
             user,
         } = self;
+        let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
-        let end = {
+        // A message that arrived just before the server accepted IDLE is announced while
+        // IDLE starts, and async-imap files that announcement as unsolicited: honour it.
+        let announced = std::iter::from_fn(|| unsolicited.try_recv().ok())
+            .filter(|r| {
+                matches!(
+                    r,
+                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+                )
+            })
+            .count()
+            > 0;
+        let end = if announced {
+            IdleEnd::NewData
+        } else {
             let (wait_future, interrupt) = handle.wait_with_timeout(wait);
             tokio::pin!(wait_future);
             tokio::select! {

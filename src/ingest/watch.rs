@@ -156,7 +156,20 @@ async fn serve(
             return Ok(());
         }
         if idle {
-            client.select(&settings.inbox).await?;
+            // Mail that arrived while the Sent folder was read was announced to a folder we
+            // had left: look at the inbox once more (which also selects it) before waiting.
+            let arrived = sync(
+                pipeline,
+                &mut client,
+                &settings.inbox,
+                Direction::Inbound,
+                &settings.after_filing,
+                shutdown,
+            )
+            .await?;
+            if arrived > 0 {
+                continue;
+            }
             if !announced {
                 info!(folder = %settings.inbox, "idle: waiting for new mail");
                 announced = true;
@@ -209,7 +222,7 @@ async fn sent_folder(
     Ok(found)
 }
 
-/// Reads every new message of one folder, batch by batch.
+/// Reads every new message of one folder, batch by batch; says how many there were.
 async fn sync(
     pipeline: &Pipeline,
     client: &mut ImapClient,
@@ -217,7 +230,7 @@ async fn sync(
     direction: Direction,
     after_filing: &AfterFiling,
     shutdown: &Shutdown,
-) -> Result<(), WatchError> {
+) -> Result<usize, WatchError> {
     let state = client.select(folder).await?;
     let mailbox = format!("imap:{folder}");
     let stored = pipeline.store().cursor(&mailbox).await?;
@@ -229,7 +242,7 @@ async fn sync(
         pipeline.store().save_cursor(&mailbox, cursor).await?;
     }
     if state.exists == 0 {
-        return Ok(());
+        return Ok(0);
     }
     let uids = client.uids_from(cursor.next).await?;
     for batch in uids.chunks(BATCH) {
@@ -291,11 +304,11 @@ async fn sync(
             pipeline.store().save_cursor(&mailbox, cursor).await?;
         }
         if shutdown.is_requested() {
-            return Ok(());
+            return Ok(uids.len());
         }
     }
     record_sync(&mailbox);
-    Ok(())
+    Ok(uids.len())
 }
 
 async fn act_on_filed(
