@@ -75,6 +75,22 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Erase applications not hired whose last activity is older than the retention period.
+    Purge {
+        /// Instead of `retention.keep_for` (for example `18months`, `90days`).
+        #[arg(long)]
+        older_than: Option<String>,
+        /// Say what would be erased, erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Erase one person entirely: rows, documents, raw messages.
+    Forget {
+        email: String,
+        /// Who asked (default: the OS user); kept in the audit trail, which holds no personal data.
+        #[arg(long)]
+        by: Option<String>,
+    },
     /// Validate the configuration and reach the mailbox and the database.
     Check,
 }

@@ -18,6 +18,7 @@
 //! - [`sources`]: local mail sources: `.eml` files, Maildir folders and mbox files.
 //! - [`ingest`]: the pipeline from (raw bytes, source coordinates) to an outcome.
 //! - [`config`]: the typed settings tree, loaded from TOML plus environment overrides.
+//! - [`retention`]: erasing candidates' data after the retention period, and on request.
 //! - [`report`]: the export contract (JSON and CSV) and the list table.
 //! - [`commands`]: one small function per CLI subcommand.
 //! - [`telemetry`]: the tracing subscriber.
@@ -34,6 +35,7 @@ pub mod http;
 pub mod imap;
 pub mod ingest;
 pub mod report;
+pub mod retention;
 pub mod shutdown;
 pub mod sources;
 pub mod store;

@@ -2,6 +2,7 @@
 //! does not touch the mailbox, `import` does not need the mailbox settings to be reachable.
 
 mod check;
+mod erase;
 mod export;
 mod import;
 mod list;
@@ -43,6 +44,11 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
         } => status::status(&settings, id, &status, note.as_deref(), by, force).await,
         Command::Export { format, out } => export::export(&settings, format, out.as_deref()).await,
+        Command::Purge {
+            older_than,
+            dry_run,
+        } => erase::purge(&settings, older_than.as_deref(), dry_run).await,
+        Command::Forget { email, by } => erase::forget(&settings, &email, by).await,
         Command::Check => check::check(&settings).await,
     }
 }

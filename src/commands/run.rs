@@ -30,6 +30,12 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
         )
         .await?;
     }
+    crate::retention::spawn_daily(
+        pipeline.store().clone(),
+        pipeline.blobs().clone(),
+        settings.retention.keep_for,
+        shutdown.clone(),
+    );
     let identity = mailbox_identity(&settings.mailbox);
     // An instance that loses its lease (its database connection broke) stands by again.
     loop {

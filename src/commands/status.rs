@@ -34,7 +34,7 @@ pub async fn status(
     Ok(ExitCode::SUCCESS)
 }
 
-fn os_user() -> String {
+pub(super) fn os_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into())

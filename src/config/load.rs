@@ -15,13 +15,15 @@ use toml::Value;
 
 use super::{
     AfterFiling, DatabaseSettings, DatabaseUrl, HttpSettings, ImapAuth, ImapSettings, Limits,
-    MailboxSettings, MaildirSettings, Organisation, SecretSource, Security, Settings,
+    MailboxSettings, MaildirSettings, Organisation, Retention, SecretSource, Security, Settings,
     StorageSettings,
 };
 use crate::domain::email::EmailAddress;
 use crate::domain::posting::{Posting, PostingId};
 
 const ENV_PREFIX: &str = "APPLYMAIL_";
+/// 24 months of 30.44 days, as humantime counts them.
+const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 2_630_016);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -165,6 +167,13 @@ struct RawSettings {
     #[serde(default)]
     postings: Vec<RawPosting>,
     http: Option<RawHttp>,
+    retention: Option<RawRetention>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    keep_for: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -273,6 +282,23 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
                 })
         })
         .transpose()?;
+    let retention = match raw.retention {
+        None => Retention {
+            keep_for: DEFAULT_RETENTION,
+        },
+        Some(r) => {
+            let keep_for = humantime::parse_duration(&r.keep_for).map_err(|e| {
+                key_error(
+                    "retention.keep_for",
+                    format!("`{}`: {e} (for example \"24months\")", r.keep_for),
+                )
+            })?;
+            if keep_for < Duration::from_secs(24 * 3600) {
+                return Err(key_error("retention.keep_for", "must be at least a day"));
+            }
+            Retention { keep_for }
+        }
+    };
     Ok(Settings {
         mailbox,
         organisation,
@@ -285,6 +311,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         limits: raw.limits,
         postings,
         http,
+        retention,
     })
 }
 

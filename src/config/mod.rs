@@ -29,6 +29,15 @@ pub struct Settings {
     pub postings: Vec<Posting>,
     /// The optional `/healthz` and `/metrics` listener.
     pub http: Option<HttpSettings>,
+    pub retention: Retention,
+}
+
+/// How long candidates' data is kept.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// Applications not hired are erased this long after their last activity (a message or a
+    /// status change). CNIL guidance for unsuccessful candidates: two years.
+    pub keep_for: Duration,
 }
 
 #[derive(Debug, Clone)]

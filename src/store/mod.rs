@@ -9,6 +9,7 @@
 //! `sqlx::Database` drowns in trait bounds.
 
 pub mod cursor;
+pub mod erase;
 pub mod lease;
 pub mod queries;
 pub mod record;

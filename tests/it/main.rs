@@ -5,6 +5,7 @@ mod cli;
 mod corpus;
 mod crash;
 mod dovecot;
+mod erase;
 mod helpers;
 mod http;
 mod idempotence;
