@@ -131,6 +131,14 @@ async fn pass(
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    // `sources::open` would read any folder as a folder of .eml files: the mailbox must be a
+    // Maildir, or a wrong path would look like an empty mailbox.
+    if !sources::is_maildir(&maildir.path) {
+        anyhow::bail!(
+            "mailbox.path {} is not a Maildir (it has no new/ or cur/ folder)",
+            maildir.path.display()
+        );
+    }
     let inbox = sources::open(&maildir.path, Some("maildir:INBOX"))
         .with_context(|| format!("mailbox.path {}", maildir.path.display()))?;
     pipeline

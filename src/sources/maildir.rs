@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use super::{MessageSource, RawMessage, annotate};
 use crate::domain::source::SourceRef;
 
+/// A Maildir has `new/` and `cur/`; one of them is enough to read it (a copy made by a tool
+/// that drops empty folders, such as git, may lack the other).
 pub fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() && dir.join("new").is_dir()
+    dir.join("cur").is_dir() || dir.join("new").is_dir()
 }
 
 /// The messages in `new/` and `cur/`, oldest delivery first. Their location is the Maildir
@@ -17,6 +19,9 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for sub in ["new", "cur"] {
         let folder = dir.join(sub);
+        if !folder.is_dir() {
+            continue;
+        }
         for entry in std::fs::read_dir(&folder).map_err(|e| annotate(&folder, e))? {
             let entry = entry?;
             if !entry.file_type()?.is_file() {
@@ -74,6 +79,19 @@ mod tests {
             "1625000000.M1P2.host"
         );
         assert_eq!(unique_name("1625000000.M1P2.host"), "1625000000.M1P2.host");
+    }
+
+    #[test]
+    fn a_maildir_without_cur_is_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("new")).unwrap();
+        std::fs::write(dir.path().join("new/1.a.host"), b"Subject: a\r\n\r\n").unwrap();
+        assert!(is_maildir(dir.path()));
+        assert_eq!(
+            open(dir.path(), "INBOX".into()).unwrap().messages.count(),
+            1
+        );
+        assert!(!is_maildir(&dir.path().join("new")));
     }
 
     #[test]
