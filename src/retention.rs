@@ -67,9 +67,8 @@ pub fn spawn_daily(store: Store, blobs: BlobStore, keep_for: Duration, shutdown:
                 Ok(_) => {}
                 Err(err) => error!(error = %err, "retention purge failed; retrying tomorrow"),
             }
-            tokio::select! {
-                () = tokio::time::sleep(DAY) => {}
-                () = shutdown.wait() => return,
+            if shutdown.sleep(DAY).await {
+                return;
             }
         }
     });

@@ -48,6 +48,14 @@ impl Shutdown {
         *self.requested.borrow()
     }
 
+    /// Sleeps for `duration`, or less if shutdown comes first; says whether it came.
+    pub async fn sleep(&self, duration: std::time::Duration) -> bool {
+        tokio::select! {
+            () = tokio::time::sleep(duration) => false,
+            () = self.wait() => true,
+        }
+    }
+
     /// Resolves once shutdown is requested.
     pub async fn wait(&self) {
         let mut rx = self.requested.clone();

@@ -117,9 +117,8 @@ async fn watch_maildir(
         if once || shutdown.is_requested() {
             return Ok(());
         }
-        tokio::select! {
-            () = tokio::time::sleep(maildir.poll_interval) => {}
-            () = shutdown.wait() => return Ok(()),
+        if shutdown.sleep(maildir.poll_interval).await {
+            return Ok(());
         }
     }
 }

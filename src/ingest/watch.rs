@@ -102,9 +102,8 @@ pub async fn watch_imap(
         });
         metrics::counter!("applymail_reconnects_total").increment(1);
         error!(host = %settings.host, error = %err, retry_in = ?delay, "{state}; reconnecting");
-        tokio::select! {
-            () = tokio::time::sleep(delay) => {}
-            () = shutdown.wait() => return Ok(()),
+        if shutdown.sleep(delay).await {
+            return Ok(());
         }
     }
 }
@@ -131,15 +130,7 @@ async fn serve(
     let mut announced = false;
     loop {
         lease.check().await?;
-        sync(
-            pipeline,
-            &mut client,
-            &settings.inbox,
-            Direction::Inbound,
-            &settings.after_filing,
-            shutdown,
-        )
-        .await?;
+        sync_inbox(pipeline, &mut client, settings, shutdown).await?;
         if let Some(sent) = &sent {
             sync(
                 pipeline,
@@ -158,15 +149,7 @@ async fn serve(
         if idle {
             // Mail that arrived while the Sent folder was read was announced to a folder we
             // had left: look at the inbox once more (which also selects it) before waiting.
-            let arrived = sync(
-                pipeline,
-                &mut client,
-                &settings.inbox,
-                Direction::Inbound,
-                &settings.after_filing,
-                shutdown,
-            )
-            .await?;
+            let arrived = sync_inbox(pipeline, &mut client, settings, shutdown).await?;
             if arrived > 0 {
                 continue;
             }
@@ -190,12 +173,9 @@ async fn serve(
                 info!(every = ?settings.poll_interval, "the server has no IDLE: polling");
                 announced = true;
             }
-            tokio::select! {
-                () = tokio::time::sleep(settings.poll_interval) => {}
-                () = shutdown.wait() => {
-                    client.logout().await;
-                    return Ok(());
-                }
+            if shutdown.sleep(settings.poll_interval).await {
+                client.logout().await;
+                return Ok(());
             }
         }
     }
@@ -220,6 +200,23 @@ async fn sent_folder(
         );
     }
     Ok(found)
+}
+
+async fn sync_inbox(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    settings: &ImapSettings,
+    shutdown: &Shutdown,
+) -> Result<usize, WatchError> {
+    sync(
+        pipeline,
+        client,
+        &settings.inbox,
+        Direction::Inbound,
+        &settings.after_filing,
+        shutdown,
+    )
+    .await
 }
 
 /// Reads every new message of one folder, batch by batch; says how many there were.

@@ -130,9 +130,8 @@ impl Store {
                             warn!(error = %err, "cannot reach PostgreSQL for the mailbox lease; retrying")
                         }
                     }
-                    tokio::select! {
-                        () = tokio::time::sleep(STANDBY_RETRY) => {}
-                        () = shutdown.wait() => return Ok(None),
+                    if shutdown.sleep(STANDBY_RETRY).await {
+                        return Ok(None);
                     }
                 }
             }
