@@ -15,6 +15,8 @@
 //!   permissions).
 //! - [`store`]: the database (sqlx, SQLite): migrations, the one transaction that records an
 //!   ingested message, and the recruiters' queries.
+//! - [`smtp`]: the SMTP adapter (lettre) that sends acknowledgements in two steps, so the
+//!   intent is recorded between naming the recipient and handing over the message.
 //! - [`sources`]: local mail sources: `.eml` files, Maildir folders and mbox files.
 //! - [`ingest`]: the pipeline from (raw bytes, source coordinates) to an outcome.
 //! - [`config`]: the typed settings tree, loaded from TOML plus environment overrides.
@@ -24,6 +26,7 @@
 //! - [`telemetry`]: the tracing subscriber.
 #![forbid(unsafe_code)]
 
+pub mod backoff;
 pub mod blobs;
 pub mod cli;
 pub mod commands;
@@ -37,6 +40,7 @@ pub mod ingest;
 pub mod report;
 pub mod retention;
 pub mod shutdown;
+pub mod smtp;
 pub mod sources;
 pub mod store;
 pub mod telemetry;

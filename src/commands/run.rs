@@ -6,19 +6,32 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use super::pipeline;
 use crate::config::{MailboxSettings, MaildirSettings, Settings};
 use crate::domain::source::Direction;
 use crate::health::{Health, MailboxState};
-use crate::ingest::{Pipeline, WatchContext, WatchError, watch_imap};
+use crate::ingest::{Acknowledger, Pipeline, WatchContext, WatchError, watch_imap};
 use crate::shutdown::Shutdown;
 use crate::sources;
 use crate::store::lease::Lease;
 
 pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
-    let pipeline = pipeline(settings).await?;
+    let mut pipeline = pipeline(settings).await?;
+    let acknowledger = match &settings.acknowledgement {
+        None => None,
+        Some(ack) => {
+            let wake = Arc::new(Notify::new());
+            pipeline = pipeline.with_acknowledgements(ack, Arc::clone(&wake));
+            let acknowledger =
+                Acknowledger::new(pipeline.store().clone(), ack, &settings.postings, wake)
+                    .context("[acknowledgement.smtp]")?;
+            info!(server = %ack.smtp.host, from = %ack.from, "acknowledgements on");
+            Some(acknowledger)
+        }
+    };
     let shutdown = Shutdown::on_signals();
     let health = Arc::new(Health::default());
     if let Some(http) = &settings.http {
@@ -44,6 +57,14 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
             break;
         };
         health.set(MailboxState::Starting);
+        // Only the lease holder sends, and only after settling what a crash interrupted.
+        let sender = match &acknowledger {
+            Some(a) => {
+                a.recover().await?;
+                (!once).then(|| tokio::spawn(a.clone().run(shutdown.clone())))
+            }
+            None => None,
+        };
         let ctx = WatchContext {
             pipeline: &pipeline,
             once,
@@ -57,6 +78,23 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
             }
             MailboxSettings::Maildir(maildir) => watch_maildir(ctx, maildir, &mut lease).await,
         };
+        if let Some(task) = sender {
+            if shutdown.is_requested() {
+                // It stops after the message in hand.
+                let _ = task.await;
+            } else {
+                task.abort();
+            }
+        }
+        if let (Some(a), true, Ok(())) = (&acknowledger, once, &result) {
+            match a.send_due(&shutdown).await {
+                Ok(sent) if sent > 0 => info!(sent, "acknowledgements sent"),
+                Ok(_) => {}
+                Err(err) => {
+                    warn!(error = %err, "acknowledgements not sent: they stay queued for the next run")
+                }
+            }
+        }
         lease.release().await;
         match result {
             Ok(()) => break,

@@ -40,7 +40,7 @@ pub enum ConfigError {
     Key { key: String, problem: String },
 }
 
-fn key_error(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
+pub(super) fn key_error(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
     ConfigError::Key {
         key: key.into(),
         problem: problem.into(),
@@ -168,6 +168,7 @@ struct RawSettings {
     postings: Vec<RawPosting>,
     http: Option<RawHttp>,
     retention: Option<RawRetention>,
+    acknowledgement: Option<super::acknowledgement::RawAcknowledgement>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -299,6 +300,11 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             Retention { keep_for }
         }
     };
+    let acknowledgement = raw
+        .acknowledgement
+        .map(|a| super::acknowledgement::validate(a, &postings, &organisation))
+        .transpose()?
+        .flatten();
     Ok(Settings {
         mailbox,
         organisation,
@@ -312,6 +318,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         postings,
         http,
         retention,
+        acknowledgement,
     })
 }
 
@@ -359,24 +366,18 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
                     )?),
                 },
                 AuthKind::Password => {
-                    let sources = [
-                        raw.password_env.map(SecretSource::Env),
-                        raw.password_file.map(SecretSource::File),
-                        raw.password_command.map(SecretSource::Command),
-                    ];
-                    let mut given = sources.into_iter().flatten();
-                    let source = given.next().ok_or_else(|| {
+                    let source = password_source(
+                        "mailbox",
+                        raw.password_env,
+                        raw.password_file,
+                        raw.password_command,
+                    )?
+                    .ok_or_else(|| {
                         key_error(
                             "mailbox.password_env",
                             "one of password_env, password_file or password_command is required",
                         )
                     })?;
-                    if given.next().is_some() {
-                        return Err(key_error(
-                            "mailbox.password_env",
-                            "give only one of password_env, password_file and password_command",
-                        ));
-                    }
                     ImapAuth::Password(source)
                 }
             };
@@ -396,6 +397,29 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
             }))
         }
     }
+}
+
+/// At most one of `password_env`, `password_file` and `password_command`.
+pub(super) fn password_source(
+    section: &str,
+    env: Option<String>,
+    file: Option<PathBuf>,
+    command: Option<String>,
+) -> Result<Option<SecretSource>, ConfigError> {
+    let sources = [
+        env.map(SecretSource::Env),
+        file.map(SecretSource::File),
+        command.map(SecretSource::Command),
+    ];
+    let mut given = sources.into_iter().flatten();
+    let first = given.next();
+    if given.next().is_some() {
+        return Err(key_error(
+            format!("{section}.password_env"),
+            "give only one of password_env, password_file and password_command",
+        ));
+    }
+    Ok(first)
 }
 
 fn parse_after_filing(value: Option<&str>) -> Result<AfterFiling, ConfigError> {
@@ -498,7 +522,7 @@ fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
     value.ok_or_else(|| key_error(key, "is required with kind = \"imap\""))
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_matches(|c| c == '[' || c == ']')

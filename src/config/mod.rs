@@ -4,6 +4,7 @@
 //! [`load`] reads the file, applies `APPLYMAIL_SECTION__KEY` environment overrides and turns
 //! every problem into a [`ConfigError`] that names the key at fault.
 
+mod acknowledgement;
 mod load;
 mod secret;
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use acknowledgement::{AcknowledgementSettings, SmtpSettings};
 pub use load::{ConfigError, load, load_str};
 pub use secret::{DatabaseUrl, Secret, SecretError, SecretSource};
 
@@ -30,6 +32,8 @@ pub struct Settings {
     /// The optional `/healthz` and `/metrics` listener.
     pub http: Option<HttpSettings>,
     pub retention: Retention,
+    /// Automatic acknowledgements over SMTP; `None` when off (the default).
+    pub acknowledgement: Option<AcknowledgementSettings>,
 }
 
 /// How long candidates' data is kept.

@@ -54,6 +54,21 @@ pub struct Automation {
     pub null_return_path: bool,
 }
 
+impl Automation {
+    /// Whether the headers say a machine sent the message rather than a person.
+    pub fn is_automatic(&self) -> bool {
+        self.report_type.is_some()
+            || self.null_return_path
+            || self.auto_submitted.as_deref().is_some_and(|v| v != "no")
+            || self.autoreply_header
+            || self.mailing_list
+            || matches!(
+                self.precedence.as_deref(),
+                Some("auto_reply" | "bulk" | "list" | "junk")
+            )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Document {
     /// The name the sender gave, cleaned for display. Data only: never a path.

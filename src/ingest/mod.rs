@@ -8,17 +8,20 @@
 //! row of the message's coordinates: a crash at any point leaves the message either not
 //! recorded (it is processed again, identically) or wholly recorded (it is skipped).
 
+mod acknowledge;
 mod watch;
 
 use std::sync::Arc;
 
 use futures_util::StreamExt;
+use tokio::sync::Notify;
 
 use chrono::Utc;
 use tracing::{info, warn};
 
 use crate::blobs::{Blob, BlobStore};
-use crate::config::Settings;
+use crate::config::{AcknowledgementSettings, Settings};
+use crate::domain::acknowledgement::AckPolicy;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::mail::{Document, Mail};
 use crate::domain::organisation::Organisation;
@@ -29,8 +32,9 @@ use crate::extract::{ExtractLimits, parse_mail};
 use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
 
-use crate::store::record::{DocumentRow, FilingRow, MessageRow, Recorded};
+use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, Recorded};
 use crate::store::{Store, StoreError};
+pub use acknowledge::{AckError, Acknowledger};
 pub use watch::{WatchContext, WatchError, watch_imap};
 
 /// Messages analysed ahead of the one being committed: both cores parse while the database
@@ -58,6 +62,17 @@ pub struct Pipeline {
     store: Store,
     blobs: BlobStore,
     rules: Arc<Rules>,
+    acknowledgements: Option<AckQueue>,
+}
+
+/// Deciding and queueing acknowledgements as applications are filed.
+#[derive(Debug, Clone)]
+struct AckQueue {
+    policy: AckPolicy,
+    /// The domain of the acknowledgements' Message-IDs.
+    domain: String,
+    /// Wakes the sender when one is queued.
+    wake: Arc<Notify>,
 }
 
 #[derive(Debug)]
@@ -101,7 +116,24 @@ impl Pipeline {
                 limits: ExtractLimits::from(&settings.limits),
                 max_message_bytes: settings.limits.max_message_bytes,
             }),
+            acknowledgements: None,
         }
+    }
+
+    /// Applications filed from now on get an acknowledgement intent (queued or skipped), and
+    /// `wake` is notified when one is queued. Only the daemon does this: an import of old
+    /// mail never writes to candidates.
+    pub fn with_acknowledgements(
+        mut self,
+        settings: &AcknowledgementSettings,
+        wake: Arc<Notify>,
+    ) -> Pipeline {
+        self.acknowledgements = Some(AckQueue {
+            policy: settings.policy.clone(),
+            domain: settings.from.domain().to_owned(),
+            wake,
+        });
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -248,8 +280,14 @@ impl Pipeline {
                     .await?)
             }
             Verdict::Outbound => {
-                let by_thread =
-                    outbound_answers(mail, &self.rules.organisation) == OutboundKind::Answer;
+                let kind = outbound_answers(mail, &self.rules.organisation);
+                if kind == OutboundKind::Automatic {
+                    return Ok(self
+                        .store
+                        .record_ignored(source, message_id, "automatic-outbound")
+                        .await?);
+                }
+                let by_thread = kind == OutboundKind::Answer;
                 let probe = message_row(
                     mail,
                     Direction::Outbound,
@@ -279,18 +317,39 @@ impl Pipeline {
                     forwarded_by,
                 } = *filing;
                 let blob = self.put(raw).await?;
-                let row = message_row(mail, direction, blob.sha256, blob.size, forwarded_by);
                 let documents = self.put_documents(documents, body_letter).await?;
+                let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
+                    match queue.policy.decide(
+                        mail,
+                        &candidate,
+                        forwarded_by.is_some(),
+                        &self.rules.organisation,
+                        Utc::now(),
+                    ) {
+                        Ok(()) => AckIntent::Send {
+                            message_id: new_message_id(&queue.domain),
+                        },
+                        Err(reason) => AckIntent::Skip(reason),
+                    }
+                });
+                let row = message_row(mail, direction, blob.sha256, blob.size, forwarded_by);
                 let filing = FilingRow {
                     posting,
                     candidate,
                     name,
                     subject_nonconforming,
+                    acknowledgement,
                 };
-                Ok(self
+                let recorded = self
                     .store
                     .record_application(source, &row, &filing, &documents)
-                    .await?)
+                    .await?;
+                if let (Recorded::Filed { .. }, Some(AckIntent::Send { .. }), Some(queue)) =
+                    (&recorded, &filing.acknowledgement, &self.acknowledgements)
+                {
+                    queue.wake.notify_one();
+                }
+                Ok(recorded)
             }
             Verdict::PossibleFollowUp { sender, documents } => {
                 let thread: Vec<String> = mail.thread_ids().map(str::to_owned).collect();
@@ -392,6 +451,12 @@ impl Rules {
             direction,
         }
     }
+}
+
+/// A Message-ID for an acknowledgement, unique without coordination between instances.
+fn new_message_id(domain: &str) -> String {
+    let nonce: u128 = rand::random();
+    format!("<ack.{nonce:032x}@{domain}>")
 }
 
 fn message_row(

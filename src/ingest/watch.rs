@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rand::Rng;
 use tracing::{debug, error, info, warn};
 
 use super::{IngestError, Pipeline};
+use crate::backoff::Backoff;
 use crate::config::{AfterFiling, ImapSettings};
 use crate::domain::cursor::{Cursor, Uid};
 use crate::domain::source::{Direction, SourceRef};
@@ -83,15 +83,22 @@ pub async fn watch_imap(
             Err(err) => err,
         };
         let (delay, state) = match &err {
-            WatchError::Imap(e) if e.is_auth() => (backoff.next_auth(), "authentication failed"),
-            WatchError::Imap(e) if e.is_permanent() => {
-                (backoff.next_auth(), "cannot connect securely")
-            }
-            WatchError::Imap(_) => (backoff.next(), "connection failed"),
+            WatchError::Imap(e) if e.is_auth() => (
+                backoff.grow(AUTH_BACKOFF_START, AUTH_BACKOFF_MAX),
+                "authentication failed",
+            ),
+            WatchError::Imap(e) if e.is_permanent() => (
+                backoff.grow(AUTH_BACKOFF_START, AUTH_BACKOFF_MAX),
+                "cannot connect securely",
+            ),
+            WatchError::Imap(_) => (
+                backoff.grow(BACKOFF_START, BACKOFF_MAX),
+                "connection failed",
+            ),
             // The database or the document store failed: nothing was acknowledged, so the
             // same messages are read again once it recovers.
             WatchError::Ingest(_) | WatchError::Lease(_) | WatchError::Other(_) => {
-                (backoff.next(), "storage failed")
+                (backoff.grow(BACKOFF_START, BACKOFF_MAX), "storage failed")
             }
         };
         health.set(MailboxState::Down(err.to_string()));
@@ -317,54 +324,5 @@ async fn act_on_filed(
         AfterFiling::Keyword => client.add_keyword(uids, FILED_KEYWORD).await,
         AfterFiling::Move(folder) => client.move_to(uids, folder).await,
         AfterFiling::None => Ok(()),
-    }
-}
-
-/// Exponential backoff with full jitter, so that many clients do not retry in step.
-#[derive(Debug, Default)]
-struct Backoff {
-    attempts: u32,
-}
-
-impl Backoff {
-    fn reset(&mut self) {
-        self.attempts = 0;
-    }
-
-    fn next(&mut self) -> Duration {
-        self.grow(BACKOFF_START, BACKOFF_MAX)
-    }
-
-    fn next_auth(&mut self) -> Duration {
-        self.grow(AUTH_BACKOFF_START, AUTH_BACKOFF_MAX)
-    }
-
-    fn grow(&mut self, start: Duration, max: Duration) -> Duration {
-        let ceiling = start.saturating_mul(1 << self.attempts.min(16)).min(max);
-        self.attempts = self.attempts.saturating_add(1);
-        // At least half the ceiling: a retry never comes at once.
-        let half = ceiling / 2;
-        half + Duration::from_millis(rand::rng().random_range(0..=half.as_millis() as u64))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_with_jitter_and_is_bounded() {
-        let mut b = Backoff::default();
-        let first = b.next();
-        assert!(first >= BACKOFF_START / 2 && first <= BACKOFF_START);
-        for _ in 0..30 {
-            assert!(b.next() <= BACKOFF_MAX);
-        }
-        b.reset();
-        let auth = b.next_auth();
-        assert!(
-            auth >= AUTH_BACKOFF_START / 2,
-            "a refused login waits minutes, not seconds: {auth:?}"
-        );
     }
 }

@@ -8,6 +8,7 @@
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
 //! `sqlx::Database` drowns in trait bounds.
 
+pub mod acknowledgement;
 pub mod cursor;
 pub mod erase;
 pub mod lease;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
 use super::{Store, StoreError, with_pool};
+use crate::domain::acknowledgement::SkipReason;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::email::EmailAddress;
 use crate::domain::name::PersonName;
@@ -60,6 +61,20 @@ pub struct FilingRow {
     pub candidate: EmailAddress,
     pub name: PersonName,
     pub subject_nonconforming: bool,
+    /// What to do about an acknowledgement if this message opens a new application; `None`
+    /// when acknowledgements are off or the mail comes from an import.
+    pub acknowledgement: Option<AckIntent>,
+}
+
+/// The acknowledgement decided when an application is filed, recorded in the same
+/// transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckIntent {
+    /// Queue one, carrying this Message-ID.
+    Send {
+        message_id: String,
+    },
+    Skip(SkipReason),
 }
 
 /// What the database made of a message.
@@ -410,6 +425,26 @@ impl Store {
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(intent) = &filing.acknowledgement {
+                        let (state, reason, ack_id) = match intent {
+                            AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
+                            AckIntent::Skip(why) => ("skipped", Some(why.as_str()), None),
+                        };
+                        let refs: Vec<&str> = message.references.iter().map(String::as_str).chain(message.message_id.as_deref()).collect();
+                        sqlx::query(
+                            "INSERT INTO acknowledgements (application_id, state, reason, message_id, in_reply_to, refs, next_attempt_at, queued_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                        )
+                        .bind(application_id)
+                        .bind(state)
+                        .bind(reason)
+                        .bind(ack_id)
+                        .bind(message.message_id.as_deref())
+                        .bind(refs.join(" "))
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     Recorded::Filed { application_id }
                 }
             };

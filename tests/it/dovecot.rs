@@ -7,7 +7,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use tokio::net::TcpStream;
 
 pub const USER: &str = "contact@ong-exemple.org";
@@ -27,7 +26,7 @@ pub struct Dovecot {
     pub other_ca_file: PathBuf,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -44,14 +43,6 @@ fn dovecot_binary() -> PathBuf {
     panic!("dovecot is not installed: `apt-get install dovecot-imapd` (.ci/run installs it)");
 }
 
-fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let key = KeyPair::generate().unwrap();
-    (params.self_signed(&key).unwrap(), key)
-}
-
 impl Dovecot {
     pub fn start() -> Dovecot {
         Self::start_with("")
@@ -64,19 +55,7 @@ impl Dovecot {
         // Dovecot's own users must traverse the directory (TESTING.md).
         std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let (ca_cert, ca_key) = ca("applymail test CA");
-        let (other_ca, _) = ca("some other CA");
-        let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        leaf.distinguished_name
-            .push(DnType::CommonName, "localhost");
-        leaf.is_ca = IsCa::ExplicitNoCa;
-        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let leaf_key = KeyPair::generate().unwrap();
-        let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
-        std::fs::write(root.join("server.crt"), leaf_cert.pem()).unwrap();
-        std::fs::write(root.join("server.key"), leaf_key.serialize_pem()).unwrap();
-        std::fs::write(root.join("ca.pem"), ca_cert.pem()).unwrap();
-        std::fs::write(root.join("other-ca.pem"), other_ca.pem()).unwrap();
+        let certs = crate::certs::write_localhost_certs(root);
         std::fs::write(
             root.join("users"),
             format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n"),
@@ -141,8 +120,8 @@ namespace inbox {{
         )
         .unwrap();
         let dovecot = Dovecot {
-            ca_file: root.join("ca.pem"),
-            other_ca_file: root.join("other-ca.pem"),
+            ca_file: certs.ca,
+            other_ca_file: certs.other_ca,
             dir,
             conf,
             imap_port,

@@ -185,6 +185,7 @@ impl TestEnv {
         }
         cmd.env("RUST_LOG", "warn");
         cmd.env("APPLYMAIL_TEST_IMAP_PASSWORD", crate::dovecot::PASSWORD);
+        cmd.env("APPLYMAIL_TEST_SMTP_PASSWORD", crate::smtp::SMTP_PASSWORD);
         cmd
     }
 

@@ -1,6 +1,8 @@
 //! applymail's integration tests: one binary, each test with its own directory, database and
 //! configuration, driving the real `applymail` executable the way an admin would.
 
+mod acknowledgement;
+mod certs;
 mod cli;
 mod corpus;
 mod crash;
@@ -12,5 +14,6 @@ mod idempotence;
 mod imap;
 mod instances;
 mod maildir_run;
+mod smtp;
 mod sources;
 mod synth;

@@ -306,6 +306,10 @@ fn capitalise(word: &str) -> String {
 /// candidate has this address. A forward to a colleague is not an answer, even when it keeps
 /// the thread's References: the candidate never receives it.
 pub fn outbound_answers(mail: &Mail, organisation: &Organisation) -> OutboundKind {
+    // An autoresponder's message (applymail's own acknowledgement among them) is no answer.
+    if mail.automation.is_automatic() {
+        return OutboundKind::Automatic;
+    }
     let forward = super::subject::strip_prefixes(&mail.subject).0.forward;
     let all_internal =
         !mail.recipients.is_empty() && mail.recipients.iter().all(|r| organisation.is_internal(r));
@@ -320,6 +324,7 @@ pub fn outbound_answers(mail: &Mail, organisation: &Organisation) -> OutboundKin
 pub enum OutboundKind {
     Answer,
     NotAnAnswer,
+    Automatic,
 }
 
 #[cfg(test)]

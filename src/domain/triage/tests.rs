@@ -372,3 +372,19 @@ fn forwards_and_internal_only_mail_are_not_answers() {
     m.recipients = vec![EmailAddress::parse("someone@example.net").unwrap()];
     assert_eq!(outbound_answers(&m, &org()), OutboundKind::NotAnAnswer);
 }
+
+#[test]
+fn an_autoresponders_outbound_mail_is_no_answer() {
+    let mut m = mail(
+        "Votre candidature : Coordination Maroc",
+        sender("contact@ong-exemple.org", None),
+        vec![],
+    );
+    m.recipients = vec![EmailAddress::parse("marie@example.com").unwrap()];
+    m.in_reply_to = vec!["<cand@example.com>".into()];
+    assert_eq!(outbound_answers(&m, &org()), OutboundKind::Answer);
+    m.automation.auto_submitted = Some("auto-replied".into());
+    assert_eq!(outbound_answers(&m, &org()), OutboundKind::Automatic);
+    m.automation.auto_submitted = Some("no".into());
+    assert_eq!(outbound_answers(&m, &org()), OutboundKind::Answer);
+}

@@ -1,0 +1,424 @@
+//! The automatic acknowledgement: who gets one, and what it says. Pure: sending it is the
+//! SMTP adapter's job, remembering that it was sent is the store's.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::email::EmailAddress;
+use super::mail::Mail;
+use super::organisation::Organisation;
+
+/// Why an application gets no acknowledgement. Recorded, so that a recruiter can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The message says a machine sent it (RFC 3834): answering could start a mail loop.
+    Automatic,
+    /// The address matches `acknowledgement.deny`, or is the organisation's own.
+    Denied,
+    /// A colleague forwarded the application: the candidate did not write to this mailbox.
+    Forwarded,
+    /// The message is older than `acknowledgement.max_age` (a backfill of old mail).
+    TooOld,
+    /// Someone answered the candidate before the acknowledgement went out.
+    AlreadyAnswered,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Automatic => "automatic-message",
+            SkipReason::Denied => "deny-list",
+            SkipReason::Forwarded => "forwarded",
+            SkipReason::TooOld => "too-old",
+            SkipReason::AlreadyAnswered => "already-answered",
+        }
+    }
+}
+
+/// Address patterns that never get an acknowledgement: `*` matches any run of characters,
+/// the match is case-insensitive and covers the whole address.
+#[derive(Debug, Clone)]
+pub struct DenyList {
+    patterns: Vec<String>,
+    matcher: Option<Regex>,
+}
+
+/// Addresses that are machines, whatever the configuration adds.
+pub const BUILTIN_DENY: &[&str] = &[
+    "mailer-daemon@*",
+    "postmaster@*",
+    "*noreply*@*",
+    "*no-reply*@*",
+    "*donotreply*@*",
+    "*do-not-reply*@*",
+    "bounce*@*",
+    "*-request@*",
+    "listserv@*",
+    "majordomo@*",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an address pattern (use letters, digits, . - _ + @ and *)")]
+pub struct PatternError(pub String);
+
+impl DenyList {
+    /// The built-in patterns plus `extra`.
+    pub fn new<'a>(extra: impl IntoIterator<Item = &'a str>) -> Result<DenyList, PatternError> {
+        let patterns: Vec<String> = BUILTIN_DENY
+            .iter()
+            .copied()
+            .chain(extra)
+            .map(|p| p.trim().to_ascii_lowercase())
+            .collect();
+        let mut alternatives = Vec::with_capacity(patterns.len());
+        for pattern in &patterns {
+            let valid = !pattern.is_empty()
+                && pattern
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || "._-+@*'".contains(c));
+            if !valid {
+                return Err(PatternError(pattern.clone()));
+            }
+            let parts: Vec<String> = pattern.split('*').map(regex::escape).collect();
+            alternatives.push(parts.join(".*"));
+        }
+        let matcher = Regex::new(&format!("^(?:{})$", alternatives.join("|"))).ok();
+        Ok(DenyList { patterns, matcher })
+    }
+
+    pub fn denies(&self, address: &EmailAddress) -> bool {
+        self.matcher
+            .as_ref()
+            .is_some_and(|m| m.is_match(&address.as_str().to_ascii_lowercase()))
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+}
+
+/// Who may be acknowledged.
+#[derive(Debug, Clone)]
+pub struct AckPolicy {
+    pub deny: DenyList,
+    /// Older messages are filed without an acknowledgement, so that the first run over years
+    /// of mail does not write to every past candidate.
+    pub max_age: Duration,
+}
+
+impl AckPolicy {
+    /// Whether the candidate who sent `mail` should get an acknowledgement now.
+    pub fn decide(
+        &self,
+        mail: &Mail,
+        candidate: &EmailAddress,
+        forwarded: bool,
+        organisation: &Organisation,
+        now: DateTime<Utc>,
+    ) -> Result<(), SkipReason> {
+        if mail.automation.is_automatic() {
+            return Err(SkipReason::Automatic);
+        }
+        if forwarded {
+            return Err(SkipReason::Forwarded);
+        }
+        if organisation.is_internal(candidate) || self.deny.denies(candidate) {
+            return Err(SkipReason::Denied);
+        }
+        // A message without a usable date counts as new: it is being seen for the first time.
+        let age = mail
+            .date
+            .map(|d| (now - d).to_std().unwrap_or_default())
+            .unwrap_or_default();
+        if age > self.max_age {
+            return Err(SkipReason::TooOld);
+        }
+        Ok(())
+    }
+}
+
+/// The values a template may use.
+#[derive(Debug, Clone)]
+pub struct AckFields<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub posting: &'a str,
+    pub organisation: &'a str,
+}
+
+const PLACEHOLDERS: &[&str] = &["first_name", "last_name", "posting", "organisation"];
+
+/// A text with `{first_name}`, `{last_name}`, `{posting}` and `{organisation}` placeholders;
+/// `{{` and `}}` are literal braces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error(
+        "unknown placeholder {{{0}}} (known: {{first_name}}, {{last_name}}, {{posting}}, {{organisation}})"
+    )]
+    Unknown(String),
+    #[error("a `{{` is not closed (write `{{{{` for a literal brace)")]
+    Unclosed,
+    #[error("a `}}` is not opened (write `}}}}` for a literal brace)")]
+    Unopened,
+}
+
+enum Piece<'a> {
+    Text(&'a str),
+    Field(&'a str),
+}
+
+fn pieces(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push(Piece::Text(&rest[..at]));
+        let tail = &rest[at..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push(Piece::Text(&tail[..1]));
+            rest = &tail[2..];
+        } else if tail.starts_with('}') {
+            return Err(TemplateError::Unopened);
+        } else {
+            let close = tail.find('}').ok_or(TemplateError::Unclosed)?;
+            let name = &tail[1..close];
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(TemplateError::Unknown(name.to_owned()));
+            }
+            out.push(Piece::Field(name));
+            rest = &tail[close + 1..];
+        }
+    }
+    out.push(Piece::Text(rest));
+    Ok(out)
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        pieces(text)?;
+        Ok(Template(text.to_owned()))
+    }
+
+    pub fn render(&self, fields: &AckFields<'_>) -> String {
+        let mut out = String::with_capacity(self.0.len() + 64);
+        // Parsed at construction, so this cannot fail.
+        for piece in pieces(&self.0).unwrap_or_default() {
+            let value = match piece {
+                Piece::Text(text) => text,
+                Piece::Field("first_name") => fields.first_name,
+                Piece::Field("last_name") => fields.last_name,
+                Piece::Field("posting") => fields.posting,
+                Piece::Field(_) => fields.organisation,
+            };
+            // A candidate whose name is unknown is greeted "Bonjour," without a gap.
+            if value.is_empty() && out.ends_with(' ') {
+                out.pop();
+            }
+            out.push_str(value);
+        }
+        out
+    }
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The subject and body of an acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckTemplate {
+    pub subject: Template,
+    pub body: Template,
+}
+
+pub const DEFAULT_SUBJECT: &str = "Votre candidature : {posting}";
+
+pub const DEFAULT_BODY: &str = "Bonjour {first_name} {last_name},
+
+Nous avons bien reçu votre candidature au poste « {posting} » et nous vous en remercions.
+Elle sera étudiée avec attention, et nous reviendrons vers vous dès que possible.
+
+Ce message est envoyé automatiquement : il n'est pas nécessaire d'y répondre.
+
+Bien cordialement,
+{organisation}
+";
+
+impl Default for AckTemplate {
+    fn default() -> Self {
+        AckTemplate {
+            subject: Template(DEFAULT_SUBJECT.into()),
+            body: Template(DEFAULT_BODY.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mail::Automation;
+
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse(s).unwrap()
+    }
+
+    fn fields() -> AckFields<'static> {
+        AckFields {
+            first_name: "Amina",
+            last_name: "EL MANSOURI",
+            posting: "Coordinateur·rice au Maroc",
+            organisation: "ONG Exemple",
+        }
+    }
+
+    #[test]
+    fn the_default_template_is_french_and_complete() {
+        let t = AckTemplate::default();
+        Template::parse(DEFAULT_SUBJECT).unwrap();
+        Template::parse(DEFAULT_BODY).unwrap();
+        assert_eq!(
+            t.subject.render(&fields()),
+            "Votre candidature : Coordinateur·rice au Maroc"
+        );
+        let body = t.body.render(&fields());
+        assert!(body.starts_with("Bonjour Amina EL MANSOURI,\n"), "{body}");
+        assert!(body.contains("« Coordinateur·rice au Maroc »"));
+        assert!(body.trim_end().ends_with("ONG Exemple"));
+    }
+
+    #[test]
+    fn an_unknown_name_leaves_no_gap() {
+        let t = AckTemplate::default();
+        let f = AckFields {
+            first_name: "",
+            last_name: "",
+            ..fields()
+        };
+        assert!(t.body.render(&f).starts_with("Bonjour,\n"));
+    }
+
+    #[test]
+    fn templates_are_checked_when_loaded() {
+        assert_eq!(
+            Template::parse("Bonjour {prenom}"),
+            Err(TemplateError::Unknown("prenom".into()))
+        );
+        assert_eq!(
+            Template::parse("Bonjour {first_name"),
+            Err(TemplateError::Unclosed)
+        );
+        assert_eq!(Template::parse("a } b"), Err(TemplateError::Unopened));
+        let t = Template::parse("{{literal}} {posting}").unwrap();
+        assert_eq!(t.render(&fields()), "{literal} Coordinateur·rice au Maroc");
+    }
+
+    #[test]
+    fn a_placeholder_value_is_not_interpreted_again() {
+        let t = Template::parse("{first_name}").unwrap();
+        let f = AckFields {
+            first_name: "{last_name}",
+            ..fields()
+        };
+        assert_eq!(t.render(&f), "{last_name}");
+    }
+
+    #[test]
+    fn the_deny_list_matches_whole_addresses_case_insensitively() {
+        let deny = DenyList::new(["*@partenaire.example", "jobs@board.example"]).unwrap();
+        for denied in [
+            "MAILER-DAEMON@mx.example",
+            "no-reply@jobs.example",
+            "notifications-noreply@linkedin.example",
+            "x@partenaire.example",
+            "jobs@board.example",
+        ] {
+            assert!(deny.denies(&addr(denied)), "{denied}");
+        }
+        for allowed in [
+            "amina@example.com",
+            "x@partenaire.example.com",
+            "jobs@board.example.org",
+            "noreplyer.fan@example.com",
+        ] {
+            let a = addr(allowed);
+            assert_eq!(deny.denies(&a), allowed.starts_with("noreply"), "{allowed}");
+        }
+        assert!(DenyList::new(["a b@c"]).is_err());
+        assert!(
+            DenyList::new(["(.*)@x"]).is_err(),
+            "patterns are not regexes"
+        );
+    }
+
+    fn mail(date: Option<DateTime<Utc>>, automation: Automation) -> Mail {
+        Mail {
+            date,
+            automation,
+            ..Mail::default()
+        }
+    }
+
+    #[test]
+    fn the_policy_skips_machines_forwards_the_deny_list_and_old_mail() {
+        let policy = AckPolicy {
+            deny: DenyList::new([]).unwrap(),
+            max_age: Duration::from_secs(3 * 86_400),
+        };
+        let org = Organisation {
+            addresses: vec![addr("contact@ong.example")],
+            domains: vec!["ong.example".into()],
+        };
+        let now = Utc::now();
+        let fresh = mail(
+            Some(now - chrono::Duration::hours(2)),
+            Automation::default(),
+        );
+        let candidate = addr("amina@example.com");
+        assert_eq!(policy.decide(&fresh, &candidate, false, &org, now), Ok(()));
+        assert_eq!(
+            policy.decide(
+                &mail(None, Automation::default()),
+                &candidate,
+                false,
+                &org,
+                now
+            ),
+            Ok(())
+        );
+        let auto = mail(
+            Some(now),
+            Automation {
+                auto_submitted: Some("auto-replied".into()),
+                ..Automation::default()
+            },
+        );
+        assert_eq!(
+            policy.decide(&auto, &candidate, false, &org, now),
+            Err(SkipReason::Automatic)
+        );
+        assert_eq!(
+            policy.decide(&fresh, &candidate, true, &org, now),
+            Err(SkipReason::Forwarded)
+        );
+        assert_eq!(
+            policy.decide(&fresh, &addr("rh@ong.example"), false, &org, now),
+            Err(SkipReason::Denied)
+        );
+        assert_eq!(
+            policy.decide(&fresh, &addr("no-reply@example.com"), false, &org, now),
+            Err(SkipReason::Denied)
+        );
+        let old = mail(Some(now - chrono::Duration::days(4)), Automation::default());
+        assert_eq!(
+            policy.decide(&old, &candidate, false, &org, now),
+            Err(SkipReason::TooOld)
+        );
+    }
+}
