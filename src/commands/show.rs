@@ -24,6 +24,17 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(out, "  Status:       {}", a.status)?;
     writeln!(out, "  Reply status: {}", a.reply_status)?;
+    if let Some(ack) = store.ack_state(id).await? {
+        let when = ack.sent_at.map(|t| format!(" at {}", timestamp(t)));
+        let why = ack.reason.map(|r| format!(" ({r})"));
+        writeln!(
+            out,
+            "  Acknowledgement: {}{}{}",
+            ack.state,
+            when.unwrap_or_default(),
+            why.unwrap_or_default()
+        )?;
+    }
     writeln!(out, "  Received:     {}", timestamp(a.received_at))?;
     writeln!(out, "  Last inbound: {}", timestamp(a.last_inbound_at))?;
     writeln!(

@@ -224,6 +224,12 @@ async fn a_crash_while_the_server_holds_the_message_never_sends_it_twice() {
     assert_eq!(smtp.messages().len(), 1, "not sent twice");
     let states = ack_states(&env).await;
     assert_eq!(states[0].0, "uncertain");
+    let id = str_field(&env.export()[0], "id").to_owned();
+    let show = String::from_utf8(env.run(&["show", &id]).stdout).unwrap();
+    assert!(
+        show.contains("Acknowledgement: uncertain (interrupted"),
+        "{show}"
+    );
     env.run(&["run", "--once"]);
     assert_eq!(smtp.messages().len(), 1);
 }
