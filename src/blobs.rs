@@ -47,7 +47,33 @@ impl BlobStore {
         }
         // A folder the admin made beforehand gets the same owner-only permissions.
         fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))?;
-        Ok(BlobStore { root })
+        let store = BlobStore { root };
+        store.remove_abandoned_temporaries()?;
+        Ok(store)
+    }
+
+    /// Temporary files are named `HOST.PID.*`; one whose writer (on this host) is no longer
+    /// running was abandoned by a crash before its rename, and nothing refers to it.
+    /// Another host's files, or a live process's, are left alone.
+    fn remove_abandoned_temporaries(&self) -> io::Result<usize> {
+        let host = host_name();
+        let mut removed = 0;
+        for entry in fs::read_dir(self.root.join("tmp"))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let mut parts = name.to_str().unwrap_or_default().splitn(3, '.');
+            let (Some(owner), Some(pid)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            let dead = owner == host
+                && pid
+                    .parse::<u32>()
+                    .is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if dead && fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     pub fn root(&self) -> &Path {
@@ -73,7 +99,9 @@ impl BlobStore {
         }
         let dir = path.parent().unwrap_or(&self.root).to_owned();
         create_private_dir(&dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(self.root.join("tmp"))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!("{}.{}.", host_name(), std::process::id()))
+            .tempfile_in(self.root.join("tmp"))?;
         tmp.write_all(bytes)?;
         tmp.as_file()
             .set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
@@ -94,6 +122,27 @@ impl BlobStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// This machine's name, made safe for a file name (no dots: they separate the fields).
+fn host_name() -> String {
+    let name = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let clean: String = name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if clean.is_empty() {
+        "host".into()
+    } else {
+        clean
     }
 }
 
@@ -143,6 +192,23 @@ mod tests {
                 .next()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn temporaries_of_dead_writers_are_removed_at_open_and_others_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let tmp = store.root().join("tmp");
+        // PID 0 is never a process of ours; our own PID is alive.
+        let dead = tmp.join(format!("{}.0.abc", host_name()));
+        let alive = tmp.join(format!("{}.{}.abc", host_name(), std::process::id()));
+        let other_host = tmp.join("elsewhere.1.abc");
+        for f in [&dead, &alive, &other_host] {
+            fs::write(f, b"partial").unwrap();
+        }
+        BlobStore::open(dir.path()).unwrap();
+        assert!(!dead.exists());
+        assert!(alive.exists() && other_host.exists());
     }
 
     #[test]

@@ -300,6 +300,33 @@ impl ImapClient {
         Ok(uids)
     }
 
+    /// The sizes the server announces (RFC822.SIZE), so that oversized mail is never
+    /// downloaded.
+    pub async fn sizes(&mut self, uids: &[Uid]) -> Result<Vec<(Uid, u64)>, ImapError> {
+        if uids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let set = uid_set(uids);
+        let fetches: Vec<_> = timed("UID FETCH", COMMAND_TIMEOUT, async {
+            self.session
+                .uid_fetch(&set, "(UID RFC822.SIZE)")
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
+        })
+        .await?;
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        let mut sizes: Vec<(Uid, u64)> = fetches
+            .iter()
+            .filter_map(|f| Some((f.uid.and_then(Uid::new)?, u64::from(f.size?))))
+            .filter(|(uid, _)| wanted.contains(uid))
+            .collect();
+        sizes.sort_unstable();
+        sizes.dedup_by_key(|(uid, _)| *uid);
+        self.drain_unsolicited();
+        Ok(sizes)
+    }
+
     /// Fetches whole messages without setting `\Seen`. Every UID asked for comes back, or was
     /// expunged meanwhile; anything else (a BAD, a NO, a dropped connection, which async-imap
     /// all report as a short success) is an error.

@@ -144,6 +144,33 @@ impl Pipeline {
         &self.blobs
     }
 
+    pub fn max_message_bytes(&self) -> u64 {
+        self.rules.max_message_bytes
+    }
+
+    /// Records a message the server announced as larger than `limits.max_message_bytes`
+    /// without downloading it: quarantined, left on the server untouched, and logged for the
+    /// admin.
+    pub async fn record_oversized(
+        &self,
+        source: &SourceRef,
+        size: u64,
+    ) -> Result<Recorded, IngestError> {
+        let error = format!(
+            "message of {size} bytes exceeds limits.max_message_bytes ({}); not downloaded, left on the server",
+            self.rules.max_message_bytes
+        );
+        let recorded = self
+            .store
+            .record_quarantined(source, None, None, &error)
+            .await?;
+        if recorded != Recorded::AlreadySeen {
+            crate::health::record_outcome(recorded.outcome());
+            warn!(mailbox = %source.mailbox, location = %source.location, size, "message too large: quarantined without downloading it; raise limits.max_message_bytes to file it");
+        }
+        Ok(recorded)
+    }
+
     /// Processes one message from start to commit.
     pub async fn ingest(
         &self,
@@ -227,7 +254,7 @@ impl Pipeline {
                 warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
                 let recorded = self
                     .store
-                    .record_quarantined(&source, message_id.as_deref(), &blob.sha256, &error)
+                    .record_quarantined(&source, message_id.as_deref(), Some(&blob.sha256), &error)
                     .await?;
                 (recorded, message_id)
             }
@@ -276,7 +303,7 @@ impl Pipeline {
                 warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
                 Ok(self
                     .store
-                    .record_quarantined(source, message_id, &blob.sha256, &error)
+                    .record_quarantined(source, message_id, Some(&blob.sha256), &error)
                     .await?)
             }
             Verdict::Outbound => {

@@ -250,7 +250,21 @@ async fn sync(
     }
     let uids = client.uids_from(cursor.next).await?;
     for batch in uids.chunks(BATCH) {
-        let bodies = client.fetch(folder, batch).await?;
+        let mut committed: Vec<Uid> = Vec::new();
+        let mut wanted: Vec<Uid> = Vec::with_capacity(batch.len());
+        let limit = pipeline.max_message_bytes();
+        let sizes: HashMap<Uid, u64> = client.sizes(batch).await?.into_iter().collect();
+        for &uid in batch {
+            match sizes.get(&uid) {
+                Some(&size) if size > limit => {
+                    let source = SourceRef::new(mailbox.clone(), cursor.location(uid));
+                    pipeline.record_oversized(&source, size).await?;
+                    committed.push(uid);
+                }
+                _ => wanted.push(uid),
+            }
+        }
+        let bodies = client.fetch(folder, &wanted).await?;
         let by_location: HashMap<String, Uid> = bodies
             .iter()
             .map(|(uid, _)| (cursor.location(*uid), *uid))
@@ -268,7 +282,6 @@ async fn sync(
             len: Some(messages.len()),
             messages: Box::new(messages.into_iter()),
         };
-        let mut committed: Vec<Uid> = Vec::new();
         let mut to_mark: Vec<Uid> = Vec::new();
         let mut seen_before: Vec<(Uid, SourceRef)> = Vec::new();
         pipeline

@@ -356,12 +356,12 @@ impl Store {
     }
 
     /// Records a message that could not be filed, with its error; its raw bytes are already
-    /// in the blob store under `raw_sha256`.
+    /// in the blob store under `raw_sha256`, or (too large to download) still on the server.
     pub async fn record_quarantined(
         &self,
         source: &SourceRef,
         message_id: Option<&str>,
-        raw_sha256: &str,
+        raw_sha256: Option<&str>,
         error: &str,
     ) -> Result<Recorded, StoreError> {
         with_pool!(&self.pool, pool => {
@@ -369,7 +369,7 @@ impl Store {
             if is_seen!(tx, source) {
                 return Ok(Recorded::AlreadySeen);
             }
-            let seen = Seen { reason: Some(error), raw_sha256: Some(raw_sha256), ..Seen::new(source, message_id, "quarantined") };
+            let seen = Seen { reason: Some(error), raw_sha256, ..Seen::new(source, message_id, "quarantined") };
             insert_seen!(tx, &seen);
             tx.commit().await?;
             Ok(Recorded::Quarantined)

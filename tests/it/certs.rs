@@ -23,6 +23,11 @@ fn ca(name: &str) -> (rcgen::Certificate, KeyPair) {
 
 /// Writes `ca.pem`, `other-ca.pem`, `server.crt` and `server.key` into `dir`.
 pub fn write_localhost_certs(dir: &Path) -> CertFiles {
+    write_certs(dir, false)
+}
+
+/// The same, but the server certificate expired in 2021.
+pub fn write_certs(dir: &Path, expired: bool) -> CertFiles {
     let (ca_cert, ca_key) = ca("applymail test CA");
     let (other_ca, _) = ca("some other CA");
     let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
@@ -30,6 +35,10 @@ pub fn write_localhost_certs(dir: &Path) -> CertFiles {
         .push(DnType::CommonName, "localhost");
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    if expired {
+        leaf.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    }
     let leaf_key = KeyPair::generate().unwrap();
     let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
     let files = CertFiles {

@@ -50,12 +50,21 @@ impl Dovecot {
 
     /// Starts an instance; `extra` is appended to its configuration.
     pub fn start_with(extra: &str) -> Dovecot {
+        Self::start_inner(extra, false)
+    }
+
+    /// An instance whose certificate (from the trusted CA) expired in 2021.
+    pub fn start_with_expired_certificate() -> Dovecot {
+        Self::start_inner("", true)
+    }
+
+    fn start_inner(extra: &str, expired: bool) -> Dovecot {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         // Dovecot's own users must traverse the directory (TESTING.md).
         std::fs::set_permissions(root, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        let certs = crate::certs::write_localhost_certs(root);
+        let certs = crate::certs::write_certs(root, expired);
         std::fs::write(
             root.join("users"),
             format!("{USER}:{{PLAIN}}{PASSWORD}::::::\n"),

@@ -75,6 +75,25 @@ fn an_unknown_ca_and_a_wrong_host_name_are_refused() {
 }
 
 #[test]
+fn an_expired_certificate_is_refused_over_tls_and_starttls() {
+    let dovecot = Dovecot::start_with_expired_certificate();
+    for security in ["tls", "starttls"] {
+        let env = TestEnv::with_mailbox(&dovecot.mailbox_config(security, "localhost", ""));
+        let (ok, text) = check(&env);
+        assert!(!ok, "{security}: {text}");
+        assert!(text.contains("certificate expired"), "{security}: {text}");
+        // The daemon does not file anything through it either.
+        let out = env.command().args(["run", "--once"]).output().unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("certificate expired"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn a_server_without_starttls_is_refused_not_used_in_clear() {
     let dovecot = Dovecot::start_with("ssl = no\n");
     let (ok, text) = check(&TestEnv::with_mailbox(&dovecot.mailbox_config(
@@ -528,4 +547,54 @@ async fn json_logs_have_one_object_per_line_with_the_message_fields() {
     assert_eq!(processed["message_id"], "<synth-1@example.com>");
     assert!(processed["location"].as_str().unwrap().ends_with("/1"));
     assert_eq!(processed["application_id"], 1);
+}
+
+#[tokio::test]
+async fn oversized_mail_is_recorded_without_being_downloaded() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append(
+            "INBOX",
+            &[
+                synth::application(0, 2_000),
+                synth::application(1, 3_000_000),
+                synth::application(2, 2_000),
+            ],
+        )
+        .await;
+    let env = TestEnv::with_mailbox(&format!(
+        "{}\n[limits]\nmax_message_bytes = 1000000\n",
+        dovecot.mailbox_config("plain", "127.0.0.1", "")
+    ));
+    let out = env.run(&["run", "--once"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("message too large"),
+        "the admin is told: {log}"
+    );
+    assert_eq!(env.export().len(), 2, "the others are filed");
+    let pool = env.db().await;
+    let (outcome, reason, raw): (String, String, Option<String>) = sqlx::query_as(
+        "SELECT outcome, reason, raw_sha256 FROM mail_seen WHERE location LIKE '%/2'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome, "quarantined");
+    assert!(reason.contains("not downloaded"), "{reason}");
+    assert_eq!(raw, None, "nothing of it was stored");
+    // It stays on the server, unmarked, for a person to look at.
+    let flags = dovecot.flags("INBOX").await;
+    assert!(
+        !flags[1]
+            .1
+            .iter()
+            .any(|f| f.contains(applymail::imap::FILED_KEYWORD))
+    );
+    assert!(
+        flags[0]
+            .1
+            .iter()
+            .any(|f| f.contains(applymail::imap::FILED_KEYWORD))
+    );
 }

@@ -3,6 +3,7 @@
 
 mod acknowledgement;
 mod certs;
+mod chaos;
 mod cli;
 mod corpus;
 mod crash;
