@@ -13,7 +13,7 @@ use super::pipeline;
 use crate::config::{MailboxSettings, MaildirSettings, Settings};
 use crate::domain::source::Direction;
 use crate::health::{Health, MailboxState};
-use crate::ingest::{Acknowledger, Pipeline, WatchContext, WatchError, watch_imap};
+use crate::ingest::{Acknowledger, Pipeline, SentCopy, WatchContext, WatchError, watch_imap};
 use crate::shutdown::Shutdown;
 use crate::sources;
 use crate::store::lease::Lease;
@@ -25,9 +25,18 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
         Some(ack) => {
             let wake = Arc::new(Notify::new());
             pipeline = pipeline.with_acknowledgements(ack, Arc::clone(&wake));
-            let acknowledger =
+            let mut acknowledger =
                 Acknowledger::new(pipeline.store().clone(), ack, &settings.postings, wake)
                     .context("[acknowledgement.smtp]")?;
+            if ack.save_to_sent {
+                let copy = match &settings.mailbox {
+                    MailboxSettings::Imap(imap) => SentCopy::Imap(Arc::new(imap.clone())),
+                    MailboxSettings::Maildir(maildir) => SentCopy::Maildir(
+                        sent_folder(maildir).unwrap_or_else(|| maildir.path.join(".Sent")),
+                    ),
+                };
+                acknowledger = acknowledger.with_sent_copy(copy);
+            }
             info!(server = %ack.smtp.host, from = %ack.from, "acknowledgements on");
             Some(acknowledger)
         }

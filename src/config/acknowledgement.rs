@@ -27,6 +27,8 @@ pub struct AcknowledgementSettings {
     pub policy: AckPolicy,
     pub default_template: AckTemplate,
     pub templates: HashMap<PostingId, AckTemplate>,
+    /// Keep a copy of each acknowledgement in the mailbox's Sent folder.
+    pub save_to_sent: bool,
 }
 
 impl AcknowledgementSettings {
@@ -58,6 +60,8 @@ pub(super) struct RawAcknowledgement {
     max_age: Option<String>,
     #[serde(default)]
     deny: Vec<String>,
+    #[serde(default)]
+    save_to_sent: bool,
     subject: Option<String>,
     body: Option<String>,
     smtp: Option<RawSmtp>,
@@ -175,6 +179,7 @@ pub(super) fn validate(
         policy: AckPolicy { deny, max_age },
         default_template,
         templates,
+        save_to_sent: raw.save_to_sent,
     }))
 }
 

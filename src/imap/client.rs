@@ -378,6 +378,18 @@ impl ImapClient {
         Ok(bodies)
     }
 
+    /// Stores a copy of a message the daemon sent, marked read.
+    pub async fn append(&mut self, folder: &str, message: &[u8]) -> Result<(), ImapError> {
+        timed(
+            "APPEND",
+            COMMAND_TIMEOUT,
+            self.session.append(folder, Some("(\\Seen)"), None, message),
+        )
+        .await?;
+        self.drain_unsolicited();
+        Ok(())
+    }
+
     /// Adds a keyword to messages of the selected folder (they stay unread where they are).
     pub async fn add_keyword(&mut self, uids: &[Uid], keyword: &str) -> Result<(), ImapError> {
         if uids.is_empty() {

@@ -10,6 +10,7 @@
 //! 3 and the record of 4 leaves it `sending`: the next start marks it `uncertain` and never
 //! sends it again, because the server may already have taken it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +21,10 @@ use tokio::sync::Notify;
 use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
-use crate::config::AcknowledgementSettings;
+use crate::config::{AcknowledgementSettings, ImapSettings};
 use crate::domain::acknowledgement::{AckFields, SkipReason};
 use crate::domain::posting::{Posting, PostingId};
+use crate::imap::{ImapClient, ImapError, client_config};
 use crate::shutdown::Shutdown;
 use crate::smtp::{Mailer, Refusal, SmtpError, SmtpSession};
 use crate::store::acknowledgement::{AckOutcome, DueAck};
@@ -55,6 +57,16 @@ pub struct Acknowledger {
     postings: Arc<Vec<Posting>>,
     mailer: Mailer,
     wake: Arc<Notify>,
+    sent_copy: Option<SentCopy>,
+}
+
+/// Where copies of sent acknowledgements go (`acknowledgement.save_to_sent`).
+#[derive(Debug, Clone)]
+pub enum SentCopy {
+    /// The IMAP account's Sent folder (configured, or the one marked `\Sent`).
+    Imap(Arc<ImapSettings>),
+    /// A Maildir folder.
+    Maildir(PathBuf),
 }
 
 impl Acknowledger {
@@ -70,7 +82,14 @@ impl Acknowledger {
             settings: Arc::new(settings.clone()),
             postings: Arc::new(postings.to_vec()),
             wake,
+            sent_copy: None,
         })
+    }
+
+    /// Keeps a copy of every acknowledgement sent, read, in this folder.
+    pub fn with_sent_copy(mut self, sent_copy: SentCopy) -> Acknowledger {
+        self.sent_copy = Some(sent_copy);
+        self
     }
 
     /// Call once the mailbox lease is held, before the first send: rows left in `sending` by
@@ -129,6 +148,7 @@ impl Acknowledger {
     /// Sends every acknowledgement that is due; returns how many the server accepted.
     pub async fn send_due(&self, shutdown: &Shutdown) -> Result<usize, AckError> {
         let mut sent = 0;
+        let mut copies: Vec<Vec<u8>> = Vec::new();
         loop {
             let due = self.store.due_acks(Utc::now(), BATCH).await?;
             if due.is_empty() {
@@ -151,16 +171,19 @@ impl Acknowledger {
                 let (outcome, open) = self.send_one(open, ack).await?;
                 session = open;
                 // None: another instance claimed it first, and records it.
-                if let Some(outcome) = outcome {
-                    if outcome == AckOutcome::Sent {
-                        sent += 1;
-                    }
+                if let Some((outcome, message)) = outcome {
+                    let delivered = outcome == AckOutcome::Sent;
                     self.finish(ack, outcome).await?;
+                    if delivered {
+                        sent += 1;
+                        copies.extend(message);
+                    }
                 }
             }
             if let Some(s) = session {
                 s.quit().await;
             }
+            self.copy_to_sent(std::mem::take(&mut copies)).await;
             if shutdown.is_requested() || (due.len() as i64) < BATCH {
                 return Ok(sent);
             }
@@ -173,24 +196,25 @@ impl Acknowledger {
         &self,
         mut session: SmtpSession,
         ack: &DueAck,
-    ) -> Result<(Option<AckOutcome>, Option<SmtpSession>), AckError> {
+    ) -> Result<(Option<(AckOutcome, Option<Vec<u8>>)>, Option<SmtpSession>), AckError> {
         let message = match self.compose(ack) {
             Ok(message) => message,
-            Err(error) => return Ok((Some(AckOutcome::Failed { error }), Some(session))),
+            Err(error) => return Ok((Some((AckOutcome::Failed { error }, None)), Some(session))),
         };
         match session.start(message.envelope()).await {
             Ok(()) => {}
             Err(Refusal::Broken(text)) => return Err(AckError::Lost(text)),
             Err(refusal) => {
                 let _ = session.reset().await;
-                return Ok((Some(self.refused(ack, refusal)), Some(session)));
+                return Ok((Some((self.refused(ack, refusal), None)), Some(session)));
             }
         }
         if !self.store.claim_ack(ack.application_id).await? {
             let _ = session.reset().await;
             return Ok((None, Some(session)));
         }
-        match session.deliver(&message.formatted()).await {
+        let bytes = message.formatted();
+        match session.deliver(&bytes).await {
             Ok(()) => {
                 info!(
                     application_id = ack.application_id,
@@ -198,10 +222,40 @@ impl Acknowledger {
                     server = %self.mailer.server(),
                     "acknowledgement sent"
                 );
-                Ok((Some(AckOutcome::Sent), Some(session)))
+                Ok((Some((AckOutcome::Sent, Some(bytes))), Some(session)))
             }
-            Err(Refusal::Broken(error)) => Ok((Some(AckOutcome::Uncertain { error }), None)),
-            Err(refusal) => Ok((Some(self.refused(ack, refusal)), Some(session))),
+            Err(Refusal::Broken(error)) => {
+                Ok((Some((AckOutcome::Uncertain { error }, None)), None))
+            }
+            Err(refusal) => Ok((Some((self.refused(ack, refusal), None)), Some(session))),
+        }
+    }
+
+    /// Best effort, after the fact: a copy that cannot be stored is logged, never retried,
+    /// and never makes the acknowledgement count as unsent.
+    async fn copy_to_sent(&self, copies: Vec<Vec<u8>>) {
+        if copies.is_empty() {
+            return;
+        }
+        let result = match &self.sent_copy {
+            None => return,
+            Some(SentCopy::Maildir(dir)) => {
+                let dir = dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    copies
+                        .iter()
+                        .try_for_each(|m| crate::sources::store_read(&dir, m).map(drop))
+                        .map_err(|e| format!("{}: {e}", dir.display()))
+                })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
+            }
+            Some(SentCopy::Imap(settings)) => append_to_sent(settings, &copies)
+                .await
+                .map_err(|e| e.to_string()),
+        };
+        if let Err(error) = result {
+            warn!(%error, "acknowledgements were sent, but their copy could not be stored in the Sent folder");
         }
     }
 
@@ -291,6 +345,20 @@ impl Acknowledger {
             .body(template.body.render(&fields))
             .map_err(|e| e.to_string())
     }
+}
+
+async fn append_to_sent(settings: &ImapSettings, copies: &[Vec<u8>]) -> Result<(), ImapError> {
+    let tls = client_config(settings.ca_file.as_deref())?;
+    let mut client = ImapClient::connect(settings, tls).await?;
+    let Some(folder) = super::watch::sent_folder(&mut client, settings).await? else {
+        client.logout().await;
+        return Ok(());
+    };
+    for message in copies {
+        client.append(&folder, message).await?;
+    }
+    client.logout().await;
+    Ok(())
 }
 
 /// A Message-ID as it may go into a header: `<…>` without spaces or brackets inside, so that

@@ -34,7 +34,7 @@ use crate::sources::{MessageSource, RawMessage};
 
 use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, Recorded};
 use crate::store::{Store, StoreError};
-pub use acknowledge::{AckError, Acknowledger};
+pub use acknowledge::{AckError, Acknowledger, SentCopy};
 pub use watch::{WatchContext, WatchError, watch_imap};
 
 /// Messages analysed ahead of the one being committed: both cores parse while the database

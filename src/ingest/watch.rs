@@ -189,7 +189,7 @@ async fn serve(
 }
 
 /// The Sent folder: the configured one, or the one marked `\Sent` (RFC 6154).
-async fn sent_folder(
+pub(super) async fn sent_folder(
     client: &mut ImapClient,
     settings: &ImapSettings,
 ) -> Result<Option<String>, ImapError> {

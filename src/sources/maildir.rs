@@ -55,6 +55,32 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     })
 }
 
+/// Delivers a message into a Maildir's `cur/` as read (`:2,S`), the maildir(5) way: written
+/// and synced in `tmp/`, then renamed.
+pub fn store_read(dir: &Path, message: &[u8]) -> io::Result<PathBuf> {
+    use std::io::Write;
+    for sub in ["tmp", "new", "cur"] {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let unique = format!(
+        "{}.M{}P{}R{:08x}.applymail",
+        now.as_secs(),
+        now.subsec_micros(),
+        std::process::id(),
+        rand::random::<u32>()
+    );
+    let tmp = dir.join("tmp").join(&unique);
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(message)?;
+    file.sync_all()?;
+    let target = dir.join("cur").join(format!("{unique}:2,S"));
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
 pub fn unique_name(file_name: &str) -> &str {
     file_name.split(':').next().unwrap_or(file_name)
 }

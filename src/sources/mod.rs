@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::domain::source::SourceRef;
 
-pub use maildir::is_maildir;
+pub use maildir::{is_maildir, store_read};
 
 /// One message read from a source.
 #[derive(Debug)]

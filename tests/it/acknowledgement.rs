@@ -48,7 +48,7 @@ async fn ack_states(env: &TestEnv) -> Vec<(String, Option<String>)> {
 #[tokio::test]
 async fn an_application_is_acknowledged_once_in_its_thread_and_a_human_reply_still_counts() {
     let smtp = SmtpServer::start();
-    let env = TestEnv::with_extra(&smtp.config(""));
+    let env = TestEnv::with_extra(&smtp.config("save_to_sent = true"));
     env.deliver(
         "Maildir",
         "1.M1.test",
@@ -100,10 +100,29 @@ async fn an_application_is_acknowledged_once_in_its_thread_and_a_human_reply_sti
     env.run(&["run", "--once"]);
     assert_eq!(smtp.messages().len(), 1);
 
-    // The acknowledgement itself, found in Sent (a client that keeps copies), is no reply.
-    env.deliver("Maildir/.Sent", "2.M2.test:2,S", raw);
+    // Its copy, stored read in the Sent folder, is read back and not taken for a reply.
+    let copies: Vec<_> = std::fs::read_dir(env.path("Maildir/.Sent/cur"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(copies[0].to_str().unwrap().ends_with(":2,S"));
+    let copy = std::fs::read(&copies[0]).unwrap();
+    let copy_id = MessageParser::default()
+        .parse(&copy[..])
+        .unwrap()
+        .message_id()
+        .map(str::to_owned);
+    assert_eq!(copy_id.as_deref(), ack.message_id());
     env.run(&["run", "--once"]);
     assert_eq!(reply_status(&env, "amina@example.com"), "acknowledged");
+    let pool = env.db().await;
+    let (reason,): (String,) =
+        sqlx::query_as("SELECT reason FROM mail_seen WHERE mailbox = 'maildir:Sent'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(reason, "automatic-outbound");
 
     // A person's answer makes it replied.
     let reply = "From: contact@ong-exemple.org\r\nTo: amina@example.com\r\nSubject: Re: Coordination Maroc\r\nMessage-ID: <human-1@ong-exemple.org>\r\nIn-Reply-To: <cand-1@example.com>\r\nDate: Tue, 06 Jul 2021 10:00:00 +0000\r\n\r\nMerci, pouvez-vous venir mardi ?\r\n";
@@ -310,4 +329,26 @@ async fn starttls_is_verified_and_the_password_stays_secret() {
     assert!(log.contains("UnknownIssuer"), "{log}");
     assert_eq!(smtp.messages().len(), 1);
     assert_eq!(ack_states(&untrusted).await, [("pending".to_owned(), None)]);
+}
+
+#[tokio::test]
+async fn over_imap_the_copy_goes_to_the_sent_folder_marked_read() {
+    let dovecot = crate::dovecot::Dovecot::start();
+    dovecot
+        .append("INBOX", &[application(1, "amina@example.com", "")])
+        .await;
+    let smtp = SmtpServer::start();
+    let env = TestEnv::with_mailbox(&format!(
+        "{}\n{}",
+        dovecot.mailbox_config("plain", "127.0.0.1", ""),
+        smtp.config("save_to_sent = true")
+    ));
+    env.run(&["run", "--once"]);
+    assert_eq!(smtp.messages().len(), 1);
+    let sent = dovecot.flags("Sent").await;
+    assert_eq!(sent.len(), 1, "one copy in Sent");
+    assert!(sent[0].1.iter().any(|f| f.contains("Seen")), "{sent:?}");
+    env.run(&["run", "--once"]);
+    assert_eq!(smtp.messages().len(), 1);
+    assert_eq!(reply_status(&env, "amina@example.com"), "acknowledged");
 }
