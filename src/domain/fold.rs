@@ -18,10 +18,24 @@ const MAX_ROUNDS: usize = 6;
 /// is not alphanumeric turned into a space, whitespace collapsed, trimmed.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    // Spaces are collapsed while folding: one pass, one allocation for ASCII text.
+    let mut push = |f: char| {
+        if f != ' ' {
+            out.push(f);
+        } else if !out.is_empty() && !out.ends_with(' ') {
+            out.push(' ');
+        }
+    };
     for c in s.chars() {
-        out.push_str(&fold_char(c));
+        match fold_ascii(c) {
+            Some(f) => push(f),
+            None => fold_char(c).chars().for_each(&mut push),
+        }
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
 
 /// The words of [`fold`]`(s)`.
@@ -49,7 +63,19 @@ pub fn tokens(s: &str) -> Vec<Token> {
     let mut current: Option<Token> = None;
     for (i, c) in s.char_indices() {
         let end = i + c.len_utf8();
-        for f in fold_char(c).chars() {
+        let ascii;
+        let other;
+        let folded: &str = match fold_ascii(c) {
+            Some(f) => {
+                ascii = [f as u8];
+                std::str::from_utf8(&ascii).unwrap_or(" ")
+            }
+            None => {
+                other = fold_char(c);
+                &other
+            }
+        };
+        for f in folded.chars() {
             if f == ' ' {
                 if let Some(t) = current.take() {
                     out.push(t);
@@ -72,15 +98,21 @@ pub fn tokens(s: &str) -> Vec<Token> {
     out
 }
 
-/// Folds one character; the result holds only alphanumerics and spaces.
-fn fold_char(c: char) -> String {
-    if c.is_ascii() {
-        let folded = if c.is_ascii_alphanumeric() {
+/// The fold of an ASCII character, without allocating; `None` for the rest.
+fn fold_ascii(c: char) -> Option<char> {
+    c.is_ascii().then(|| {
+        if c.is_ascii_alphanumeric() {
             c.to_ascii_lowercase()
         } else {
             ' '
-        };
-        return folded.to_string();
+        }
+    })
+}
+
+/// Folds one character; the result holds only alphanumerics and spaces.
+fn fold_char(c: char) -> String {
+    if let Some(f) = fold_ascii(c) {
+        return f.to_string();
     }
     let mut current = c.to_string();
     for _ in 0..MAX_ROUNDS {
