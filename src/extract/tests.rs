@@ -182,3 +182,46 @@ fn garbage_and_empty_input_do_not_panic() {
         &ExtractLimits::default(),
     );
 }
+
+#[test]
+fn control_characters_backslashes_and_long_names_never_reach_a_file_name() {
+    let long = "A".repeat(5_000);
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"..\\\\..\\\\Windows\\\\cv\u{0}\u{7}\u{1b}[31m.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"{long}.pdf\"\nContent-Transfer-Encoding: base64\n\n{PDF_B64}\n--B--\n"
+    ));
+    assert_eq!(m.documents.len(), 2);
+    for d in &m.documents {
+        assert!(
+            !d.filename
+                .chars()
+                .any(|c| c.is_control() || c == '/' || c == '\\'),
+            "{:?}",
+            d.filename
+        );
+        assert!(d.filename.chars().count() <= 255, "{}", d.filename.len());
+        assert!(!d.filename.starts_with('.'), "{:?}", d.filename);
+    }
+}
+
+#[test]
+fn invalid_utf8_unknown_charsets_and_megabyte_lines_are_survived() {
+    let mut raw = Vec::new();
+    raw.extend_from_slice(b"From: =?x-klingon?B?AAAA?= <a@example.com>\r\nSubject: Coordination Maroc \xff\xfe\x80 =?utf-8?B?////?=\r\n");
+    raw.extend_from_slice(b"X-Long: ");
+    raw.extend(std::iter::repeat_n(b'x', 1024 * 1024));
+    raw.extend_from_slice(b"\r\nContent-Type: text/plain; charset=\"x-unknown-charset\"\r\n\r\n");
+    raw.extend_from_slice(b"Bonjour \xe9\xe8\xff\xfe\x00 fin\r\n");
+    raw.extend(std::iter::repeat_n(b'y', 1024 * 1024));
+    let started = std::time::Instant::now();
+    let m = parse_mail(&raw, &ExtractLimits::default()).expect("still a message");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(
+        m.from.as_ref().map(|f| f.address.as_str()),
+        Some("a@example.com")
+    );
+    assert!(m.subject.starts_with("Coordination Maroc"), "{}", m.subject);
+    assert!(
+        m.body_text.contains("Bonjour"),
+        "body kept despite its charset"
+    );
+}

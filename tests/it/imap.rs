@@ -174,6 +174,26 @@ fn xoauth2_logs_in_with_a_token_from_a_command() {
     let env = TestEnv::with_mailbox(&mailbox);
     let (ok, text) = check(&env);
     assert!(ok, "{text}");
+    // At trace level, neither the token nor the SASL response that carries it (base64) shows,
+    // in the daemon's logs or in `check`'s output.
+    let output = env
+        .command()
+        .args(["run", "--once"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let sasl = format!(
+        "user={}\x01auth=Bearer {}\x01\x01",
+        crate::dovecot::USER,
+        crate::dovecot::PASSWORD
+    );
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(sasl);
+    for text in [String::from_utf8_lossy(&output.stderr).into_owned(), text] {
+        assert!(!text.contains(crate::dovecot::PASSWORD), "{text}");
+        assert!(!text.contains(&encoded), "{text}");
+    }
 }
 
 /// The fields of an export that must not depend on how the mail was read.

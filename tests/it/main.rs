@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod dovecot;
 mod erase;
+mod faults;
 mod helpers;
 mod http;
 mod idempotence;
