@@ -332,10 +332,7 @@ async fn cutting_relay(
                 let limit = if n == 0 { cut_after } else { usize::MAX };
                 let mut sent = 0;
                 let mut buf = vec![0u8; 16 * 1024];
-                loop {
-                    let Ok(read) = sr.read(&mut buf).await else {
-                        break;
-                    };
+                while let Ok(read) = sr.read(&mut buf).await {
                     if read == 0 {
                         break;
                     }
