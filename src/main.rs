@@ -3,6 +3,16 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The bounded PDF reader is this same executable (see extract::sandbox).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == applymail::extract::sandbox::CHILD_ARG)
+    {
+        return applymail::extract::sandbox::run_child();
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        applymail::extract::sandbox::enable(exe);
+    }
     let cli = applymail::cli::Cli::parse();
     applymail::telemetry::init(cli.log_format, std::io::stderr);
     applymail::telemetry::quiet_dependency_panics();

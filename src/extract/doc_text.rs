@@ -11,15 +11,12 @@
 //! Caveats of the PDF reader, which is third-party code:
 //! - it reports oddities through the `log` crate (target `pdf_extract`), e.g.
 //!   glyph names it cannot map; the daemon's logger should filter that target;
-//! - a panic inside it is caught and reported as [`TextError::Panicked`], but the
-//!   process panic hook still prints the panic message to stderr;
-//! - a stack overflow or an allocation failure inside it aborts the process;
-//!   `catch_unwind` cannot stop that, and there is no time limit. Running
-//!   extraction in a child process would be the cure if that ever matters.
+//! - it inflates streams in memory, has no time limit, and may panic, overflow its
+//!   stack or abort: the daemon runs it in a bounded child process (see
+//!   [`super::sandbox`]).
 
 use std::borrow::Cow;
 use std::io::{BufReader, Cursor, Read};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
@@ -60,8 +57,6 @@ pub enum TextError {
     Zip(String),
     #[error("unreadable XML: {0}")]
     Xml(String),
-    #[error("the PDF reader panicked")]
-    Panicked,
 }
 
 /// Office containers have a few dozen parts; more means a crafted file.
@@ -101,15 +96,7 @@ fn truncate_chars(mut s: String, max: usize) -> String {
 }
 
 fn pdf_text(bytes: &[u8]) -> Result<String, TextError> {
-    // pdf-extract (and lopdf under it) index and unwrap freely on malformed
-    // input; a bad attachment must not take the daemon down.
-    match catch_unwind(AssertUnwindSafe(|| {
-        pdf_extract::extract_text_from_mem(bytes)
-    })) {
-        Ok(Ok(text)) => Ok(text),
-        Ok(Err(e)) => Err(TextError::Pdf(e.to_string())),
-        Err(_) => Err(TextError::Panicked),
-    }
+    super::sandbox::pdf_text(bytes).map_err(TextError::Pdf)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -643,10 +630,7 @@ mod tests {
             b"not a pdf at all",
         ] {
             let r = document_text(junk, DocFormat::Pdf, &TextLimits::default());
-            assert!(
-                matches!(r, Err(TextError::Pdf(_) | TextError::Panicked)),
-                "{r:?}"
-            );
+            assert!(matches!(r, Err(TextError::Pdf(_))), "{r:?}");
         }
     }
 
@@ -662,7 +646,7 @@ mod tests {
         broken[at..at + needle.len()].fill(b' ');
         assert!(matches!(
             document_text(&broken, DocFormat::Pdf, &TextLimits::default()),
-            Err(TextError::Panicked)
+            Err(TextError::Pdf(e)) if e.contains("panicked")
         ));
     }
 

@@ -9,7 +9,7 @@ fn pdf(tag: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-fn base64(bytes: &[u8]) -> String {
+pub fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
     encoded

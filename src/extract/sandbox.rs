@@ -1,0 +1,122 @@
+//! PDF text extraction in a child process with bounded memory and time.
+//!
+//! pdf-extract (and lopdf under it) inflate every stream they read in memory and have no
+//! time limit: a crafted PDF can ask for gigabytes, recurse until the stack overflows, or
+//! loop. `catch_unwind` stops none of that. So the daemon runs the reader in a copy of its
+//! own executable (`applymail` with the hidden first argument [`CHILD_ARG`]), which lowers its
+//! own address-space and CPU limits before it reads a byte; the parent gives up after
+//! [`WALL_LIMIT`] and kills it. A failure of any kind only means "no text": the document is
+//! kept, and classified by its position instead.
+//!
+//! Library users (and unit tests) that never call [`enable`] read in-process, as before.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The first argument that turns `applymail` into the PDF reader.
+pub const CHILD_ARG: &str = "__pdf-text";
+/// Address space of the reader: ample for real CVs, fatal for decompression bombs.
+const MEMORY_LIMIT: u64 = 1024 * 1024 * 1024;
+/// CPU seconds of the reader, enforced by the kernel.
+const CPU_LIMIT: u64 = 10;
+/// Wall time the parent waits (a reader blocked on nothing still ends).
+const WALL_LIMIT: Duration = Duration::from_secs(15);
+
+static READER: OnceLock<PathBuf> = OnceLock::new();
+
+/// Makes PDF extraction run in `executable` (the running `applymail`).
+pub fn enable(executable: PathBuf) {
+    let _ = READER.set(executable);
+}
+
+/// The text of a PDF, from the sandboxed reader when enabled.
+pub fn pdf_text(bytes: &[u8]) -> Result<String, String> {
+    match READER.get() {
+        Some(exe) => in_child(exe, bytes),
+        None => in_process(bytes),
+    }
+}
+
+pub(super) fn in_process(bytes: &[u8]) -> Result<String, String> {
+    // pdf-extract indexes and unwraps freely on malformed input.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pdf_extract::extract_text_from_mem(bytes)
+    })) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the PDF reader panicked".into()),
+    }
+}
+
+fn in_child(exe: &PathBuf, bytes: &[u8]) -> Result<String, String> {
+    let mut child = Command::new(exe)
+        .arg(CHILD_ARG)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
+    // Feed stdin and drain stdout on their own threads so that neither pipe can fill up and
+    // block the other side.
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let input = bytes.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > WALL_LIMIT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = feeder.join();
+                let _ = reader.join();
+                return Err(format!("the PDF reader took longer than {WALL_LIMIT:?}"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(e.to_string()),
+        }
+    };
+    let _ = feeder.join();
+    let out = reader.join().unwrap_or_default();
+    if !status.success() {
+        return Err(format!("the PDF reader failed ({status})"));
+    }
+    let text = String::from_utf8_lossy(&out);
+    match text.strip_prefix("ok\n") {
+        Some(text) => Ok(text.to_owned()),
+        None => Err(text.trim().to_owned()),
+    }
+}
+
+/// The child's side: limits first, then read stdin, answer `ok\n<text>` or an error line.
+pub fn run_child() -> std::process::ExitCode {
+    use rlimit::Resource;
+    if Resource::AS.set(MEMORY_LIMIT, MEMORY_LIMIT).is_err()
+        || Resource::CPU.set(CPU_LIMIT, CPU_LIMIT + 1).is_err()
+    {
+        return std::process::ExitCode::FAILURE;
+    }
+    // The reader's own panic message is of no use to anyone.
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut bytes = Vec::new();
+    if std::io::stdin().read_to_end(&mut bytes).is_err() {
+        return std::process::ExitCode::FAILURE;
+    }
+    let answer = match in_process(&bytes) {
+        Ok(text) => format!("ok\n{text}"),
+        Err(e) => format!("error: {e}"),
+    };
+    let _ = std::io::stdout().write_all(answer.as_bytes());
+    std::process::ExitCode::SUCCESS
+}
