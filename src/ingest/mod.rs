@@ -9,37 +9,41 @@
 //! recorded (it is processed again, identically) or wholly recorded (it is skipped).
 
 mod acknowledge;
+mod commit;
 mod watch;
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::Notify;
 
 use chrono::Utc;
-use tracing::{info, warn};
+use tracing::warn;
 
-use crate::blobs::{Blob, BlobStore};
+use crate::blobs::BlobStore;
 use crate::config::{AcknowledgementSettings, Settings};
 use crate::domain::acknowledgement::AckPolicy;
-use crate::domain::document::{DocumentKind, DocumentSource};
-use crate::domain::mail::{Document, Mail};
+use crate::domain::mail::Mail;
 use crate::domain::organisation::Organisation;
 use crate::domain::posting::Posting;
 use crate::domain::source::{Direction, SourceRef};
-use crate::domain::triage::{Filing, OutboundKind, Verdict, outbound_answers, triage};
+use crate::domain::triage::{Verdict, triage};
 use crate::extract::{ExtractLimits, parse_mail};
 use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
 
-use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, Recorded};
+use crate::store::record::{MessageRow, Recorded};
 use crate::store::{Store, StoreError};
 pub use acknowledge::{AckError, Acknowledger, SentCopy};
+use commit::Staged;
 pub use watch::{WatchContext, WatchError, watch_imap};
 
 /// Messages analysed ahead of the one being committed: both cores parse while the database
 /// writes, and memory stays bounded.
 const ANALYSE_AHEAD: usize = 4;
+/// Bounds on a group of messages that share one disk sync.
+const GROUP_MESSAGES: usize = 64;
+const GROUP_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The name under which a letter written in the body is listed.
 const BODY_LETTER_NAME: &str = "lettre (corps du message).txt";
@@ -182,9 +186,13 @@ impl Pipeline {
         self.commit(analysed).await
     }
 
-    /// Processes every message of a source in order, analysing a few ahead while committing
-    /// one at a time. Stops between two messages once shutdown is requested; `each` sees every
-    /// outcome as soon as it is committed.
+    /// Processes every message of a source in order, analysing a few ahead while committing.
+    /// Messages that are ready together are committed as a group: their blobs are written,
+    /// synced once, then each gets its own transaction, in order. A group ends when nothing
+    /// more is ready (so a lone new message is committed at once), when it reaches
+    /// [`GROUP_MESSAGES`] or [`GROUP_BYTES`], and before a message whose staging asks the
+    /// database about earlier ones. Stops between two messages once shutdown is requested;
+    /// `each` sees every outcome as soon as it is committed.
     pub async fn ingest_source(
         &self,
         source: MessageSource,
@@ -194,20 +202,64 @@ impl Pipeline {
     ) -> Result<(), IngestError> {
         let messages = futures_util::stream::iter(source.messages)
             .take_while(|_| std::future::ready(!shutdown.is_requested()));
+        // Each analysis is a task of its own: it runs to completion (and gives back its
+        // database connection) even while this loop is busy recording, instead of waiting,
+        // suspended, for the next poll.
         let mut analysed = messages
-            .map(|message: std::io::Result<RawMessage>| async move {
-                let RawMessage { source, raw } = message.map_err(IngestError::Source)?;
-                self.analyse(raw, source, direction).await
+            .map(|message: std::io::Result<RawMessage>| {
+                let pipeline = self.clone();
+                tokio::spawn(async move {
+                    let RawMessage { source, raw } = message.map_err(IngestError::Source)?;
+                    pipeline.analyse(raw, source, direction).await
+                })
             })
             .buffered(ANALYSE_AHEAD);
-        while let Some(result) = analysed.next().await {
-            let analysed = result?;
-            let source = analysed.source.clone();
-            let recorded = self.commit(analysed).await?;
-            each(&source, &recorded);
+        let mut group: Vec<Staged> = Vec::new();
+        let mut group_bytes = 0;
+        loop {
+            let next = match analysed.next().now_or_never() {
+                Some(next) => next,
+                None => {
+                    self.commit_group(&mut group, &mut each).await?;
+                    group_bytes = 0;
+                    analysed.next().await
+                }
+            };
+            let Some(result) = next else { break };
+            let message = result??;
+            if message.looks_up_earlier_messages() {
+                self.commit_group(&mut group, &mut each).await?;
+                group_bytes = 0;
+            }
+            let staged = self.stage(message).await?;
+            group_bytes += staged.bytes;
+            group.push(staged);
+            if group.len() >= GROUP_MESSAGES || group_bytes >= GROUP_BYTES {
+                self.commit_group(&mut group, &mut each).await?;
+                group_bytes = 0;
+            }
             if shutdown.is_requested() {
                 break;
             }
+        }
+        self.commit_group(&mut group, &mut each).await
+    }
+
+    async fn commit_group(
+        &self,
+        group: &mut Vec<Staged>,
+        each: &mut impl FnMut(&SourceRef, &Recorded),
+    ) -> Result<(), IngestError> {
+        if group.is_empty() {
+            return Ok(());
+        }
+        if group.iter().any(|s| s.bytes > 0) {
+            self.sync_blobs().await?;
+        }
+        for staged in group.drain(..) {
+            let source = staged.source.clone();
+            let recorded = self.record(staged).await?;
+            each(&source, &recorded);
         }
         Ok(())
     }
@@ -237,209 +289,6 @@ impl Pipeline {
             raw,
             result,
         })
-    }
-
-    /// The I/O stage: blobs, then one transaction. Run commits one at a time, in the order the
-    /// messages arrived, so that a follow-up never lands before its application.
-    pub async fn commit(&self, analysed: Analysed) -> Result<Recorded, IngestError> {
-        let Analysed {
-            source,
-            raw,
-            result,
-        } = analysed;
-        let (recorded, message_id) = match result {
-            Analysis::AlreadySeen => (Recorded::AlreadySeen, None),
-            Analysis::Unusable { message_id, error } => {
-                let blob = self.put(raw).await?;
-                warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
-                let recorded = self
-                    .store
-                    .record_quarantined(&source, message_id.as_deref(), Some(&blob.sha256), &error)
-                    .await?;
-                (recorded, message_id)
-            }
-            Analysis::Parsed {
-                mail,
-                verdict,
-                direction,
-            } => {
-                let message_id = mail.message_id.clone();
-                let recorded = self
-                    .commit_parsed(&source, raw, &mail, verdict, direction)
-                    .await?;
-                (recorded, message_id)
-            }
-        };
-        if recorded != Recorded::AlreadySeen {
-            crate::health::record_outcome(recorded.outcome());
-            info!(
-                mailbox = %source.mailbox,
-                location = %source.location,
-                message_id = message_id.as_deref().unwrap_or("-"),
-                outcome = recorded.outcome(),
-                application_id = recorded.application_id(),
-                "message processed"
-            );
-        }
-        Ok(recorded)
-    }
-
-    async fn commit_parsed(
-        &self,
-        source: &SourceRef,
-        raw: Vec<u8>,
-        mail: &Mail,
-        verdict: Verdict,
-        direction: Direction,
-    ) -> Result<Recorded, IngestError> {
-        let message_id = mail.message_id.as_deref();
-        match verdict {
-            Verdict::Ignored(reason) => Ok(self
-                .store
-                .record_ignored(source, message_id, reason.as_str())
-                .await?),
-            Verdict::Quarantine(error) => {
-                let blob = self.put(raw).await?;
-                warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
-                Ok(self
-                    .store
-                    .record_quarantined(source, message_id, Some(&blob.sha256), &error)
-                    .await?)
-            }
-            Verdict::Outbound => {
-                let kind = outbound_answers(mail, &self.rules.organisation);
-                if kind == OutboundKind::Automatic {
-                    return Ok(self
-                        .store
-                        .record_ignored(source, message_id, "automatic-outbound")
-                        .await?);
-                }
-                let by_thread = kind == OutboundKind::Answer;
-                let probe = message_row(
-                    mail,
-                    Direction::Outbound,
-                    String::new(),
-                    raw.len() as u64,
-                    None,
-                );
-                let answered = self.store.answered_applications(&probe, by_thread).await?;
-                if answered.is_empty() {
-                    return Ok(self
-                        .store
-                        .record_ignored(source, message_id, "unrelated-outbound")
-                        .await?);
-                }
-                let blob = self.put(raw).await?;
-                let row = message_row(mail, direction, blob.sha256, blob.size, None);
-                Ok(self.store.record_outbound(source, &row, &answered).await?)
-            }
-            Verdict::Application(filing) => {
-                let Filing {
-                    posting,
-                    candidate,
-                    name,
-                    subject_nonconforming,
-                    documents,
-                    body_letter,
-                    forwarded_by,
-                } = *filing;
-                let blob = self.put(raw).await?;
-                let documents = self.put_documents(documents, body_letter).await?;
-                let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
-                    match queue.policy.decide(
-                        mail,
-                        &candidate,
-                        forwarded_by.is_some(),
-                        &self.rules.organisation,
-                        Utc::now(),
-                    ) {
-                        Ok(()) => AckIntent::Send {
-                            message_id: new_message_id(&queue.domain),
-                        },
-                        Err(reason) => AckIntent::Skip(reason),
-                    }
-                });
-                let row = message_row(mail, direction, blob.sha256, blob.size, forwarded_by);
-                let filing = FilingRow {
-                    posting,
-                    candidate,
-                    name,
-                    subject_nonconforming,
-                    acknowledgement,
-                };
-                let recorded = self
-                    .store
-                    .record_application(source, &row, &filing, &documents)
-                    .await?;
-                if let (Recorded::Filed { .. }, Some(AckIntent::Send { .. }), Some(queue)) =
-                    (&recorded, &filing.acknowledgement, &self.acknowledgements)
-                {
-                    queue.wake.notify_one();
-                }
-                Ok(recorded)
-            }
-            Verdict::PossibleFollowUp { sender, documents } => {
-                let thread: Vec<String> = mail.thread_ids().map(str::to_owned).collect();
-                let Some(application_id) = self
-                    .store
-                    .thread_application(&sender.address, &thread)
-                    .await?
-                else {
-                    return Ok(self
-                        .store
-                        .record_ignored(source, message_id, "no-posting")
-                        .await?);
-                };
-                let blob = self.put(raw).await?;
-                let row = message_row(mail, direction, blob.sha256, blob.size, None);
-                let documents = self.put_documents(documents, None).await?;
-                Ok(self
-                    .store
-                    .record_follow_up(source, &row, application_id, &documents)
-                    .await?)
-            }
-        }
-    }
-
-    async fn put(&self, bytes: Vec<u8>) -> Result<Blob, IngestError> {
-        let blobs = self.blobs.clone();
-        Ok(tokio::task::spawn_blocking(move || blobs.put(&bytes)).await??)
-    }
-
-    async fn put_documents(
-        &self,
-        documents: Vec<(Document, DocumentKind)>,
-        body_letter: Option<String>,
-    ) -> Result<Vec<DocumentRow>, IngestError> {
-        let blobs = self.blobs.clone();
-        let rows = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<DocumentRow>> {
-            let mut rows = Vec::with_capacity(documents.len() + 1);
-            for (doc, kind) in documents {
-                let blob = blobs.put(&doc.bytes)?;
-                rows.push(DocumentRow {
-                    kind,
-                    source: doc.source,
-                    filename: doc.filename,
-                    content_type: doc.content_type,
-                    sha256: blob.sha256,
-                    size: blob.size,
-                });
-            }
-            if let Some(text) = body_letter {
-                let blob = blobs.put(text.as_bytes())?;
-                rows.push(DocumentRow {
-                    kind: DocumentKind::Letter,
-                    source: DocumentSource::Body,
-                    filename: BODY_LETTER_NAME.into(),
-                    content_type: "text/plain; charset=utf-8".into(),
-                    sha256: blob.sha256,
-                    size: blob.size,
-                });
-            }
-            Ok(rows)
-        })
-        .await??;
-        Ok(rows)
     }
 }
 
@@ -481,12 +330,12 @@ impl Rules {
 }
 
 /// A Message-ID for an acknowledgement, unique without coordination between instances.
-fn new_message_id(domain: &str) -> String {
+pub(crate) fn new_message_id(domain: &str) -> String {
     let nonce: u128 = rand::random();
     format!("<ack.{nonce:032x}@{domain}>")
 }
 
-fn message_row(
+pub(crate) fn message_row(
     mail: &Mail,
     direction: Direction,
     raw_sha256: String,

@@ -1,0 +1,536 @@
+//! applymail against the physical floor of its job, measured in the same run on the same
+//! data: `cargo bench --bench backfill` (see BENCHMARKS.md). It starts its own Dovecot
+//! instances, seeds them by writing into their Maildirs, and reports:
+//!
+//! 1. the floor: Dovecot serving the mailbox raw (one `UID FETCH 1:* BODY.PEEK[]`, bytes
+//!    discarded), and writing the same decoded documents as files, each timed on its own;
+//! 2. `applymail run --once` backfilling it into SQLite, PostgreSQL, and SQLite over TLS:
+//!    wall time, messages/s, MB/s, peak RSS, ratio to the floor;
+//! 3. push latency: APPEND to committed row while the daemon idles, next to Dovecot's own
+//!    APPEND-to-EXISTS latency;
+//! 4. the cost of one new message in a mailbox of many processed ones versus an empty one;
+//! 5. peak RSS for backfills of N and 10×N messages, and for one 40 MB message;
+//! 6. a local import from a Maildir.
+//!
+//! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_PUSH` (default 50) the pushes.
+
+#[path = "../tests/it/certs.rs"]
+#[allow(dead_code)]
+mod certs;
+#[path = "../tests/it/dovecot.rs"]
+#[allow(dead_code)]
+mod dovecot;
+#[path = "../tests/it/synth.rs"]
+#[allow(dead_code)]
+mod synth;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use dovecot::{Dovecot, USER};
+
+const APPLYMAIL: &str = env!("CARGO_BIN_EXE_applymail");
+const ORG: &str = r#"
+[organisation]
+addresses = ["contact@ong-exemple.org"]
+domains = ["ong-exemple.org"]
+[[postings]]
+id = "coordination-maroc"
+title = "Coordinateur·rice du Partenariat au Maroc"
+subject = "Coordination Maroc"
+"#;
+/// synth's size argument that gives messages of about 250 KB with two ~90 KB PDFs.
+const SIZE_250K: usize = 185_000;
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Writes messages straight into the Dovecot user's Maildir, as a delivery agent would.
+fn seed(dovecot: &Dovecot, folder: &str, messages: impl Iterator<Item = Vec<u8>>) -> u64 {
+    let base = dovecot.dir.path().join("mail").join(USER).join("Maildir");
+    let dir = if folder == "INBOX" {
+        base.clone()
+    } else {
+        base.join(format!(".{folder}"))
+    };
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let mut bytes = 0;
+    for (i, raw) in messages.enumerate() {
+        bytes += raw.len() as u64;
+        std::fs::write(
+            dir.join("cur")
+                .join(format!("{}.M{i}.bench:2,", 1_600_000_000 + i)),
+            raw,
+        )
+        .unwrap();
+    }
+    let ok = Command::new("chown")
+        .args(["-R", "nobody:nogroup"])
+        .arg(dovecot.dir.path().join("mail"))
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    bytes
+}
+
+struct Run {
+    wall: Duration,
+    peak_rss_kb: u64,
+}
+
+/// Runs applymail under GNU time for its peak RSS.
+fn applymail(config: &Path, args: &[&str]) -> Run {
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(APPLYMAIL)
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .output()
+        .expect("/usr/bin/time (Debian's time package)");
+    let wall = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "applymail {args:?}: {stderr}");
+    let peak_rss_kb = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Run { wall, peak_rss_kb }
+}
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    pg: Option<String>,
+}
+
+impl Env {
+    fn new(mailbox: &str, postgres: bool) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = postgres.then(|| {
+            let name = format!(
+                "applymail_bench_{}_{:x}",
+                std::process::id(),
+                rand::random::<u32>()
+            );
+            pg_admin(&format!("CREATE DATABASE {name}"));
+            name
+        });
+        let url = match &pg {
+            Some(name) => format!("postgres://postgres@127.0.0.1:5432/{name}"),
+            None => format!("sqlite://{}", dir.path().join("applymail.db").display()),
+        };
+        let config = dir.path().join("applymail.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "{mailbox}\n[database]\nurl = \"{url}\"\n[storage]\ndir = \"{}\"\n{ORG}",
+                dir.path().join("documents").display()
+            ),
+        )
+        .unwrap();
+        Env { dir, config, pg }
+    }
+
+    fn db_file(&self) -> PathBuf {
+        self.dir.path().join("applymail.db")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg {
+            pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+fn pg_admin(statement: &str) {
+    let ok = Command::new("psql")
+        .args([
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            statement,
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "{statement}");
+}
+
+/// Floor 1: Dovecot serving every message, bytes discarded.
+async fn raw_read(dovecot: &Dovecot, folder: &str) -> (Duration, u64) {
+    let mut session = dovecot.session().await;
+    session.select(folder).await.unwrap();
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    {
+        let mut stream = session.uid_fetch("1:*", "BODY.PEEK[]").await.unwrap();
+        while let Some(fetch) = stream.try_next().await.unwrap() {
+            bytes += fetch.body().map_or(0, |b| b.len() as u64);
+        }
+    }
+    let took = started.elapsed();
+    session.logout().await.unwrap();
+    (took, bytes)
+}
+
+/// Floor 2: the same decoded documents written as files (decoding not timed), without and
+/// with an fsync per file.
+fn document_writes(messages: &[Vec<u8>]) -> (Duration, Duration, u64, usize) {
+    let documents: Vec<Vec<u8>> = messages
+        .iter()
+        .flat_map(|raw| {
+            let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
+            parsed
+                .attachments()
+                .map(|a| a.contents().to_vec())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let bytes: u64 = documents.iter().map(|d| d.len() as u64).sum();
+    let time = |sync: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        for (i, doc) in documents.iter().enumerate() {
+            let path = dir.path().join(format!("{i}"));
+            if sync {
+                use std::io::Write;
+                let mut f = std::fs::File::create(&path).unwrap();
+                f.write_all(doc).unwrap();
+                f.sync_all().unwrap();
+            } else {
+                std::fs::write(&path, doc).unwrap();
+            }
+        }
+        started.elapsed()
+    };
+    (time(false), time(true), bytes, documents.len())
+}
+
+fn count_sqlite(db: &Path) -> i64 {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg("SELECT count(*) FROM applications")
+        .output();
+    match out {
+        Ok(o) => String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0),
+        Err(_) => 0,
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Dovecot's own notification: a raw IDLE session that timestamps every EXISTS.
+async fn idle_watcher(dovecot: &Dovecot) -> tokio::sync::mpsc::UnboundedReceiver<Instant> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.imap_port))
+        .await
+        .unwrap();
+    let (read, mut write) = tcp.into_split();
+    let mut lines = BufReader::new(read).lines();
+    lines.next_line().await.unwrap();
+    write
+        .write_all(
+            format!(
+                "a LOGIN \"{USER}\" \"{}\"\r\nb SELECT INBOX\r\nc IDLE\r\n",
+                dovecot::PASSWORD
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    loop {
+        let line = lines.next_line().await.unwrap().unwrap();
+        if line.starts_with('+') {
+            break;
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let _write = write;
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.ends_with(" EXISTS") {
+                let _ = tx.send(Instant::now());
+            }
+        }
+    });
+    rx
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let n = setting("BENCH_MESSAGES", 2000);
+    let pushes = setting("BENCH_PUSH", 50);
+    let mut report = String::new();
+    let mut line = |text: String| {
+        println!("{text}");
+        report.push_str(&text);
+        report.push('\n');
+    };
+    line(format!(
+        "# applymail benchmark, {}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    ));
+    line(format!(
+        "{} cores; release build; plain IMAP on loopback unless stated",
+        std::thread::available_parallelism().map_or(1, |p| p.get())
+    ));
+
+    // The mailbox: N applications of ~250 KB, and a reply for every fifth in Sent.
+    let messages: Vec<Vec<u8>> = (0..n).map(|i| synth::application(i, SIZE_250K)).collect();
+    let dovecot = Dovecot::start();
+    let bytes = seed(&dovecot, "INBOX", messages.iter().cloned());
+    let mb = bytes as f64 / 1e6;
+    line(format!(
+        "\n## Data: {n} applications, {mb:.0} MB ({:.0} KB each)",
+        mb * 1000.0 / n as f64
+    ));
+    // Dovecot indexes a seeded Maildir on first access: do that outside every timing.
+    let _ = raw_read(&dovecot, "INBOX").await;
+
+    let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
+    assert_eq!(read_bytes, bytes, "Dovecot served every byte");
+    let (write, write_sync, doc_bytes, docs) = document_writes(&messages);
+    let floor = read.max(write);
+    line("\n## 1. The floor (same data, same run)".into());
+    line(format!(
+        "- raw IMAP read (UID FETCH 1:* BODY.PEEK[], discarded): {:.2} s ({:.0} msg/s, {:.0} MB/s)",
+        read.as_secs_f64(),
+        n as f64 / read.as_secs_f64(),
+        mb / read.as_secs_f64()
+    ));
+    line(format!(
+        "- writing the {docs} decoded documents ({:.0} MB) as files: {:.2} s; with an fsync per file: {:.2} s",
+        doc_bytes as f64 / 1e6,
+        write.as_secs_f64(),
+        write_sync.as_secs_f64()
+    ));
+    line(format!(
+        "- floor = the slower of the two: {:.2} s",
+        floor.as_secs_f64()
+    ));
+
+    line("\n## 2. Backfill: `applymail run --once`".into());
+    line("| target | wall | msg/s | MB/s | peak RSS | floor / wall |".into());
+    line("|---|---|---|---|---|---|".into());
+    let mut backfill_rss = 0;
+    for (label, security, host, postgres) in [
+        ("SQLite", "plain", "127.0.0.1", false),
+        ("PostgreSQL", "plain", "127.0.0.1", true),
+        ("SQLite, IMAP over TLS", "tls", "localhost", false),
+    ] {
+        let env = Env::new(&dovecot.mailbox_config(security, host, ""), postgres);
+        let run = applymail(&env.config, &["run", "--once"]);
+        if label == "SQLite" {
+            backfill_rss = run.peak_rss_kb;
+            assert_eq!(
+                count_sqlite(&env.db_file()),
+                n as i64,
+                "every application filed"
+            );
+        }
+        let secs = run.wall.as_secs_f64();
+        line(format!(
+            "| {label} | {secs:.2} s | {:.0} | {:.0} | {} MB | {:.2}× |",
+            n as f64 / secs,
+            mb / secs,
+            run.peak_rss_kb / 1024,
+            floor.as_secs_f64() / secs
+        ));
+    }
+
+    line("\n## 3. Push latency (APPEND → committed row, daemon in IDLE)".into());
+    {
+        let push = Dovecot::start();
+        let env = Env::new(&push.mailbox_config("plain", "127.0.0.1", ""), false);
+        let mut daemon = Command::new(APPLYMAIL)
+            .arg("--config")
+            .arg(&env.config)
+            .arg("run")
+            .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut exists = idle_watcher(&push).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut session = push.session().await;
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for i in 0..pushes {
+            let raw = synth::application(100_000 + i, SIZE_250K);
+            session.append("INBOX", None, None, &raw).await.unwrap();
+            let appended = Instant::now();
+            let deadline = appended + Duration::from_secs(30);
+            while count_sqlite(&env.db_file()) < i as i64 + 1 {
+                assert!(Instant::now() < deadline, "push {i} never filed");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            ours.push(appended.elapsed().as_secs_f64() * 1000.0);
+            let notified = tokio::time::timeout(Duration::from_secs(5), exists.recv())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(appended);
+            theirs.push(notified.saturating_duration_since(appended).as_secs_f64() * 1000.0);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let _ = daemon.kill();
+        let _ = daemon.wait();
+        ours.sort_by(f64::total_cmp);
+        theirs.sort_by(f64::total_cmp);
+        line(format!(
+            "- applymail: p50 {:.0} ms, p95 {:.0} ms; Dovecot APPEND → EXISTS: p50 {:.0} ms, p95 {:.0} ms ({pushes} pushes; the row is polled every 1 ms with the sqlite3 CLI, which adds a few ms)",
+            percentile(&ours, 0.5),
+            percentile(&ours, 0.95),
+            percentile(&theirs, 0.5),
+            percentile(&theirs, 0.95)
+        ));
+    }
+
+    line(
+        "\n## 4–5. Incremental cost and memory against mailbox size (small messages, ~3 KB)".into(),
+    );
+    let mut rss = Vec::new();
+    let mut incremental = Vec::new();
+    for size in [n, 10 * n] {
+        let mailbox = Dovecot::start();
+        seed(
+            &mailbox,
+            "INBOX",
+            (0..size).map(|i| synth::application(i, 2_000)),
+        );
+        let env = Env::new(
+            &mailbox.mailbox_config("plain", "127.0.0.1", "after_filing = \"none\""),
+            false,
+        );
+        let run = applymail(&env.config, &["run", "--once"]);
+        rss.push((size, run.peak_rss_kb, run.wall));
+        let mut times = Vec::new();
+        for k in 0..3 {
+            mailbox
+                .append("INBOX", &[synth::application(500_000 + k, 2_000)])
+                .await;
+            times.push(
+                applymail(&env.config, &["run", "--once"])
+                    .wall
+                    .as_secs_f64(),
+            );
+        }
+        times.sort_by(f64::total_cmp);
+        incremental.push((size, times[1]));
+    }
+    let empty = {
+        let mailbox = Dovecot::start();
+        let env = Env::new(
+            &mailbox.mailbox_config("plain", "127.0.0.1", "after_filing = \"none\""),
+            false,
+        );
+        let mut times = Vec::new();
+        for k in 0..3 {
+            mailbox
+                .append("INBOX", &[synth::application(600_000 + k, 2_000)])
+                .await;
+            times.push(
+                applymail(&env.config, &["run", "--once"])
+                    .wall
+                    .as_secs_f64(),
+            );
+        }
+        times.sort_by(f64::total_cmp);
+        times[1]
+    };
+    line(format!(
+        "- one new message, `run --once`, median of 3: empty mailbox {:.0} ms",
+        empty * 1000.0
+    ));
+    for (size, t) in &incremental {
+        line(format!(
+            "- … with {size} processed messages: {:.0} ms ({:.2}× the empty mailbox)",
+            t * 1000.0,
+            t / empty
+        ));
+    }
+    for (size, kb, wall) in &rss {
+        line(format!(
+            "- backfill of {size} messages: peak RSS {} MB, {:.1} s",
+            kb / 1024,
+            wall.as_secs_f64()
+        ));
+    }
+    line(format!(
+        "- backfill of {n} messages of 250 KB: peak RSS {} MB",
+        backfill_rss / 1024
+    ));
+
+    {
+        let big = Dovecot::start();
+        let raw = synth::application(0, 30_000_000);
+        let size = raw.len();
+        big.append("INBOX", &[raw]).await;
+        let env = Env::new(&big.mailbox_config("plain", "127.0.0.1", ""), false);
+        let run = applymail(&env.config, &["run", "--once"]);
+        line(format!(
+            "- one message of {:.0} MB: peak RSS {} MB ({:.1}× the message)",
+            size as f64 / 1e6,
+            run.peak_rss_kb / 1024,
+            run.peak_rss_kb as f64 * 1024.0 / size as f64
+        ));
+    }
+
+    line("\n## 6. Local import from a Maildir".into());
+    {
+        let local = 5 * n;
+        let dir = tempfile::tempdir().unwrap();
+        synth::fill_maildir(&dir.path().join("Maildir"), local, 20_000);
+        let env = Env::new(
+            "[mailbox]\nkind = \"maildir\"\npath = \"/nonexistent\"\n",
+            false,
+        );
+        let run = applymail(
+            &env.config,
+            &["import", dir.path().join("Maildir").to_str().unwrap()],
+        );
+        line(format!(
+            "- {local} messages of ~27 KB: {:.2} s ({:.0} msg/s), peak RSS {} MB",
+            run.wall.as_secs_f64(),
+            local as f64 / run.wall.as_secs_f64(),
+            run.peak_rss_kb / 1024
+        ));
+    }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-report.md");
+    std::fs::write(&path, report).unwrap();
+    println!("\n(written to {})", path.display());
+}
