@@ -7,7 +7,9 @@
 //!    message's transaction, in arrival order.
 //!
 //! The database never names a file before that file is durable, which is what
-//! commit-before-acknowledge needs; the group only shares the wait.
+//! commit-before-acknowledge needs; the group only shares the wait. Filed messages keep
+//! their documents (decoded) and their headers (rows); their raw bytes are stored only when
+//! they are quarantined.
 //!
 //! [`BlobStore::sync`]: crate::blobs::BlobStore::sync
 
@@ -161,10 +163,9 @@ impl Pipeline {
                 if answered.is_empty() {
                     return Ok((Action::Ignored("unrelated-outbound"), 0));
                 }
-                let blob = self.put(raw).await?;
-                let bytes = blob.size;
+                let blob = fingerprint(raw).await?;
                 let row = message_row(mail, direction, blob.sha256, blob.size, None);
-                Ok((Action::Outbound { row, answered }, bytes))
+                Ok((Action::Outbound { row, answered }, 0))
             }
             Verdict::Application(filing) => {
                 let Filing {
@@ -176,7 +177,7 @@ impl Pipeline {
                     body_letter,
                     forwarded_by,
                 } = *filing;
-                let blob = self.put(raw).await?;
+                let blob = fingerprint(raw).await?;
                 let (documents, doc_bytes) = self.put_documents(documents, body_letter).await?;
                 let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
                     match queue.policy.decide(
@@ -192,7 +193,7 @@ impl Pipeline {
                         Err(reason) => AckIntent::Skip(reason),
                     }
                 });
-                let bytes = blob.size + doc_bytes;
+                let bytes = doc_bytes;
                 let row = message_row(mail, direction, blob.sha256, blob.size, forwarded_by);
                 let filing = FilingRow {
                     posting,
@@ -219,9 +220,9 @@ impl Pipeline {
                 else {
                     return Ok((Action::Ignored("no-posting"), 0));
                 };
-                let blob = self.put(raw).await?;
+                let blob = fingerprint(raw).await?;
                 let (documents, doc_bytes) = self.put_documents(documents, None).await?;
-                let bytes = blob.size + doc_bytes;
+                let bytes = doc_bytes;
                 let row = message_row(mail, direction, blob.sha256, blob.size, None);
                 Ok((
                     Action::FollowUp {
@@ -299,6 +300,7 @@ impl Pipeline {
         Ok(recorded)
     }
 
+    /// Stores a message's raw bytes: only for quarantined mail, which has nothing else.
     async fn put(&self, bytes: Vec<u8>) -> Result<Blob, IngestError> {
         let blobs = self.blobs.clone();
         Ok(tokio::task::spawn_blocking(move || blobs.put_unsynced(&bytes)).await??)
@@ -340,4 +342,15 @@ impl Pipeline {
         let bytes = rows.iter().map(|r| r.size).sum();
         Ok((rows, bytes))
     }
+}
+
+/// The identity of a filed message's raw bytes. The bytes themselves are not stored: the
+/// mailbox keeps the message, its documents are stored decoded, and writing both would
+/// write every document twice (once inside its base64).
+async fn fingerprint(raw: Vec<u8>) -> Result<Blob, IngestError> {
+    Ok(tokio::task::spawn_blocking(move || Blob {
+        sha256: crate::blobs::sha256_hex(&raw),
+        size: raw.len() as u64,
+    })
+    .await?)
 }

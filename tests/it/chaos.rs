@@ -122,7 +122,7 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
     // No orphan: every stored file is named by a row, and no temporary file is left.
     let pool = env.db().await;
     let named: Vec<(String,)> = sqlx::query_as(
-        "SELECT sha256 FROM documents UNION SELECT raw_sha256 FROM messages
+        "SELECT sha256 FROM documents
          UNION SELECT raw_sha256 FROM mail_seen WHERE raw_sha256 IS NOT NULL",
     )
     .fetch_all(&pool)
