@@ -99,18 +99,7 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
         .map(|a| a["email"].as_str().unwrap())
         .collect();
     assert_eq!(emails.len(), n);
-    for application in &export {
-        let documents = application["documents"].as_array().unwrap();
-        assert_eq!(documents.len(), 2, "{application}");
-        for doc in documents {
-            let bytes = std::fs::read(doc["path"].as_str().unwrap()).expect("document on disk");
-            assert_eq!(
-                applymail::blobs::sha256_hex(&bytes),
-                doc["sha256"].as_str().unwrap(),
-                "document intact"
-            );
-        }
-    }
+    crate::helpers::assert_documents_intact(&export, 2);
     let replied = export
         .iter()
         .filter(|a| a["reply_status"] == "replied")

@@ -54,18 +54,7 @@ async fn killing_the_import_halfway_loses_and_duplicates_nothing() {
     emails.sort_unstable();
     emails.dedup();
     assert_eq!(emails.len(), MESSAGES);
-    for application in &export {
-        let documents = application["documents"].as_array().unwrap();
-        assert_eq!(documents.len(), 2, "{application}");
-        for doc in documents {
-            let bytes = std::fs::read(doc["path"].as_str().unwrap()).expect("document on disk");
-            assert_eq!(
-                applymail::blobs::sha256_hex(&bytes),
-                doc["sha256"].as_str().unwrap(),
-                "document intact"
-            );
-        }
-    }
+    crate::helpers::assert_documents_intact(&export, 2);
     let pool = env.db().await;
     let (seen,): (i64,) = sqlx::query_as("SELECT count(*) FROM mail_seen")
         .fetch_one(&pool)

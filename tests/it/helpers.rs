@@ -316,3 +316,20 @@ impl Drop for Daemon {
         }
     }
 }
+
+/// Every application has `per_application` documents, each on disk with the bytes its hash
+/// names.
+pub fn assert_documents_intact(export: &[Value], per_application: usize) {
+    for application in export {
+        let documents = application["documents"].as_array().unwrap();
+        assert_eq!(documents.len(), per_application, "{application}");
+        for doc in documents {
+            let bytes = std::fs::read(doc["path"].as_str().unwrap()).expect("document on disk");
+            assert_eq!(
+                applymail::blobs::sha256_hex(&bytes),
+                doc["sha256"].as_str().unwrap(),
+                "document intact"
+            );
+        }
+    }
+}
