@@ -203,7 +203,15 @@ async fn raw_read(dovecot: &Dovecot, folder: &str) -> (Duration, u64) {
 
 /// Floor 2: the same decoded documents written as files (decoding not timed), without and
 /// with an fsync per file.
-fn document_writes(messages: &[Vec<u8>]) -> (Duration, Duration, u64, usize) {
+/// What the run wrote, kept until its end: ext4 makes the first file creations after a mass
+/// deletion much slower (it skips recently freed inodes), so nothing is deleted between
+/// two measurements.
+type Graveyard = Vec<Box<dyn std::any::Any>>;
+
+fn document_writes(
+    messages: &[Vec<u8>],
+    graveyard: &mut Graveyard,
+) -> (Duration, Duration, u64, usize) {
     let documents: Vec<Vec<u8>> = messages
         .iter()
         .flat_map(|raw| {
@@ -229,9 +237,13 @@ fn document_writes(messages: &[Vec<u8>]) -> (Duration, Duration, u64, usize) {
                 std::fs::write(&path, doc).unwrap();
             }
         }
-        started.elapsed()
+        (started.elapsed(), dir)
     };
-    (time(false), time(true), bytes, documents.len())
+    let (plain, plain_dir) = time(false);
+    let (synced, synced_dir) = time(true);
+    graveyard.push(Box::new(plain_dir));
+    graveyard.push(Box::new(synced_dir));
+    (plain, synced, bytes, documents.len())
 }
 
 fn count_sqlite(db: &Path) -> i64 {
@@ -331,6 +343,7 @@ async fn main() {
     let n = setting("BENCH_MESSAGES", 2000);
     let pushes = setting("BENCH_PUSH", 50);
     let mut report = String::new();
+    let mut graveyard: Graveyard = Vec::new();
     let mut line = |text: String| {
         println!("{text}");
         report.push_str(&text);
@@ -359,7 +372,7 @@ async fn main() {
 
     let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
     assert_eq!(read_bytes, bytes, "Dovecot served every byte");
-    let (write, write_sync, doc_bytes, docs) = document_writes(&messages);
+    let (write, write_sync, doc_bytes, docs) = document_writes(&messages, &mut graveyard);
     let floor = read.max(write);
     line("\n## 1. The floor (same data, same run)".into());
     line(format!(
@@ -406,6 +419,7 @@ async fn main() {
             run.peak_rss_kb / 1024,
             floor.as_secs_f64() / secs
         ));
+        graveyard.push(Box::new(env));
     }
 
     line("\n## 3. Push latency (APPEND → committed row, daemon in IDLE)".into());
@@ -446,6 +460,8 @@ async fn main() {
         }
         let _ = daemon.kill();
         let _ = daemon.wait();
+        graveyard.push(Box::new(env));
+        graveyard.push(Box::new(push));
         ours.sort_by(f64::total_cmp);
         theirs.sort_by(f64::total_cmp);
         line(format!(
@@ -477,6 +493,8 @@ async fn main() {
         rss.push((size, run.peak_rss_kb, run.wall));
         let (ours, theirs) = one_new_message(&mailbox, &env, 500_000).await;
         incremental.push((size, ours, theirs));
+        graveyard.push(Box::new(env));
+        graveyard.push(Box::new(mailbox));
     }
     let (empty, empty_raw) = {
         let mailbox = Dovecot::start();
@@ -484,7 +502,10 @@ async fn main() {
             &mailbox.mailbox_config("plain", "127.0.0.1", "after_filing = \"none\""),
             false,
         );
-        one_new_message(&mailbox, &env, 600_000).await
+        let times = one_new_message(&mailbox, &env, 600_000).await;
+        graveyard.push(Box::new(env));
+        graveyard.push(Box::new(mailbox));
+        times
     };
     line(format!(
         "- one new message, `run --once` (process start included), median of 3: empty mailbox {:.0} ms; Dovecot alone (SELECT, UID SEARCH, FETCH of the new message) {:.0} ms",
@@ -524,6 +545,8 @@ async fn main() {
             run.peak_rss_kb / 1024,
             run.peak_rss_kb as f64 * 1024.0 / size as f64
         ));
+        graveyard.push(Box::new(env));
+        graveyard.push(Box::new(big));
     }
 
     line("\n## 6. Local import from a Maildir".into());
@@ -545,8 +568,11 @@ async fn main() {
             local as f64 / run.wall.as_secs_f64(),
             run.peak_rss_kb / 1024
         ));
+        graveyard.push(Box::new(env));
+        graveyard.push(Box::new(dir));
     }
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-report.md");
     std::fs::write(&path, report).unwrap();
+    drop(graveyard);
     println!("\n(written to {})", path.display());
 }
