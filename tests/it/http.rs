@@ -81,6 +81,18 @@ async fn healthz_follows_the_mailbox_and_metrics_parse_as_prometheus_text() {
 
     dovecot.restart();
     wait_for_status(port, 200, Duration::from_secs(30));
+    // Healthy means connected; the first complete pass of the inbox (which the kill may have
+    // interrupted) is what sets the last-sync time.
+    let start = Instant::now();
+    while !get(port, "/metrics").is_some_and(|(_, text)| {
+        text.contains("applymail_last_sync_timestamp_seconds{mailbox=\"imap:INBOX\"}")
+    }) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no inbox pass completed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     let (status, text) = get(port, "/metrics").unwrap();
     assert_eq!(status, 200);
