@@ -2,8 +2,9 @@
 //! the SHA-256 of its bytes, so a file is written once however often it is sent, and no name
 //! a sender chose ever reaches the file system.
 //!
-//! Writes are atomic (a temporary file in the store, fsynced, then renamed) so that a crash
-//! leaves either the whole file or none. A file written for a message whose database commit
+//! Writes are atomic (an unnamed file in its final folder, linked once whole; or, where the
+//! file system cannot, a temporary file renamed) so that a crash leaves either the whole file
+//! or none. A file written for a message whose database commit
 //! never happened is an orphan, harmless and rewritten identically when the message is seen
 //! again.
 
@@ -127,6 +128,18 @@ impl BlobStore {
         }
         let dir = path.parent().unwrap_or(&self.root).to_owned();
         create_private_dir(&dir)?;
+        match place_anonymous(&dir, &path, bytes, durable) {
+            Ok(true) => return Ok((blob, Some(path))),
+            // Another writer's file took the name (a whole one, or a short one left by a
+            // power cut, which the rename below replaces).
+            Ok(false) if fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) => {
+                return Ok((blob, None));
+            }
+            Ok(false) => {}
+            // No O_TMPFILE on this file system (or no /proc): a named temporary instead.
+            Err(e) if anonymous_unsupported(&e) => {}
+            Err(e) => return Err(e),
+        }
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!("{}.{}.", host_name(), std::process::id()))
             .tempfile_in(self.root.join("tmp"))?;
@@ -153,8 +166,50 @@ impl BlobStore {
     }
 }
 
-/// This machine's name, made safe for a file name (no dots: they separate the fields).
+/// Writes the bytes to an unnamed file in `dir` (`O_TMPFILE`) and links it as `path` once
+/// whole: the file is created where it will live, needs no rename, and a crash before the
+/// link leaves nothing behind. Says whether the name was free.
+fn place_anonymous(dir: &Path, path: &Path, bytes: &[u8], durable: bool) -> io::Result<bool> {
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(FILE_MODE),
+    )?;
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
+    // The mode asked for at open is narrowed by the umask; set it exactly.
+    file.set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
+    if durable {
+        file.sync_all()?;
+    }
+    let unnamed = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    match rustix::fs::linkat(CWD, unnamed.as_str(), CWD, path, AtFlags::SYMLINK_FOLLOW) {
+        Ok(()) => Ok(true),
+        Err(rustix::io::Errno::EXIST) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The errors that mean "no `O_TMPFILE` here" rather than a failed write.
+fn anonymous_unsupported(err: &io::Error) -> bool {
+    use rustix::io::Errno;
+    let Some(code) = err.raw_os_error() else {
+        return false;
+    };
+    [Errno::OPNOTSUPP, Errno::ISDIR, Errno::INVAL, Errno::NOENT]
+        .iter()
+        .any(|e| e.raw_os_error() == code)
+}
+
+/// This machine's name, made safe for a file name (no dots: they separate the fields); read
+/// once.
 fn host_name() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(read_host_name).clone()
+}
+
+fn read_host_name() -> String {
     let name = fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let clean: String = name
         .trim()
@@ -237,6 +292,24 @@ mod tests {
         BlobStore::open(dir.path()).unwrap();
         assert!(!dead.exists());
         assert!(alive.exists() && other_host.exists());
+    }
+
+    #[test]
+    fn a_short_file_left_by_a_power_cut_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let bytes = b"%PDF-1.4 the whole cv";
+        let path = store.path(&sha256_hex(bytes));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, &bytes[..4]).unwrap();
+        store.put_unsynced(bytes).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        assert!(
+            fs::read_dir(store.root().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 
     #[test]

@@ -1,38 +1,41 @@
 //! The ingestion pipeline: the one place where a raw message, extraction, the blob store and
 //! the database meet.
 //!
-//! A message goes through two stages so that callers can overlap them: [`Pipeline::analyse`]
-//! (CPU: parse, read documents, triage; safe to run on several messages at once) and
-//! [`Pipeline::commit`] (I/O: blobs, then one database transaction). The blobs are durable
-//! before the transaction that names them commits, and the transaction ends with the ledger
-//! row of the message's coordinates: a crash at any point leaves the message either not
-//! recorded (it is processed again, identically) or wholly recorded (it is skipped).
+//! A message goes through two stages so that they overlap: [`Pipeline::analyse`] (parse,
+//! triage, hash, write blobs; several messages at once on the blocking pool, see
+//! [`analyse`]) and the ordered stage (database lookups about earlier messages, one sync of
+//! the group's blobs, one transaction for the group, see [`commit`]). The blobs are durable
+//! before the transaction that names them commits, and each message's rows end with the
+//! ledger row of its coordinates: a crash at any point leaves a message either not recorded
+//! (it is processed again, identically) or wholly recorded (it is skipped).
 
 mod acknowledge;
+mod analyse;
 mod commit;
 mod watch;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::Notify;
 
-use chrono::Utc;
 use tracing::warn;
 
 use crate::blobs::BlobStore;
 use crate::config::{AcknowledgementSettings, Settings};
 use crate::domain::acknowledgement::AckPolicy;
-use crate::domain::mail::Mail;
+use crate::domain::document::DocumentKind;
+use crate::domain::email::EmailAddress;
+use crate::domain::mail::Document;
 use crate::domain::organisation::Organisation;
 use crate::domain::posting::Posting;
 use crate::domain::source::{Direction, SourceRef};
-use crate::domain::triage::{Verdict, triage};
-use crate::extract::{ExtractLimits, parse_mail};
+use crate::extract::ExtractLimits;
 use crate::shutdown::Shutdown;
 use crate::sources::{MessageSource, RawMessage};
 
-use crate::store::record::{MessageRow, Recorded};
+use crate::store::record::{MessageRow, Recorded, Write, WriteKind};
 use crate::store::{Store, StoreError};
 pub use acknowledge::{AckError, Acknowledger, SentCopy};
 use commit::Staged;
@@ -44,6 +47,8 @@ const ANALYSE_AHEAD: usize = 4;
 /// Bounds on a group of messages that share one disk sync.
 const GROUP_MESSAGES: usize = 64;
 const GROUP_BYTES: u64 = 64 * 1024 * 1024;
+/// How long a group waits for more messages when none is ready.
+const GROUP_WAIT: Duration = Duration::from_millis(50);
 
 /// The name under which a letter written in the body is listed.
 const BODY_LETTER_NAME: &str = "lettre (corps du message).txt";
@@ -87,26 +92,92 @@ struct Rules {
     max_message_bytes: u64,
 }
 
-/// A message after the CPU stage, ready to commit.
+/// A message after the CPU stage.
 #[derive(Debug)]
 pub struct Analysed {
     pub source: SourceRef,
-    raw: Vec<u8>,
     result: Analysis,
 }
 
 #[derive(Debug)]
 enum Analysis {
     AlreadySeen,
-    Parsed {
-        mail: Box<Mail>,
-        verdict: Verdict,
-        direction: Direction,
-    },
-    Unusable {
+    /// Decided by the message alone; its blobs are written (not yet synced).
+    Settled {
         message_id: Option<String>,
-        error: String,
+        kind: WriteKind,
+        bytes: u64,
     },
+    /// Decided only by what the database knows of earlier messages.
+    Related(Related),
+}
+
+#[derive(Debug)]
+enum Related {
+    /// Mail the organisation sent: an answer to the applications it concerns, if any.
+    Outbound { row: MessageRow, by_thread: bool },
+    /// A candidate's message that names no posting: a follow-up if its thread is known.
+    FollowUp {
+        thread: Vec<String>,
+        sender: EmailAddress,
+        row: MessageRow,
+        documents: Vec<(Document, DocumentKind)>,
+    },
+}
+
+type Outcomes = Vec<(SourceRef, Recorded)>;
+
+/// The group being assembled, and the one before it, still being recorded: the two overlap
+/// so that the analyses go on while a group waits for the disk and the database.
+struct Group {
+    staged: Vec<Staged>,
+    bytes: u64,
+    opened: Instant,
+    recording: Option<tokio::task::JoinHandle<Result<Outcomes, IngestError>>>,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group {
+            staged: Vec::new(),
+            bytes: 0,
+            opened: Instant::now(),
+            recording: None,
+        }
+    }
+}
+
+impl Group {
+    /// Starts recording the assembled group once the previous one is recorded (groups commit
+    /// in order).
+    async fn flush(
+        &mut self,
+        pipeline: &Pipeline,
+        each: &mut impl FnMut(&SourceRef, &Recorded),
+    ) -> Result<(), IngestError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        self.settle(each).await?;
+        let staged = std::mem::take(&mut self.staged);
+        self.bytes = 0;
+        let pipeline = pipeline.clone();
+        self.recording = Some(tokio::spawn(async move { pipeline.record(staged).await }));
+        Ok(())
+    }
+
+    /// Waits for the group being recorded and reports its outcomes.
+    async fn settle(
+        &mut self,
+        each: &mut impl FnMut(&SourceRef, &Recorded),
+    ) -> Result<(), IngestError> {
+        if let Some(recording) = self.recording.take() {
+            for (source, recorded) in recording.await?? {
+                each(&source, &recorded);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Pipeline {
@@ -164,10 +235,20 @@ impl Pipeline {
             "message of {size} bytes exceeds limits.max_message_bytes ({}); not downloaded, left on the server",
             self.rules.max_message_bytes
         );
+        let write = Write {
+            source: source.clone(),
+            message_id: None,
+            kind: WriteKind::Quarantined {
+                raw_sha256: None,
+                error,
+            },
+        };
         let recorded = self
             .store
-            .record_quarantined(source, None, None, &error)
-            .await?;
+            .record(std::slice::from_ref(&write))
+            .await?
+            .pop()
+            .unwrap_or(Recorded::AlreadySeen);
         if recorded != Recorded::AlreadySeen {
             crate::health::record_outcome(recorded.outcome());
             warn!(mailbox = %source.mailbox, location = %source.location, size, "message too large: quarantined without downloading it; raise limits.max_message_bytes to file it");
@@ -175,33 +256,35 @@ impl Pipeline {
         Ok(recorded)
     }
 
-    /// Processes one message from start to commit.
-    pub async fn ingest(
-        &self,
-        raw: Vec<u8>,
-        source: SourceRef,
-        direction: Direction,
-    ) -> Result<Recorded, IngestError> {
-        let analysed = self.analyse(raw, source, direction).await?;
-        self.commit(analysed).await
-    }
-
-    /// Processes every message of a source in order, analysing a few ahead while committing.
-    /// Messages that are ready together are committed as a group: their blobs are written,
-    /// synced once, then each gets its own transaction, in order. A group ends when nothing
-    /// more is ready (so a lone new message is committed at once), when it reaches
-    /// [`GROUP_MESSAGES`] or [`GROUP_BYTES`], and before a message whose staging asks the
-    /// database about earlier ones. Stops between two messages once shutdown is requested;
-    /// `each` sees every outcome as soon as it is committed.
+    /// Processes every message of a source in order, analysing a few ahead while recording.
+    /// Messages are recorded in groups that share one disk sync and one transaction. A group
+    /// ends with the source, at [`GROUP_MESSAGES`] or [`GROUP_BYTES`], before a message whose
+    /// staging asks the database about earlier ones, and when it has waited [`GROUP_WAIT`]
+    /// with nothing more ready (so a lone new message is recorded at once, and a message in
+    /// a slow stream soon). Stops between two messages once shutdown is requested; `each`
+    /// sees every outcome once it is committed.
     pub async fn ingest_source(
         &self,
         source: MessageSource,
         direction: Direction,
         shutdown: &Shutdown,
+        each: impl FnMut(&SourceRef, &Recorded),
+    ) -> Result<(), IngestError> {
+        let messages = futures_util::stream::iter(source.messages);
+        self.ingest_stream(messages, direction, shutdown, each)
+            .await
+    }
+
+    /// [`Pipeline::ingest_source`] for messages that arrive as a stream (downloaded while
+    /// earlier ones are recorded).
+    pub async fn ingest_stream(
+        &self,
+        messages: impl futures_util::Stream<Item = std::io::Result<RawMessage>> + Unpin,
+        direction: Direction,
+        shutdown: &Shutdown,
         mut each: impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
-        let messages = futures_util::stream::iter(source.messages)
-            .take_while(|_| std::future::ready(!shutdown.is_requested()));
+        let messages = messages.take_while(|_| std::future::ready(!shutdown.is_requested()));
         // Each analysis is a task of its own: it runs to completion (and gives back its
         // database connection) even while this loop is busy recording, instead of waiting,
         // suspended, for the next poll.
@@ -214,54 +297,65 @@ impl Pipeline {
                 })
             })
             .buffered(ANALYSE_AHEAD);
-        let mut group: Vec<Staged> = Vec::new();
-        let mut group_bytes = 0;
-        loop {
-            let next = match analysed.next().now_or_never() {
-                Some(next) => next,
-                None => {
-                    self.commit_group(&mut group, &mut each).await?;
-                    group_bytes = 0;
-                    analysed.next().await
-                }
-            };
-            let Some(result) = next else { break };
-            let message = result??;
-            if message.looks_up_earlier_messages() {
-                self.commit_group(&mut group, &mut each).await?;
-                group_bytes = 0;
-            }
-            let staged = self.stage(message).await?;
-            group_bytes += staged.bytes;
-            group.push(staged);
-            if group.len() >= GROUP_MESSAGES || group_bytes >= GROUP_BYTES {
-                self.commit_group(&mut group, &mut each).await?;
-                group_bytes = 0;
-            }
-            if shutdown.is_requested() {
-                break;
+        let mut group = Group::default();
+        let assembled = self
+            .assemble_groups(&mut analysed, &mut group, shutdown, &mut each)
+            .await;
+        if assembled.is_err() {
+            // Not detached: a pass that retries must not race the group still committing.
+            if let Some(recording) = group.recording.take() {
+                let _ = recording.await;
             }
         }
-        self.commit_group(&mut group, &mut each).await
+        assembled?;
+        group.flush(self, &mut each).await?;
+        group.settle(&mut each).await
     }
 
-    async fn commit_group(
+    async fn assemble_groups(
         &self,
-        group: &mut Vec<Staged>,
+        analysed: &mut (
+                 impl futures_util::Stream<
+            Item = Result<Result<Analysed, IngestError>, tokio::task::JoinError>,
+        > + Unpin
+             ),
+        group: &mut Group,
+        shutdown: &Shutdown,
         each: &mut impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
-        if group.is_empty() {
-            return Ok(());
+        loop {
+            let next = if group.staged.is_empty() {
+                let next = analysed.next().await;
+                group.opened = Instant::now();
+                next
+            } else {
+                let left = GROUP_WAIT.saturating_sub(group.opened.elapsed());
+                match tokio::time::timeout(left, analysed.next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        group.flush(self, each).await?;
+                        let next = analysed.next().await;
+                        group.opened = Instant::now();
+                        next
+                    }
+                }
+            };
+            let Some(result) = next else { return Ok(()) };
+            let message = result??;
+            if message.looks_up_earlier_messages() {
+                group.flush(self, each).await?;
+                group.settle(each).await?;
+            }
+            let staged = self.stage(message).await?;
+            group.bytes += staged.bytes;
+            group.staged.push(staged);
+            if group.staged.len() >= GROUP_MESSAGES || group.bytes >= GROUP_BYTES {
+                group.flush(self, each).await?;
+            }
+            if shutdown.is_requested() {
+                return Ok(());
+            }
         }
-        if group.iter().any(|s| s.bytes > 0) {
-            self.sync_blobs().await?;
-        }
-        for staged in group.drain(..) {
-            let source = staged.source.clone();
-            let recorded = self.record(staged).await?;
-            each(&source, &recorded);
-        }
-        Ok(())
     }
 
     /// The CPU stage, run on the blocking pool.
@@ -274,58 +368,12 @@ impl Pipeline {
         if self.store.seen(&source).await? {
             return Ok(Analysed {
                 source,
-                raw: Vec::new(),
                 result: Analysis::AlreadySeen,
             });
         }
-        let rules = Arc::clone(&self.rules);
-        let (raw, result) = tokio::task::spawn_blocking(move || {
-            let result = rules.analyse(&raw, direction);
-            (raw, result)
-        })
-        .await?;
-        Ok(Analysed {
-            source,
-            raw,
-            result,
-        })
-    }
-}
-
-impl Rules {
-    fn analyse(&self, raw: &[u8], direction: Direction) -> Analysis {
-        if raw.len() as u64 > self.max_message_bytes {
-            return Analysis::Unusable {
-                message_id: None,
-                error: format!(
-                    "message of {} bytes exceeds limits.max_message_bytes ({})",
-                    raw.len(),
-                    self.max_message_bytes
-                ),
-            };
-        }
-        let mail = match parse_mail(raw, &self.limits) {
-            Ok(mail) => mail,
-            Err(err) => {
-                return Analysis::Unusable {
-                    message_id: None,
-                    error: err.to_string(),
-                };
-            }
-        };
-        let verdict = match direction {
-            Direction::Outbound => Verdict::Outbound,
-            Direction::Inbound => triage(&mail, &self.postings, &self.organisation),
-        };
-        let direction = match verdict {
-            Verdict::Outbound => Direction::Outbound,
-            _ => direction,
-        };
-        Analysis::Parsed {
-            mail: Box::new(mail),
-            verdict,
-            direction,
-        }
+        let pipeline = self.clone();
+        let result = tokio::task::spawn_blocking(move || pipeline.settle(raw, direction)).await??;
+        Ok(Analysed { source, result })
     }
 }
 
@@ -333,27 +381,4 @@ impl Rules {
 pub(crate) fn new_message_id(domain: &str) -> String {
     let nonce: u128 = rand::random();
     format!("<ack.{nonce:032x}@{domain}>")
-}
-
-pub(crate) fn message_row(
-    mail: &Mail,
-    direction: Direction,
-    raw_sha256: String,
-    raw_size: u64,
-    forwarded_by: Option<crate::domain::email::EmailAddress>,
-) -> MessageRow {
-    MessageRow {
-        direction,
-        message_id: mail.message_id.clone(),
-        in_reply_to: mail.in_reply_to.clone(),
-        references: mail.references.clone(),
-        from_address: mail.from.as_ref().map(|s| s.address.clone()),
-        recipients: mail.recipients.clone(),
-        subject: mail.subject.clone(),
-        // A message without a usable Date is dated when applymail first saw it.
-        sent_at: mail.date.unwrap_or_else(Utc::now),
-        raw_sha256,
-        raw_size,
-        forwarded_by,
-    }
 }

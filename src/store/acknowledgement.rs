@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 use crate::domain::acknowledgement::SkipReason;
 
 /// A queued acknowledgement with what the message needs.
@@ -135,7 +135,7 @@ impl Store {
             AckOutcome::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
         };
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE acknowledgements SET state = $2, reason = $3, next_attempt_at = $4, sent_at = $5
                  WHERE application_id = $1 AND state IN ('pending', 'sending')",

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 
 /// Which applications to erase.
 #[derive(Debug, Clone)]
@@ -86,7 +86,7 @@ impl Store {
         dry_run: bool,
     ) -> Result<Erased, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let applications: Vec<i64> = match what {
                 Erase::InactiveSince(cutoff) => ids!(
                     tx,

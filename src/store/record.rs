@@ -1,11 +1,11 @@
-//! The writes of the ingestion pipeline. Each public function is one transaction that ends
-//! with the message's row in `mail_seen`, so a message is either wholly recorded or not at
-//! all, and recording it twice is refused by the ledger's unique key.
+//! The writes of the ingestion pipeline. [`Store::record`] writes a group of messages in one
+//! transaction, each ending with its row in `mail_seen`, so a message is either wholly
+//! recorded or not at all, and recording it twice is refused by the ledger's unique key.
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 use crate::domain::acknowledgement::SkipReason;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::email::EmailAddress;
@@ -184,33 +184,25 @@ macro_rules! insert_seen {
     }};
 }
 
-/// The same message already recorded elsewhere: note the new coordinates, change nothing.
-/// Evaluates to `Some(Recorded::Duplicate)` when it was.
+/// The same message already recorded elsewhere as `message_ref`: note the new coordinates,
+/// change nothing.
 macro_rules! duplicate {
-    ($tx:ident, $source:expr, $message:expr) => {{
+    ($tx:ident, $source:expr, $message:expr, $message_ref:expr) => {{
         let message: &MessageRow = $message;
-        let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM messages WHERE dedupe_key = $1")
-            .bind(message.dedupe_key())
-            .fetch_optional(&mut *$tx)
-            .await?;
-        match row {
-            None => None,
-            Some((message_ref,)) => {
-                let application: Option<(i64,)> = sqlx::query_as(
-                    "SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1",
-                )
-                .bind(message_ref)
-                .fetch_optional(&mut *$tx)
-                .await?;
-                let seen = Seen {
-                    message_ref: Some(message_ref),
-                    application_id: application.map(|(id,)| id),
-                    ..Seen::new($source, message.message_id.as_deref(), "duplicate")
-                };
-                insert_seen!($tx, &seen);
-                Some(Recorded::Duplicate)
-            }
-        }
+        let message_ref: i64 = $message_ref;
+        let application: Option<(i64,)> = sqlx::query_as(
+            "SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1",
+        )
+        .bind(message_ref)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let seen = Seen {
+            message_ref: Some(message_ref),
+            application_id: application.map(|(id,)| id),
+            ..Seen::new($source, message.message_id.as_deref(), "duplicate")
+        };
+        insert_seen!($tx, &seen);
+        Recorded::Duplicate
     }};
 }
 
@@ -261,33 +253,37 @@ macro_rules! link {
 /// Records an inbound message, its link and its documents under an application; evaluates
 /// to the message's row id.
 macro_rules! attach_inbound {
-    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
+    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr, $new_application:expr) => {{
         let message: &MessageRow = $message;
+        let documents: &[DocumentRow] = $documents;
         let application_id: i64 = $application_id;
         let message_ref = insert_message!($tx, $source, message);
         link!($tx, application_id, message_ref);
-        for (position, doc) in $documents.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(application_id)
-            .bind(message_ref)
-            .bind(position as i64)
-            .bind(doc.kind.as_str())
-            .bind(doc.source.as_str())
-            .bind(&doc.filename)
-            .bind(&doc.content_type)
-            .bind(&doc.sha256)
-            .bind(doc.size as i64)
-            .execute(&mut *$tx)
-            .await?;
+        if !documents.is_empty() {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size) ",
+            );
+            insert.push_values(documents.iter().enumerate(), |mut row, (position, doc)| {
+                row.push_bind(application_id)
+                    .push_bind(message_ref)
+                    .push_bind(position as i64)
+                    .push_bind(doc.kind.as_str())
+                    .push_bind(doc.source.as_str())
+                    .push_bind(&doc.filename)
+                    .push_bind(&doc.content_type)
+                    .push_bind(&doc.sha256)
+                    .push_bind(doc.size as i64);
+            });
+            insert.build().execute(&mut *$tx).await?;
         }
-        sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
-            .bind(application_id)
-            .bind(message.sent_at)
-            .execute(&mut *$tx)
-            .await?;
+        // A new application was created with this message's date.
+        if !$new_application {
+            sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
+                .bind(application_id)
+                .bind(message.sent_at)
+                .execute(&mut *$tx)
+                .await?;
+        }
         message_ref
     }};
 }
@@ -312,20 +308,177 @@ macro_rules! ids_where_in {
     }};
 }
 
-/// Opens the transaction that records a message, or returns early from the calling method
-/// when the ledger knows these coordinates or the dedupe key knows the message.
-macro_rules! begin_new_message {
-    ($pool:ident, $source:expr, $message:expr) => {{
-        let mut tx = $pool.begin().await?;
-        if is_seen!(tx, $source) {
-            return Ok(Recorded::AlreadySeen);
-        }
-        if let Some(recorded) = duplicate!(tx, $source, $message) {
-            tx.commit().await?;
-            return Ok(recorded);
-        }
-        tx
+/// Files a new inbound message: a new application, or a follow-up to the candidate's
+/// application for the same posting; evaluates to what it became.
+macro_rules! file_application {
+    ($tx:ident, $source:expr, $message:expr, $filing:expr, $documents:expr) => {{
+        let source: &SourceRef = $source;
+        let message: &MessageRow = $message;
+        let filing: &FilingRow = $filing;
+        let now = Utc::now();
+        let (candidate_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (email) DO UPDATE SET
+                 last_name = CASE WHEN candidates.last_name = '' THEN excluded.last_name ELSE candidates.last_name END,
+                 first_name = CASE WHEN candidates.first_name = '' THEN excluded.first_name ELSE candidates.first_name END
+             RETURNING id",
+        )
+        .bind(filing.candidate.as_str())
+        .bind(&filing.name.last_name)
+        .bind(&filing.name.first_name)
+        .bind(now)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let created: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT (candidate_id, posting) DO NOTHING RETURNING id",
+        )
+        .bind(candidate_id)
+        .bind(filing.posting.as_str())
+        .bind(filing.subject_nonconforming)
+        .bind(message.sent_at)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        let recorded = match created {
+            None => {
+                let (application_id,): (i64,) = sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
+                    .bind(candidate_id)
+                    .bind(filing.posting.as_str())
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                Recorded::FollowUp { application_id }
+            }
+            Some((application_id,)) => {
+                sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
+                    .bind(application_id)
+                    .bind(format!("filed from {}", source.mailbox))
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+                if let Some(intent) = &filing.acknowledgement {
+                    let (state, reason, ack_id) = match intent {
+                        AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
+                        AckIntent::Skip(why) => ("skipped", Some(why.as_str()), None),
+                    };
+                    let refs: Vec<&str> = message.references.iter().map(String::as_str).chain(message.message_id.as_deref()).collect();
+                    sqlx::query(
+                        "INSERT INTO acknowledgements (application_id, state, reason, message_id, in_reply_to, refs, next_attempt_at, queued_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(application_id)
+                    .bind(state)
+                    .bind(reason)
+                    .bind(ack_id)
+                    .bind(message.message_id.as_deref())
+                    .bind(refs.join(" "))
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+                }
+                Recorded::Filed { application_id }
+            }
+        };
+        let application_id = recorded.application_id().unwrap_or_default();
+        let new_application = matches!(recorded, Recorded::Filed { .. });
+        let message_ref = attach_inbound!($tx, source, message, application_id, $documents, new_application);
+        let seen = Seen {
+            message_ref: Some(message_ref),
+            application_id: Some(application_id),
+            ..Seen::new(source, message.message_id.as_deref(), recorded.outcome())
+        };
+        insert_seen!($tx, &seen);
+        recorded
     }};
+}
+
+/// Records an outbound message that answers these applications; they become `replied`.
+macro_rules! record_answer {
+    ($tx:ident, $source:expr, $message:expr, $application_ids:expr) => {{
+        let message: &MessageRow = $message;
+        let application_ids: &[i64] = $application_ids;
+        let message_ref = insert_message!($tx, $source, message);
+        for &application_id in application_ids {
+            link!($tx, application_id, message_ref);
+            sqlx::query(
+                "UPDATE applications SET reply_status = 'replied',
+                     last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
+                 WHERE id = $1",
+            )
+            .bind(application_id)
+            .bind(message.sent_at)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        let seen = Seen {
+            message_ref: Some(message_ref),
+            application_id: application_ids.first().copied(),
+            ..Seen::new($source, message.message_id.as_deref(), "outbound")
+        };
+        insert_seen!($tx, &seen);
+        Recorded::Outbound { application_ids: application_ids.to_vec() }
+    }};
+}
+
+/// Evaluates to `Some(outcome)` when the message needs no new rows: the ledger knows these
+/// coordinates, or the dedupe key knows the message (then the new coordinates are noted).
+/// One query asks both.
+macro_rules! known_message {
+    ($tx:ident, $source:expr, $message:expr) => {{
+        let message: &MessageRow = $message;
+        let (seen, message_ref): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2),
+                    (SELECT id FROM messages WHERE dedupe_key = $3)",
+        )
+        .bind(&$source.mailbox)
+        .bind(&$source.location)
+        .bind(message.dedupe_key())
+        .fetch_one(&mut *$tx)
+        .await?;
+        match (seen, message_ref) {
+            (Some(_), _) => Some(Recorded::AlreadySeen),
+            (None, None) => None,
+            (None, Some(message_ref)) => Some(duplicate!($tx, $source, message, message_ref)),
+        }
+    }};
+}
+
+/// One message's rows, as the pipeline settled them.
+#[derive(Debug)]
+pub struct Write {
+    pub source: SourceRef,
+    pub message_id: Option<String>,
+    pub kind: WriteKind,
+}
+
+#[derive(Debug)]
+pub enum WriteKind {
+    /// Mail that is not an application: coordinates and Message-ID only.
+    Ignored { reason: &'static str },
+    /// A message that could not be filed, with its error; its raw bytes are in the blob store
+    /// under `raw_sha256`, or (too large to download) still on the server.
+    Quarantined {
+        raw_sha256: Option<String>,
+        error: String,
+    },
+    /// An inbound message to file: a new application, or a follow-up to the candidate's
+    /// application for the same posting.
+    Application {
+        message: MessageRow,
+        filing: FilingRow,
+        documents: Vec<DocumentRow>,
+    },
+    /// A candidate's message that continues an application found by
+    /// [`Store::thread_application`].
+    FollowUp {
+        message: MessageRow,
+        application_id: i64,
+        documents: Vec<DocumentRow>,
+    },
+    /// An outbound message that answers these applications: they become `replied`.
+    Outbound {
+        message: MessageRow,
+        application_ids: Vec<i64>,
+    },
 }
 
 impl Store {
@@ -337,127 +490,68 @@ impl Store {
         })
     }
 
-    /// Records mail that is not an application: coordinates and Message-ID only.
-    pub async fn record_ignored(
-        &self,
-        source: &SourceRef,
-        message_id: Option<&str>,
-        reason: &str,
-    ) -> Result<Recorded, StoreError> {
+    /// Records messages in one transaction, in order, and says what each became. A later
+    /// message sees the rows of the earlier ones (a resend in the same group is a follow-up
+    /// or a duplicate). One transaction per group rather than per message: on PostgreSQL
+    /// each commit waits for its WAL flush, and on SQLite each writes its pages to the WAL.
+    pub async fn record(&self, writes: &[Write]) -> Result<Vec<Recorded>, StoreError> {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
-            if is_seen!(tx, source) {
-                return Ok(Recorded::AlreadySeen);
-            }
-            insert_seen!(tx, &Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") });
-            tx.commit().await?;
-            Ok(Recorded::Ignored)
-        })
-    }
-
-    /// Records a message that could not be filed, with its error; its raw bytes are already
-    /// in the blob store under `raw_sha256`, or (too large to download) still on the server.
-    pub async fn record_quarantined(
-        &self,
-        source: &SourceRef,
-        message_id: Option<&str>,
-        raw_sha256: Option<&str>,
-        error: &str,
-    ) -> Result<Recorded, StoreError> {
-        with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin().await?;
-            if is_seen!(tx, source) {
-                return Ok(Recorded::AlreadySeen);
-            }
-            let seen = Seen { reason: Some(error), raw_sha256, ..Seen::new(source, message_id, "quarantined") };
-            insert_seen!(tx, &seen);
-            tx.commit().await?;
-            Ok(Recorded::Quarantined)
-        })
-    }
-
-    /// Files an inbound message: a new application, or a follow-up to the candidate's
-    /// application for the same posting.
-    pub async fn record_application(
-        &self,
-        source: &SourceRef,
-        message: &MessageRow,
-        filing: &FilingRow,
-        documents: &[DocumentRow],
-    ) -> Result<Recorded, StoreError> {
-        with_pool!(&self.pool, pool => {
-            let mut tx = begin_new_message!(pool, source, message);
-            let now = Utc::now();
-            let (candidate_id,): (i64,) = sqlx::query_as(
-                "INSERT INTO candidates (email, last_name, first_name, created_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (email) DO UPDATE SET
-                     last_name = CASE WHEN candidates.last_name = '' THEN excluded.last_name ELSE candidates.last_name END,
-                     first_name = CASE WHEN candidates.first_name = '' THEN excluded.first_name ELSE candidates.first_name END
-                 RETURNING id",
-            )
-            .bind(filing.candidate.as_str())
-            .bind(&filing.name.last_name)
-            .bind(&filing.name.first_name)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            let existing: Option<(i64,)> = sqlx::query_as("SELECT id FROM applications WHERE candidate_id = $1 AND posting = $2")
-                .bind(candidate_id)
-                .bind(filing.posting.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            let recorded = match existing {
-                Some((application_id,)) => Recorded::FollowUp { application_id },
-                None => {
-                    let (application_id,): (i64,) = sqlx::query_as(
-                        "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
-                         VALUES ($1, $2, $3, $4, $4) RETURNING id",
-                    )
-                    .bind(candidate_id)
-                    .bind(filing.posting.as_str())
-                    .bind(filing.subject_nonconforming)
-                    .bind(message.sent_at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
-                        .bind(application_id)
-                        .bind(format!("filed from {}", source.mailbox))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    if let Some(intent) = &filing.acknowledgement {
-                        let (state, reason, ack_id) = match intent {
-                            AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
-                            AckIntent::Skip(why) => ("skipped", Some(why.as_str()), None),
-                        };
-                        let refs: Vec<&str> = message.references.iter().map(String::as_str).chain(message.message_id.as_deref()).collect();
-                        sqlx::query(
-                            "INSERT INTO acknowledgements (application_id, state, reason, message_id, in_reply_to, refs, next_attempt_at, queued_at)
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                        )
-                        .bind(application_id)
-                        .bind(state)
-                        .bind(reason)
-                        .bind(ack_id)
-                        .bind(message.message_id.as_deref())
-                        .bind(refs.join(" "))
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+            let mut tx = pool.begin_write().await?;
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in writes {
+                let source = &write.source;
+                let message_id = write.message_id.as_deref();
+                let recorded: Recorded = match &write.kind {
+                    WriteKind::Ignored { reason } => {
+                        if is_seen!(tx, source) {
+                            Recorded::AlreadySeen
+                        } else {
+                            insert_seen!(tx, &Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") });
+                            Recorded::Ignored
+                        }
                     }
-                    Recorded::Filed { application_id }
-                }
-            };
-            let application_id = recorded.application_id().unwrap_or_default();
-            let message_ref = attach_inbound!(tx, source, message, application_id, documents);
-            let seen = Seen {
-                message_ref: Some(message_ref),
-                application_id: Some(application_id),
-                ..Seen::new(source, message.message_id.as_deref(), recorded.outcome())
-            };
-            insert_seen!(tx, &seen);
+                    WriteKind::Quarantined { raw_sha256, error } => {
+                        if is_seen!(tx, source) {
+                            Recorded::AlreadySeen
+                        } else {
+                            let seen = Seen { reason: Some(error), raw_sha256: raw_sha256.as_deref(), ..Seen::new(source, message_id, "quarantined") };
+                            insert_seen!(tx, &seen);
+                            Recorded::Quarantined
+                        }
+                    }
+                    WriteKind::Application { message, filing, documents } => {
+                        match known_message!(tx, source, message) {
+                            Some(known) => known,
+                            None => file_application!(tx, source, message, filing, documents),
+                        }
+                    }
+                    WriteKind::FollowUp { message, application_id, documents } => {
+                        match known_message!(tx, source, message) {
+                            Some(known) => known,
+                            None => {
+                                let application_id = *application_id;
+                                let message_ref = attach_inbound!(tx, source, message, application_id, documents, false);
+                                let seen = Seen {
+                                    message_ref: Some(message_ref),
+                                    application_id: Some(application_id),
+                                    ..Seen::new(source, message.message_id.as_deref(), "followup")
+                                };
+                                insert_seen!(tx, &seen);
+                                Recorded::FollowUp { application_id }
+                            }
+                        }
+                    }
+                    WriteKind::Outbound { message, application_ids } => {
+                        match known_message!(tx, source, message) {
+                            Some(known) => known,
+                            None => record_answer!(tx, source, message, application_ids),
+                        }
+                    }
+                };
+                outcomes.push(recorded);
+            }
             tx.commit().await?;
-            Ok(recorded)
+            Ok(outcomes)
         })
     }
 
@@ -490,29 +584,6 @@ impl Store {
         })
     }
 
-    /// Records a candidate's message that continues an application found by
-    /// [`Store::thread_application`].
-    pub async fn record_follow_up(
-        &self,
-        source: &SourceRef,
-        message: &MessageRow,
-        application_id: i64,
-        documents: &[DocumentRow],
-    ) -> Result<Recorded, StoreError> {
-        with_pool!(&self.pool, pool => {
-            let mut tx = begin_new_message!(pool, source, message);
-            let message_ref = attach_inbound!(tx, source, message, application_id, documents);
-            let seen = Seen {
-                message_ref: Some(message_ref),
-                application_id: Some(application_id),
-                ..Seen::new(source, message.message_id.as_deref(), "followup")
-            };
-            insert_seen!(tx, &seen);
-            tx.commit().await?;
-            Ok(Recorded::FollowUp { application_id })
-        })
-    }
-
     /// The applications an outbound message answers: those whose candidate it is addressed
     /// to, and (when `by_thread`) those whose messages it replies to or references.
     pub async fn answered_applications(
@@ -538,39 +609,6 @@ impl Store {
             ids.sort_unstable();
             ids.dedup();
             Ok(ids)
-        })
-    }
-
-    /// Records an outbound message that answers these applications: they become `replied`.
-    pub async fn record_outbound(
-        &self,
-        source: &SourceRef,
-        message: &MessageRow,
-        application_ids: &[i64],
-    ) -> Result<Recorded, StoreError> {
-        with_pool!(&self.pool, pool => {
-            let mut tx = begin_new_message!(pool, source, message);
-            let message_ref = insert_message!(tx, source, message);
-            for &application_id in application_ids {
-                link!(tx, application_id, message_ref);
-                sqlx::query(
-                    "UPDATE applications SET reply_status = 'replied',
-                         last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
-                     WHERE id = $1",
-                )
-                .bind(application_id)
-                .bind(message.sent_at)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let seen = Seen {
-                message_ref: Some(message_ref),
-                application_id: application_ids.first().copied(),
-                ..Seen::new(source, message.message_id.as_deref(), "outbound")
-            };
-            insert_seen!(tx, &seen);
-            tx.commit().await?;
-            Ok(Recorded::Outbound { application_ids: application_ids.to_vec() })
         })
     }
 }

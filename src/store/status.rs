@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 
-use super::{Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, with_pool};
 use crate::domain::status::ApplicationStatus;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ impl Store {
         change: &StatusChange<'_>,
     ) -> Result<ApplicationStatus, StatusError> {
         with_pool!(&self.pool, pool => {
-        let mut tx = pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = pool.begin_write().await.map_err(StoreError::from)?;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT status FROM applications WHERE id = $1")
                 .bind(change.application_id)

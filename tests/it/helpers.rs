@@ -215,6 +215,10 @@ impl TestEnv {
         self.try_db().await.expect("database")
     }
 
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.database, TestDatabase::Postgres { .. })
+    }
+
     pub async fn try_db(&self) -> Option<AnyPool> {
         sqlx::any::install_default_drivers();
         let url = match &self.database {
