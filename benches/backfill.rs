@@ -13,8 +13,9 @@
 //! 6. a local import from a Maildir.
 //!
 //! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_PUSH` (default 50) the pushes;
-//! `BENCH_ONLY=backfill` stops after step 2, and `BENCH_PERF=DIR` records every applymail
-//! run with `perf record -g` into DIR (for profiling).
+//! `BENCH_ONLY=backfill` stops after step 2 and `BENCH_ONLY=push` starts at step 3;
+//! `BENCH_PERF=DIR` records every applymail run with `perf record -g` into DIR, and
+//! `BENCH_LOG=FILE` keeps the pushed daemon's debug log (for profiling).
 
 #[path = "../tests/it/certs.rs"]
 #[allow(dead_code)]
@@ -384,77 +385,81 @@ async fn main() {
         std::thread::available_parallelism().map_or(1, |p| p.get())
     ));
 
-    // The mailbox: N applications of ~250 KB, and a reply for every fifth in Sent.
-    let messages: Vec<Vec<u8>> = (0..n).map(|i| synth::application(i, SIZE_250K)).collect();
-    let dovecot = Dovecot::start();
-    let bytes = seed(&dovecot, "INBOX", messages.iter().cloned());
-    let mb = bytes as f64 / 1e6;
-    line(format!(
-        "\n## Data: {n} applications, {mb:.0} MB ({:.0} KB each)",
-        mb * 1000.0 / n as f64
-    ));
-    // Dovecot indexes a seeded Maildir on first access: do that outside every timing.
-    let _ = raw_read(&dovecot, "INBOX").await;
-
-    let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
-    assert_eq!(read_bytes, bytes, "Dovecot served every byte");
-    let ([write, write_durable, write_each], doc_bytes, docs) =
-        document_writes(&messages, &mut graveyard);
-    let floor = read.max(write);
-    let durable_floor = read.max(write_durable);
-    line("\n## 1. The floor (same data, same run)".into());
-    line(format!(
-        "- raw IMAP read (UID FETCH 1:* BODY.PEEK[], discarded): {:.2} s ({:.0} msg/s, {:.0} MB/s)",
-        read.as_secs_f64(),
-        n as f64 / read.as_secs_f64(),
-        mb / read.as_secs_f64()
-    ));
-    line(format!(
-        "- writing the {docs} decoded documents ({:.0} MB) as files: {:.2} s; made durable by one syncfs at the end: {:.2} s; with an fsync per file: {:.2} s",
-        doc_bytes as f64 / 1e6,
-        write.as_secs_f64(),
-        write_durable.as_secs_f64(),
-        write_each.as_secs_f64()
-    ));
-    line(format!(
-        "- floor = the slower of the two: {:.2} s; durable floor (documents synced once): {:.2} s",
-        floor.as_secs_f64(),
-        durable_floor.as_secs_f64()
-    ));
-
-    line("\n## 2. Backfill: `applymail run --once`".into());
-    line(
-        "| target | wall | msg/s | MB/s | peak RSS | floor / wall | durable floor / wall |".into(),
-    );
-    line("|---|---|---|---|---|---|---|".into());
+    let only = std::env::var("BENCH_ONLY").ok();
     let mut backfill_rss = 0;
-    for (label, security, host, postgres) in [
-        ("SQLite", "plain", "127.0.0.1", false),
-        ("PostgreSQL", "plain", "127.0.0.1", true),
-        ("SQLite, IMAP over TLS", "tls", "localhost", false),
-    ] {
-        let env = Env::new(&dovecot.mailbox_config(security, host, ""), postgres);
-        let run = applymail(&env.config, &["run", "--once"]);
-        if label == "SQLite" {
-            backfill_rss = run.peak_rss_kb;
-            assert_eq!(
-                count_sqlite(&env.db_file()),
-                n as i64,
-                "every application filed"
-            );
-        }
-        let secs = run.wall.as_secs_f64();
+    if only.as_deref() != Some("push") {
+        // The mailbox: N applications of ~250 KB, and a reply for every fifth in Sent.
+        let messages: Vec<Vec<u8>> = (0..n).map(|i| synth::application(i, SIZE_250K)).collect();
+        let dovecot = Dovecot::start();
+        let bytes = seed(&dovecot, "INBOX", messages.iter().cloned());
+        let mb = bytes as f64 / 1e6;
         line(format!(
-            "| {label} | {secs:.2} s | {:.0} | {:.0} | {} MB | {:.2}× | {:.2}× |",
-            n as f64 / secs,
-            mb / secs,
-            run.peak_rss_kb / 1024,
-            floor.as_secs_f64() / secs,
-            durable_floor.as_secs_f64() / secs
+            "\n## Data: {n} applications, {mb:.0} MB ({:.0} KB each)",
+            mb * 1000.0 / n as f64
         ));
-        graveyard.push(Box::new(env));
+        // Dovecot indexes a seeded Maildir on first access: do that outside every timing.
+        let _ = raw_read(&dovecot, "INBOX").await;
+
+        let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
+        assert_eq!(read_bytes, bytes, "Dovecot served every byte");
+        let ([write, write_durable, write_each], doc_bytes, docs) =
+            document_writes(&messages, &mut graveyard);
+        let floor = read.max(write);
+        let durable_floor = read.max(write_durable);
+        line("\n## 1. The floor (same data, same run)".into());
+        line(format!(
+            "- raw IMAP read (UID FETCH 1:* BODY.PEEK[], discarded): {:.2} s ({:.0} msg/s, {:.0} MB/s)",
+            read.as_secs_f64(),
+            n as f64 / read.as_secs_f64(),
+            mb / read.as_secs_f64()
+        ));
+        line(format!(
+            "- writing the {docs} decoded documents ({:.0} MB) as files: {:.2} s; made durable by one syncfs at the end: {:.2} s; with an fsync per file: {:.2} s",
+            doc_bytes as f64 / 1e6,
+            write.as_secs_f64(),
+            write_durable.as_secs_f64(),
+            write_each.as_secs_f64()
+        ));
+        line(format!(
+            "- floor = the slower of the two: {:.2} s; durable floor (documents synced once): {:.2} s",
+            floor.as_secs_f64(),
+            durable_floor.as_secs_f64()
+        ));
+
+        line("\n## 2. Backfill: `applymail run --once`".into());
+        line(
+            "| target | wall | msg/s | MB/s | peak RSS | floor / wall | durable floor / wall |"
+                .into(),
+        );
+        line("|---|---|---|---|---|---|---|".into());
+        for (label, security, host, postgres) in [
+            ("SQLite", "plain", "127.0.0.1", false),
+            ("PostgreSQL", "plain", "127.0.0.1", true),
+            ("SQLite, IMAP over TLS", "tls", "localhost", false),
+        ] {
+            let env = Env::new(&dovecot.mailbox_config(security, host, ""), postgres);
+            let run = applymail(&env.config, &["run", "--once"]);
+            if label == "SQLite" {
+                backfill_rss = run.peak_rss_kb;
+                assert_eq!(
+                    count_sqlite(&env.db_file()),
+                    n as i64,
+                    "every application filed"
+                );
+            }
+            let secs = run.wall.as_secs_f64();
+            line(format!(
+                "| {label} | {secs:.2} s | {:.0} | {:.0} | {} MB | {:.2}× | {:.2}× |",
+                n as f64 / secs,
+                mb / secs,
+                run.peak_rss_kb / 1024,
+                floor.as_secs_f64() / secs,
+                durable_floor.as_secs_f64() / secs
+            ));
+            graveyard.push(Box::new(env));
+        }
     }
-    if std::env::var("BENCH_ONLY").as_deref() == Ok("backfill") {
+    if only.as_deref() == Some("backfill") {
         drop(graveyard);
         return;
     }
@@ -462,15 +467,26 @@ async fn main() {
     line("\n## 3. Push latency (APPEND → committed row, daemon in IDLE)".into());
     {
         let push = Dovecot::start();
+        // `BENCH_LOG=FILE`: the daemon's debug log, to see where a push's time goes.
+        let log = std::env::var("BENCH_LOG")
+            .ok()
+            .map(|path| std::fs::File::create(path).unwrap());
         let env = Env::new(&push.mailbox_config("plain", "127.0.0.1", ""), false);
         let mut daemon = Command::new(APPLYMAIL)
             .arg("--config")
             .arg(&env.config)
             .arg("run")
             .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                if log.is_some() {
+                    "applymail=debug"
+                } else {
+                    "warn"
+                },
+            )
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, Stdio::from))
             .spawn()
             .unwrap();
         let mut exists = idle_watcher(&push).await;
