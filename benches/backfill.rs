@@ -13,6 +13,7 @@
 //! 6. a local import from a Maildir.
 //!
 //! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_PUSH` (default 50) the pushes;
+//! `BENCH_ROUNDS` (default 3) how often steps 1 and 2 are repeated (medians are reported);
 //! `BENCH_ONLY=backfill` stops after step 2 and `BENCH_ONLY=push` starts at step 3;
 //! `BENCH_PERF=DIR` records every applymail run with `perf record -g` into DIR, and
 //! `BENCH_LOG=FILE` keeps the pushed daemon's debug log (for profiling).
@@ -85,6 +86,31 @@ fn seed(dovecot: &Dovecot, folder: &str, messages: impl Iterator<Item = Vec<u8>>
         .success();
     assert!(ok);
     bytes
+}
+
+/// A timing measured in several rounds: its median and range.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(seconds: &[f64]) -> Spread {
+        let mut sorted = seconds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        Spread {
+            median: sorted[sorted.len() / 2],
+            min: sorted[0],
+            max: sorted[sorted.len() - 1],
+        }
+    }
+}
+
+impl std::fmt::Display for Spread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.2} s ({:.2}–{:.2})", self.median, self.min, self.max)
+    }
 }
 
 struct Run {
@@ -400,63 +426,83 @@ async fn main() {
         // Dovecot indexes a seeded Maildir on first access: do that outside every timing.
         let _ = raw_read(&dovecot, "INBOX").await;
 
-        let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
-        assert_eq!(read_bytes, bytes, "Dovecot served every byte");
-        let ([write, write_durable, write_each], doc_bytes, docs) =
-            document_writes(&messages, &mut graveyard);
-        let floor = read.max(write);
-        let durable_floor = read.max(write_durable);
-        line("\n## 1. The floor (same data, same run)".into());
-        line(format!(
-            "- raw IMAP read (UID FETCH 1:* BODY.PEEK[], discarded): {:.2} s ({:.0} msg/s, {:.0} MB/s)",
-            read.as_secs_f64(),
-            n as f64 / read.as_secs_f64(),
-            mb / read.as_secs_f64()
-        ));
-        line(format!(
-            "- writing the {docs} decoded documents ({:.0} MB) as files: {:.2} s; made durable by one syncfs at the end: {:.2} s; with an fsync per file: {:.2} s",
-            doc_bytes as f64 / 1e6,
-            write.as_secs_f64(),
-            write_durable.as_secs_f64(),
-            write_each.as_secs_f64()
-        ));
-        line(format!(
-            "- floor = the slower of the two: {:.2} s; durable floor (documents synced once): {:.2} s",
-            floor.as_secs_f64(),
-            durable_floor.as_secs_f64()
-        ));
-
-        line("\n## 2. Backfill: `applymail run --once`".into());
-        line(
-            "| target | wall | msg/s | MB/s | peak RSS | floor / wall | durable floor / wall |"
-                .into(),
-        );
-        line("|---|---|---|---|---|---|---|".into());
-        for (label, security, host, postgres) in [
+        // The floor and the backfills, measured in rounds one after the other: this disk's
+        // speed swings by 3× within minutes, so each figure is the median of its rounds.
+        let rounds = setting("BENCH_ROUNDS", 3).max(1);
+        let targets = [
             ("SQLite", "plain", "127.0.0.1", false),
             ("PostgreSQL", "plain", "127.0.0.1", true),
             ("SQLite, IMAP over TLS", "tls", "localhost", false),
-        ] {
-            let env = Env::new(&dovecot.mailbox_config(security, host, ""), postgres);
-            let run = applymail(&env.config, &["run", "--once"]);
-            if label == "SQLite" {
-                backfill_rss = run.peak_rss_kb;
-                assert_eq!(
-                    count_sqlite(&env.db_file()),
-                    n as i64,
-                    "every application filed"
-                );
+        ];
+        let mut reads = Vec::new();
+        let mut writes: [Vec<f64>; 3] = Default::default();
+        let mut walls: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
+        let mut rss = vec![0; targets.len()];
+        let (mut doc_bytes, mut docs) = (0, 0);
+        for _ in 0..rounds {
+            let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
+            assert_eq!(read_bytes, bytes, "Dovecot served every byte");
+            reads.push(read.as_secs_f64());
+            let (times, written, count) = document_writes(&messages, &mut graveyard);
+            for (all, time) in writes.iter_mut().zip(times) {
+                all.push(time.as_secs_f64());
             }
-            let secs = run.wall.as_secs_f64();
+            (doc_bytes, docs) = (written, count);
+            for (t, (_, security, host, postgres)) in targets.iter().enumerate() {
+                let env = Env::new(&dovecot.mailbox_config(security, host, ""), *postgres);
+                let run = applymail(&env.config, &["run", "--once"]);
+                if t == 0 {
+                    assert_eq!(
+                        count_sqlite(&env.db_file()),
+                        n as i64,
+                        "every application filed"
+                    );
+                }
+                walls[t].push(run.wall.as_secs_f64());
+                rss[t] = rss[t].max(run.peak_rss_kb);
+                graveyard.push(Box::new(env));
+            }
+        }
+        backfill_rss = rss[0];
+        let read = Spread::of(&reads);
+        let [write, write_durable, write_each] = writes.map(|w| Spread::of(&w));
+        let floor = read.median.max(write.median);
+        let durable_floor = read.median.max(write_durable.median);
+        line(format!(
+            "\n## 1. The floor (same data, same run; medians of {rounds} rounds, min–max)"
+        ));
+        line(format!(
+            "- raw IMAP read (UID FETCH 1:* BODY.PEEK[], discarded): {read} ({:.0} msg/s, {:.0} MB/s)",
+            n as f64 / read.median,
+            mb / read.median
+        ));
+        line(format!(
+            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_durable}; with an fsync per file: {write_each}",
+            doc_bytes as f64 / 1e6,
+        ));
+        line(format!(
+            "- floor = the slower of the two: {floor:.2} s; durable floor (documents synced once): {durable_floor:.2} s"
+        ));
+
+        line(format!(
+            "\n## 2. Backfill: `applymail run --once` (medians of {rounds} rounds, each right after its floor)"
+        ));
+        line(
+            "| target | wall (min–max) | msg/s | MB/s | peak RSS | floor / wall | durable floor / wall |"
+                .into(),
+        );
+        line("|---|---|---|---|---|---|---|".into());
+        for (t, (label, ..)) in targets.iter().enumerate() {
+            let wall = Spread::of(&walls[t]);
+            let secs = wall.median;
             line(format!(
-                "| {label} | {secs:.2} s | {:.0} | {:.0} | {} MB | {:.2}× | {:.2}× |",
+                "| {label} | {wall} | {:.0} | {:.0} | {} MB | {:.2}× | {:.2}× |",
                 n as f64 / secs,
                 mb / secs,
-                run.peak_rss_kb / 1024,
-                floor.as_secs_f64() / secs,
-                durable_floor.as_secs_f64() / secs
+                rss[t] / 1024,
+                floor / secs,
+                durable_floor / secs
             ));
-            graveyard.push(Box::new(env));
         }
     }
     if only.as_deref() == Some("backfill") {
