@@ -5,7 +5,8 @@
 //! 1. the floor: Dovecot serving the mailbox raw (one `UID FETCH 1:* BODY.PEEK[]`, bytes
 //!    discarded), and writing the same decoded documents as files, each timed on its own;
 //! 2. `applymail run --once` backfilling it into SQLite, PostgreSQL, and SQLite over TLS:
-//!    wall time, messages/s, MB/s, peak RSS, ratio to the floor;
+//!    wall time, messages/s, MB/s, peak RSS, ratio to the floor; and the imap_tools peer
+//!    (`benches/peer_imap_tools.py`, in a virtualenv under `target/`) on the same mailbox;
 //! 3. push latency: APPEND to committed row while the daemon idles, next to Dovecot's own
 //!    APPEND-to-EXISTS latency;
 //! 4. the cost of one new message in a mailbox of many processed ones versus an empty one;
@@ -299,6 +300,63 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
     (times, bytes, documents.len())
 }
 
+const IMAP_TOOLS: &str = "1.7.4";
+
+/// Runs the imap_tools peer over the whole inbox, in a virtualenv under `target/` that gets
+/// imap_tools from PyPI the first time; says how long it took and how many messages it saved.
+fn peer(dovecot: &Dovecot) -> Result<(Duration, usize), String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target/bench-peer-venv");
+    let python = venv.join("bin/python");
+    let has_imap_tools = |python: &Path| {
+        Command::new(python)
+            .args(["-c", "import imap_tools"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has_imap_tools(&python) {
+        let made = Command::new("/usr/bin/python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", &format!("imap-tools=={IMAP_TOOLS}")])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || !has_imap_tools(&python) {
+            return Err(format!(
+                "cannot make a virtualenv with imap-tools {IMAP_TOOLS} in {} (Debian's python3-venv and PyPI are needed)",
+                venv.display()
+            ));
+        }
+    }
+    let out = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let run = Command::new(&python)
+        .arg(root.join("benches/peer_imap_tools.py"))
+        .args([
+            "127.0.0.1",
+            &dovecot.imap_port.to_string(),
+            USER,
+            dovecot::PASSWORD,
+        ])
+        .arg(out.path())
+        .output()
+        .map_err(|e| e.to_string())?;
+    let took = started.elapsed();
+    if !run.status.success() {
+        return Err(String::from_utf8_lossy(&run.stderr).into_owned());
+    }
+    let saved = String::from_utf8_lossy(&run.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok((took, saved))
+}
+
 fn count_sqlite(db: &Path) -> i64 {
     let out = Command::new("sqlite3")
         .arg(db)
@@ -503,6 +561,20 @@ async fn main() {
                 floor / secs,
                 durable_floor / secs
             ));
+        }
+        // The peer, once (it is slow): imap_tools saving attachments and SQLite rows.
+        match peer(&dovecot) {
+            Ok((took, saved)) => {
+                assert_eq!(saved, n, "the peer saved every message");
+                let ours = Spread::of(&walls[0]).median;
+                line(format!(
+                    "- peer, same mailbox: imap_tools {IMAP_TOOLS} saving attachments and SQLite rows (`benches/peer_imap_tools.py`): {:.2} s, {:.0} msg/s; applymail on SQLite is {:.1}× as fast",
+                    took.as_secs_f64(),
+                    n as f64 / took.as_secs_f64(),
+                    took.as_secs_f64() / ours
+                ));
+            }
+            Err(why) => line(format!("- peer not measured: {why}")),
         }
     }
     if only.as_deref() == Some("backfill") {

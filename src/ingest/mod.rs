@@ -12,6 +12,7 @@
 mod acknowledge;
 mod analyse;
 mod commit;
+mod folder_pass;
 mod watch;
 
 use std::sync::Arc;

@@ -1,0 +1,335 @@
+//! One pass over an IMAP folder: the new UIDs are cut into batches by the sizes the server
+//! announces, the next batch downloads while the pipeline records earlier ones, and each
+//! batch, once all of it is committed, gets its server action (keyword or move) and only then
+//! moves the folder's cursor. A crash anywhere repeats at most the batches in hand, which the
+//! ledger turns into no-ops.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tracing::warn;
+
+use super::{Pipeline, WatchError};
+use crate::config::AfterFiling;
+use crate::domain::cursor::{Cursor, Uid};
+use crate::domain::source::{Direction, SourceRef};
+use crate::health::record_sync;
+use crate::imap::{FILED_KEYWORD, ImapClient, ImapError};
+use crate::shutdown::Shutdown;
+use crate::sources::RawMessage;
+use crate::store::record::Recorded;
+
+/// Messages fetched per UID FETCH at most (see [`BATCH_BYTES`]).
+const BATCH: usize = 64;
+
+/// Reads every new message of one folder, batch by batch; says how many there were.
+pub(super) async fn sync(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &str,
+    direction: Direction,
+    after_filing: &AfterFiling,
+    shutdown: &Shutdown,
+) -> Result<usize, WatchError> {
+    let state = client.select(folder).await?;
+    let mailbox = format!("imap:{folder}");
+    let stored = pipeline.store().cursor(&mailbox).await?;
+    if let Some(old) = stored.filter(|c| c.validity != state.validity) {
+        warn!(folder, old = %old.validity, new = %state.validity, "UIDVALIDITY changed: reading the folder again; nothing already filed is filed twice");
+    }
+    let cursor = Cursor::resume(stored, state.validity);
+    if stored != Some(cursor) {
+        pipeline.store().save_cursor(&mailbox, cursor).await?;
+    }
+    if state.exists == 0 {
+        return Ok(0);
+    }
+    let uids = client.uids_from(cursor.next).await?;
+    let batches = plan_batches(client, &uids, pipeline.max_message_bytes()).await?;
+    let folder = Folder {
+        imap_name: folder,
+        name: &mailbox,
+        cursor,
+        direction,
+    };
+    // The pipeline reads downloaded batches from one channel and reports what it committed
+    // on the other; the IMAP side downloads the next batch meanwhile, and marks a batch and
+    // moves the cursor past it once all of it is committed. The pipeline never stops at a
+    // batch's end.
+    let (bodies, batches_rx) = mpsc::channel::<Vec<RawMessage>>(1);
+    let (committed, committed_rx) = mpsc::unbounded_channel::<(SourceRef, Recorded)>();
+    let messages = futures_util::stream::unfold(batches_rx, |mut rx| async move {
+        rx.recv().await.map(|batch| (batch, rx))
+    })
+    .flat_map(|batch| futures_util::stream::iter(batch.into_iter().map(Ok)));
+    let ingest = pipeline.ingest_stream(
+        Box::pin(messages),
+        direction,
+        shutdown,
+        move |source, recorded| {
+            // The receiver is gone only when the IMAP side failed; the next pass sees these.
+            let _ = committed.send((source.clone(), recorded.clone()));
+        },
+    );
+    let serve = serve_batches(
+        client,
+        pipeline,
+        &folder,
+        batches,
+        bodies,
+        committed_rx,
+        after_filing,
+        shutdown,
+    );
+    let (ingested, served) = tokio::join!(ingest, serve);
+    // The pipeline's failure explains the IMAP side's stopping, not the other way round.
+    ingested?;
+    let complete = served?;
+    if complete {
+        record_sync(&mailbox);
+    }
+    Ok(uids.len())
+}
+
+/// Messages downloaded together: up to [`BATCH`] of them, or [`BATCH_BYTES`] (at least one
+/// message). At most three batches are in memory (one the pipeline reads, one waiting, one
+/// downloading), and one batch stays within the command timeout, however large the messages.
+const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// UIDs whose sizes are asked for in one command.
+const SIZE_WINDOW: usize = 1000;
+
+#[derive(Debug)]
+struct Batch {
+    /// Every UID of the batch, in order.
+    uids: Vec<Uid>,
+    /// Those to download.
+    wanted: Vec<Uid>,
+    /// Those announced as larger than the limit: recorded without downloading them.
+    oversized: Vec<(Uid, u64)>,
+}
+
+/// Splits the new UIDs into batches by the sizes the server announces.
+async fn plan_batches(
+    client: &mut ImapClient,
+    uids: &[Uid],
+    limit: u64,
+) -> Result<Vec<Batch>, ImapError> {
+    let mut batches = Vec::new();
+    let mut batch = Batch {
+        uids: Vec::new(),
+        wanted: Vec::new(),
+        oversized: Vec::new(),
+    };
+    let mut bytes = 0;
+    for window in uids.chunks(SIZE_WINDOW) {
+        let sizes: HashMap<Uid, u64> = client.sizes(window).await?.into_iter().collect();
+        for &uid in window {
+            // A UID without a size was expunged meanwhile; the fetch says so.
+            let size = sizes.get(&uid).copied().unwrap_or(0);
+            if !batch.uids.is_empty() && (batch.uids.len() >= BATCH || bytes + size > BATCH_BYTES) {
+                batches.push(std::mem::replace(
+                    &mut batch,
+                    Batch {
+                        uids: Vec::new(),
+                        wanted: Vec::new(),
+                        oversized: Vec::new(),
+                    },
+                ));
+                bytes = 0;
+            }
+            batch.uids.push(uid);
+            if size > limit {
+                batch.oversized.push((uid, size));
+            } else {
+                batch.wanted.push(uid);
+                bytes += size;
+            }
+        }
+    }
+    if !batch.uids.is_empty() {
+        batches.push(batch);
+    }
+    Ok(batches)
+}
+
+/// The folder batches come from.
+struct Folder<'a> {
+    imap_name: &'a str,
+    /// As the ledger names it.
+    name: &'a str,
+    cursor: Cursor,
+    direction: Direction,
+}
+
+impl Folder<'_> {
+    fn source(&self, uid: Uid) -> SourceRef {
+        SourceRef::new(self.name.to_owned(), self.cursor.location(uid))
+    }
+}
+
+/// A batch handed to the pipeline, waiting for its messages to be committed.
+struct Handed {
+    batch: Batch,
+    /// Downloaded messages not yet reported committed, by location.
+    pending: HashMap<String, Uid>,
+    /// Filed mail, to mark on the server.
+    to_mark: Vec<Uid>,
+    /// Messages recorded by an earlier pass: marked if they were filed.
+    seen_before: Vec<(Uid, SourceRef)>,
+    /// UIDs with nothing left to do: committed, recorded as oversized, or expunged.
+    done: HashSet<Uid>,
+}
+
+/// The IMAP side of a folder's pass: downloads the batches one ahead of the pipeline, and
+/// acts on each batch (keyword or move, then cursor) once the pipeline has committed all of
+/// it. Says whether every batch was acted on (false when shutdown interrupted the pass).
+#[allow(clippy::too_many_arguments)]
+async fn serve_batches(
+    client: &mut ImapClient,
+    pipeline: &Pipeline,
+    folder: &Folder<'_>,
+    batches: Vec<Batch>,
+    bodies: mpsc::Sender<Vec<RawMessage>>,
+    mut committed: mpsc::UnboundedReceiver<(SourceRef, Recorded)>,
+    after_filing: &AfterFiling,
+    shutdown: &Shutdown,
+) -> Result<bool, WatchError> {
+    let mut batches = batches.into_iter().peekable();
+    let mut bodies = Some(bodies);
+    let mut handed: VecDeque<Handed> = VecDeque::new();
+    let mut cursor = folder.cursor;
+    let mut stopped_reading = false;
+    loop {
+        while handed.front().is_some_and(|h| h.pending.is_empty()) {
+            if let Some(front) = handed.pop_front() {
+                act_on_batch(client, pipeline, folder, front, &mut cursor, after_filing).await?;
+            }
+        }
+        if stopped_reading || batches.peek().is_none() || shutdown.is_requested() {
+            // Closing the channel ends the pipeline's stream once it has what it was given.
+            bodies = None;
+        }
+        tokio::select! {
+            permit = reserve(bodies.as_ref()) => {
+                // None: the pipeline stopped reading; its reports end the loop.
+                let Some(permit) = permit else {
+                    stopped_reading = true;
+                    continue;
+                };
+                let Some(batch) = batches.next() else { continue };
+                let mut done = HashSet::new();
+                for &(uid, size) in &batch.oversized {
+                    pipeline.record_oversized(&folder.source(uid), size).await?;
+                    done.insert(uid);
+                }
+                let fetched = client.fetch(folder.imap_name, &batch.wanted).await?;
+                let got: HashSet<Uid> = fetched.iter().map(|(uid, _)| *uid).collect();
+                // Expunged meanwhile: nothing to record.
+                done.extend(batch.wanted.iter().filter(|uid| !got.contains(uid)));
+                let pending = fetched
+                    .iter()
+                    .map(|(uid, _)| (folder.cursor.location(*uid), *uid))
+                    .collect();
+                let messages = fetched
+                    .into_iter()
+                    .map(|(uid, raw)| RawMessage { source: folder.source(uid), raw })
+                    .collect();
+                permit.send(messages);
+                handed.push_back(Handed {
+                    batch,
+                    pending,
+                    to_mark: Vec::new(),
+                    seen_before: Vec::new(),
+                    done,
+                });
+            }
+            report = committed.recv() => {
+                let Some((source, recorded)) = report else { break };
+                let Some(handed) = handed
+                    .iter_mut()
+                    .find(|h| h.pending.contains_key(&source.location))
+                else {
+                    continue;
+                };
+                let Some(uid) = handed.pending.remove(&source.location) else { continue };
+                handed.done.insert(uid);
+                match recorded {
+                    Recorded::Filed { .. } | Recorded::FollowUp { .. } => handed.to_mark.push(uid),
+                    Recorded::AlreadySeen => handed.seen_before.push((uid, source)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    // The pipeline has stopped: every batch it finished is acted on above; a batch it was
+    // interrupted in (shutdown) gets its committed messages marked and the cursor moved
+    // past the committed ones at its start.
+    let complete = handed.iter().all(|h| h.pending.is_empty()) && batches.peek().is_none();
+    for partial in handed {
+        act_on_batch(client, pipeline, folder, partial, &mut cursor, after_filing).await?;
+    }
+    Ok(complete)
+}
+
+/// Waits for room in the channel to the pipeline; never, once there is no channel.
+async fn reserve<T>(bodies: Option<&mpsc::Sender<T>>) -> Option<mpsc::Permit<'_, T>> {
+    match bodies {
+        Some(bodies) => bodies.reserve().await.ok(),
+        None => std::future::pending().await,
+    }
+}
+
+/// Marks a batch's filed messages on the server, then moves the cursor past its messages
+/// that need nothing more (all of them, unless the pass was interrupted inside it).
+async fn act_on_batch(
+    client: &mut ImapClient,
+    pipeline: &Pipeline,
+    folder: &Folder<'_>,
+    handed: Handed,
+    cursor: &mut Cursor,
+    after_filing: &AfterFiling,
+) -> Result<(), WatchError> {
+    let Handed {
+        batch,
+        mut to_mark,
+        seen_before,
+        done,
+        ..
+    } = handed;
+    // A message filed before a crash that came between the commit and the server action
+    // gets its keyword or move now.
+    for (uid, source) in seen_before {
+        if matches!(
+            pipeline.store().seen_outcome(&source).await?.as_deref(),
+            Some("filed" | "followup")
+        ) {
+            to_mark.push(uid);
+        }
+    }
+    if folder.direction == Direction::Inbound {
+        act_on_filed(client, &to_mark, after_filing).await?;
+    }
+    let last = batch
+        .uids
+        .iter()
+        .take_while(|uid| done.contains(uid))
+        .last();
+    if let Some(&last) = last {
+        *cursor = cursor.after(last);
+        pipeline.store().save_cursor(folder.name, *cursor).await?;
+    }
+    Ok(())
+}
+
+async fn act_on_filed(
+    client: &mut ImapClient,
+    uids: &[Uid],
+    after_filing: &AfterFiling,
+) -> Result<(), ImapError> {
+    match after_filing {
+        AfterFiling::Keyword => client.add_keyword(uids, FILED_KEYWORD).await,
+        AfterFiling::Move(folder) => client.move_to(uids, folder).await,
+        AfterFiling::None => Ok(()),
+    }
+}
