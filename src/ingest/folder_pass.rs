@@ -262,12 +262,19 @@ async fn serve_batches(
             }
         }
     }
-    // The pipeline has stopped: every batch it finished is acted on above; a batch it was
-    // interrupted in (shutdown) gets its committed messages marked and the cursor moved
-    // past the committed ones at its start.
+    // The pipeline has stopped. The batches it finished are acted on, in order; in the first
+    // one it did not finish (shutdown, or a failure), its committed messages are marked and
+    // the cursor moves past the committed ones at its start. The batches after that one are
+    // left to the next pass whole: nothing of theirs can be committed but oversized messages
+    // (recorded when handed over), and moving the cursor past those would skip the
+    // unfinished batch's rest.
     let complete = handed.iter().all(|h| h.pending.is_empty()) && batches.peek().is_none();
-    for partial in handed {
-        act_on_batch(client, pipeline, folder, partial, &mut cursor, after_filing).await?;
+    for batch in handed {
+        let finished = batch.pending.is_empty();
+        act_on_batch(client, pipeline, folder, batch, &mut cursor, after_filing).await?;
+        if !finished {
+            break;
+        }
     }
     Ok(complete)
 }
