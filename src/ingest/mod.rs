@@ -127,28 +127,30 @@ enum Related {
 }
 
 type Outcomes = Vec<(SourceRef, Recorded)>;
+/// What an analysis task gives back.
+type AnalysisTask = Result<Result<Analysed, IngestError>, tokio::task::JoinError>;
 
 /// The group being assembled, and the one before it, still being recorded: the two overlap
 /// so that the analyses go on while a group waits for the disk and the database.
+#[derive(Default)]
 struct Group {
     staged: Vec<Staged>,
-    bytes: u64,
-    opened: Instant,
+    /// When the first message of the assembled group arrived.
+    opened: Option<Instant>,
     recording: Option<tokio::task::JoinHandle<Result<Outcomes, IngestError>>>,
 }
 
-impl Default for Group {
-    fn default() -> Self {
-        Group {
-            staged: Vec::new(),
-            bytes: 0,
-            opened: Instant::now(),
-            recording: None,
-        }
-    }
-}
-
 impl Group {
+    fn push(&mut self, staged: Staged) {
+        self.opened.get_or_insert_with(Instant::now);
+        self.staged.push(staged);
+    }
+
+    fn is_full(&self) -> bool {
+        self.staged.len() >= GROUP_MESSAGES
+            || self.staged.iter().map(|s| s.bytes).sum::<u64>() >= GROUP_BYTES
+    }
+
     /// Starts recording the assembled group once the previous one is recorded (groups commit
     /// in order).
     async fn flush(
@@ -161,7 +163,7 @@ impl Group {
         }
         self.settle(each).await?;
         let staged = std::mem::take(&mut self.staged);
-        self.bytes = 0;
+        self.opened = None;
         let pipeline = pipeline.clone();
         self.recording = Some(tokio::spawn(async move { pipeline.record(staged).await }));
         Ok(())
@@ -315,29 +317,23 @@ impl Pipeline {
 
     async fn assemble_groups(
         &self,
-        analysed: &mut (
-                 impl futures_util::Stream<
-            Item = Result<Result<Analysed, IngestError>, tokio::task::JoinError>,
-        > + Unpin
-             ),
+        analysed: &mut (impl futures_util::Stream<Item = AnalysisTask> + Unpin),
         group: &mut Group,
         shutdown: &Shutdown,
         each: &mut impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
         loop {
-            let next = if group.staged.is_empty() {
-                let next = analysed.next().await;
-                group.opened = Instant::now();
-                next
-            } else {
-                let left = GROUP_WAIT.saturating_sub(group.opened.elapsed());
-                match tokio::time::timeout(left, analysed.next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        group.flush(self, each).await?;
-                        let next = analysed.next().await;
-                        group.opened = Instant::now();
-                        next
+            let next = match group.opened {
+                None => analysed.next().await,
+                Some(opened) => {
+                    match tokio::time::timeout_at((opened + GROUP_WAIT).into(), analysed.next())
+                        .await
+                    {
+                        Ok(next) => next,
+                        Err(_) => {
+                            group.flush(self, each).await?;
+                            analysed.next().await
+                        }
                     }
                 }
             };
@@ -347,10 +343,8 @@ impl Pipeline {
                 group.flush(self, each).await?;
                 group.settle(each).await?;
             }
-            let staged = self.stage(message).await?;
-            group.bytes += staged.bytes;
-            group.staged.push(staged);
-            if group.staged.len() >= GROUP_MESSAGES || group.bytes >= GROUP_BYTES {
+            group.push(self.stage(message).await?);
+            if group.is_full() {
                 group.flush(self, each).await?;
             }
             if shutdown.is_requested() {

@@ -391,6 +391,36 @@ macro_rules! file_application {
     }};
 }
 
+/// Records a message that continues a known application; evaluates to what it became.
+macro_rules! record_follow_up {
+    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
+        let message: &MessageRow = $message;
+        let application_id: i64 = $application_id;
+        let message_ref = attach_inbound!($tx, $source, message, application_id, $documents, false);
+        let seen = Seen {
+            message_ref: Some(message_ref),
+            application_id: Some(application_id),
+            ..Seen::new($source, message.message_id.as_deref(), "followup")
+        };
+        insert_seen!($tx, &seen);
+        Recorded::FollowUp { application_id }
+    }};
+}
+
+/// Records mail that leaves only its ledger row (ignored, quarantined); evaluates to
+/// `$recorded`, or to `AlreadySeen` when the ledger knows these coordinates.
+macro_rules! ledger_only {
+    ($tx:ident, $seen:expr, $recorded:expr) => {{
+        let seen: &Seen<'_> = $seen;
+        if is_seen!($tx, seen.source) {
+            Recorded::AlreadySeen
+        } else {
+            insert_seen!($tx, seen);
+            $recorded
+        }
+    }};
+}
+
 /// Records an outbound message that answers these applications; they become `replied`.
 macro_rules! record_answer {
     ($tx:ident, $source:expr, $message:expr, $application_ids:expr) => {{
@@ -503,21 +533,12 @@ impl Store {
                 let message_id = write.message_id.as_deref();
                 let recorded: Recorded = match &write.kind {
                     WriteKind::Ignored { reason } => {
-                        if is_seen!(tx, source) {
-                            Recorded::AlreadySeen
-                        } else {
-                            insert_seen!(tx, &Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") });
-                            Recorded::Ignored
-                        }
+                        let seen = Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") };
+                        ledger_only!(tx, &seen, Recorded::Ignored)
                     }
                     WriteKind::Quarantined { raw_sha256, error } => {
-                        if is_seen!(tx, source) {
-                            Recorded::AlreadySeen
-                        } else {
-                            let seen = Seen { reason: Some(error), raw_sha256: raw_sha256.as_deref(), ..Seen::new(source, message_id, "quarantined") };
-                            insert_seen!(tx, &seen);
-                            Recorded::Quarantined
-                        }
+                        let seen = Seen { reason: Some(error), raw_sha256: raw_sha256.as_deref(), ..Seen::new(source, message_id, "quarantined") };
+                        ledger_only!(tx, &seen, Recorded::Quarantined)
                     }
                     WriteKind::Application { message, filing, documents } => {
                         match known_message!(tx, source, message) {
@@ -528,17 +549,7 @@ impl Store {
                     WriteKind::FollowUp { message, application_id, documents } => {
                         match known_message!(tx, source, message) {
                             Some(known) => known,
-                            None => {
-                                let application_id = *application_id;
-                                let message_ref = attach_inbound!(tx, source, message, application_id, documents, false);
-                                let seen = Seen {
-                                    message_ref: Some(message_ref),
-                                    application_id: Some(application_id),
-                                    ..Seen::new(source, message.message_id.as_deref(), "followup")
-                                };
-                                insert_seen!(tx, &seen);
-                                Recorded::FollowUp { application_id }
-                            }
+                            None => record_follow_up!(tx, source, message, *application_id, documents),
                         }
                     }
                     WriteKind::Outbound { message, application_ids } => {
