@@ -16,6 +16,7 @@
 //! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_PUSH` (default 50) the pushes;
 //! `BENCH_ROUNDS` (default 3) how often steps 1 and 2 are repeated (medians are reported);
 //! `BENCH_ONLY=backfill` stops after step 2 and `BENCH_ONLY=push` starts at step 3;
+//! `BENCH_ONLY=hold` seeds the mailbox and keeps it up, printing how to backfill from it;
 //! `BENCH_PERF=DIR` records every applymail run with `perf record -g` into DIR, and
 //! `BENCH_LOG=FILE` keeps the pushed daemon's debug log (for profiling).
 
@@ -117,9 +118,11 @@ impl std::fmt::Display for Spread {
 struct Run {
     wall: Duration,
     peak_rss_kb: u64,
+    /// User plus system CPU time: with two cores shared with Dovecot, what bounds the wall.
+    cpu: f64,
 }
 
-/// Runs applymail under GNU time for its peak RSS.
+/// Runs applymail under GNU time for its peak RSS and CPU time.
 fn applymail(config: &Path, args: &[&str]) -> Run {
     let started = Instant::now();
     let mut command = Command::new("/usr/bin/time");
@@ -144,15 +147,18 @@ fn applymail(config: &Path, args: &[&str]) -> Run {
     let wall = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "applymail {args:?}: {stderr}");
-    let peak_rss_kb = stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    Run { wall, peak_rss_kb }
+    let field = |name: &str| {
+        stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name)?.strip_prefix(": "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Run {
+        wall,
+        peak_rss_kb: field("Maximum resident set size (kbytes)") as u64,
+        cpu: field("User time (seconds)") + field("System time (seconds)"),
+    }
 }
 
 struct Env {
@@ -253,6 +259,31 @@ enum Durability {
     OneSync,
     /// An fsync per file.
     EachFile,
+}
+
+/// `BENCH_ONLY=hold`: keeps the seeded Dovecot up for an hour and prints a configuration
+/// that backfills from it, to profile or trace runs by hand.
+fn hold(dovecot: &Dovecot) {
+    let env = Env::new(&dovecot.mailbox_config("plain", "127.0.0.1", ""), false);
+    println!(
+        "\nholding for an hour; backfill with:\n  APPLYMAIL_TEST_IMAP_PASSWORD={} {APPLYMAIL} --config {} run --once\n(remove {} and {} between runs)",
+        dovecot::PASSWORD,
+        env.config.display(),
+        env.db_file().display(),
+        env.dir.path().join("documents").display(),
+    );
+    std::thread::sleep(Duration::from_secs(3600));
+}
+
+/// Waits until the inodes that earlier runs freed (a previous bench's clean-up, a test run)
+/// no longer slow down file creation. ext4 without a journal, as on this machine, skips every
+/// inode freed in the last 5 s when it allocates one, or in the last 300 s while that inode's
+/// table block is dirty (`recently_deleted` in fs/ext4/ialloc.c), and each skip is a buffer
+/// cache lookup: after a clean-up of tens of thousands of files, that was a third of a
+/// backfill's CPU, in whichever step came first. Flush those blocks, then let 5 s pass.
+fn settle_deleted_inodes() {
+    rustix::fs::syncfs(std::fs::File::open(std::env::temp_dir()).unwrap()).unwrap();
+    std::thread::sleep(Duration::from_secs(6));
 }
 
 /// Floor 2: the same decoded documents written as files (decoding not timed): left in the
@@ -483,6 +514,11 @@ async fn main() {
         ));
         // Dovecot indexes a seeded Maildir on first access: do that outside every timing.
         let _ = raw_read(&dovecot, "INBOX").await;
+        settle_deleted_inodes();
+        if only.as_deref() == Some("hold") {
+            hold(&dovecot);
+            return;
+        }
 
         // The floor and the backfills, measured in rounds one after the other: this disk's
         // speed swings by 3× within minutes, so each figure is the median of its rounds.
@@ -496,6 +532,7 @@ async fn main() {
         let mut writes: [Vec<f64>; 3] = Default::default();
         let mut walls: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
         let mut rss = vec![0; targets.len()];
+        let mut cpus: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
         let (mut doc_bytes, mut docs) = (0, 0);
         for _ in 0..rounds {
             let (read, read_bytes) = raw_read(&dovecot, "INBOX").await;
@@ -518,6 +555,7 @@ async fn main() {
                 }
                 walls[t].push(run.wall.as_secs_f64());
                 rss[t] = rss[t].max(run.peak_rss_kb);
+                cpus[t].push(run.cpu);
                 graveyard.push(Box::new(env));
             }
         }
@@ -546,17 +584,18 @@ async fn main() {
             "\n## 2. Backfill: `applymail run --once` (medians of {rounds} rounds, each right after its floor)"
         ));
         line(
-            "| target | wall (min–max) | msg/s | MB/s | peak RSS | floor / wall | durable floor / wall |"
+            "| target | wall (min–max) | msg/s | MB/s | CPU, user + system | peak RSS | floor / wall | durable floor / wall |"
                 .into(),
         );
-        line("|---|---|---|---|---|---|---|".into());
+        line("|---|---|---|---|---|---|---|---|".into());
         for (t, (label, ..)) in targets.iter().enumerate() {
             let wall = Spread::of(&walls[t]);
             let secs = wall.median;
             line(format!(
-                "| {label} | {wall} | {:.0} | {:.0} | {} MB | {:.2}× | {:.2}× |",
+                "| {label} | {wall} | {:.0} | {:.0} | {} | {} MB | {:.2}× | {:.2}× |",
                 n as f64 / secs,
                 mb / secs,
+                Spread::of(&cpus[t]),
                 rss[t] / 1024,
                 floor / secs,
                 durable_floor / secs

@@ -16,7 +16,7 @@
 //!
 //! [`BlobStore::sync`]: crate::blobs::BlobStore::sync
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{Analysed, Analysis, IngestError, Pipeline, Related};
 use crate::domain::source::SourceRef;
@@ -128,10 +128,12 @@ impl Pipeline {
         if group.is_empty() {
             return Ok(Vec::new());
         }
+        let started = std::time::Instant::now();
         if group.iter().any(|s| s.bytes > 0) {
             let blobs = self.blobs.clone();
             tokio::task::spawn_blocking(move || blobs.sync()).await??;
         }
+        let synced = started.elapsed();
         let mut order = Vec::with_capacity(group.len());
         let mut writes = Vec::with_capacity(group.len());
         for Staged { source, write, .. } in group {
@@ -143,6 +145,12 @@ impl Pipeline {
         } else {
             self.store.record(&writes).await?
         };
+        debug!(
+            messages = order.len(),
+            sync_ms = synced.as_millis() as u64,
+            transaction_ms = (started.elapsed() - synced).as_millis() as u64,
+            "group recorded"
+        );
         let mut recorded = writes.iter().zip(outcomes);
         let mut reports = Vec::with_capacity(order.len());
         for (source, written) in order {

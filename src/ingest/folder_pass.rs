@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::{Pipeline, WatchError};
 use crate::config::AfterFiling;
@@ -223,7 +223,9 @@ async fn serve_batches(
                     pipeline.record_oversized(&folder.source(uid), size).await?;
                     done.insert(uid);
                 }
+                let started = std::time::Instant::now();
                 let fetched = client.fetch(folder.imap_name, &batch.wanted).await?;
+                debug!(messages = fetched.len(), fetch_ms = started.elapsed().as_millis() as u64, "batch downloaded");
                 let got: HashSet<Uid> = fetched.iter().map(|(uid, _)| *uid).collect();
                 // Expunged meanwhile: nothing to record.
                 done.extend(batch.wanted.iter().filter(|uid| !got.contains(uid)));

@@ -138,12 +138,14 @@ async fn open_sqlite(url: &DatabaseUrl) -> Result<(SqlitePool, PathBuf), StoreEr
         })?
         .create_if_missing(true)
         .foreign_keys(true)
-        // WAL lets `list` and `export` read while the daemon writes. NORMAL is durable
-        // across a process crash (the WAL is in the OS cache); a power cut may lose the
-        // last transactions, together with the cursor they advanced, so nothing is
-        // acknowledged to the server that the database has forgotten.
+        // WAL lets `list` and `export` read while the daemon writes. FULL syncs the WAL at
+        // every commit: what is committed has to survive a power cut, because the server
+        // is told about it next (a message moved out of the folder, an acknowledgement
+        // sent) and would not be read again. NORMAL would be durable across a process
+        // crash only. The daemon commits once per group of messages, so this is one sync
+        // per group.
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10));
     let path = options.get_filename().to_owned();
     if let Some(parent) = path
