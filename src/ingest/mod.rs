@@ -13,12 +13,15 @@ mod acknowledge;
 mod analyse;
 mod commit;
 mod folder_pass;
+#[cfg(test)]
+mod tests;
 mod watch;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use futures_util::future::Either;
 use tokio::sync::Notify;
 
 use tracing::warn;
@@ -174,13 +177,22 @@ impl Group {
         &mut self,
         each: &mut impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
-        if let Some(recording) = self.recording.take() {
-            for (source, recorded) in recording.await?? {
-                each(&source, &recorded);
-            }
+        match self.recording.take() {
+            Some(recording) => report(recording.await, each),
+            None => Ok(()),
         }
-        Ok(())
     }
+}
+
+/// Hands a recorded group's outcomes, in order, to `each`.
+fn report(
+    recorded: Result<Result<Outcomes, IngestError>, tokio::task::JoinError>,
+    each: &mut impl FnMut(&SourceRef, &Recorded),
+) -> Result<(), IngestError> {
+    for (source, recorded) in recorded?? {
+        each(&source, &recorded);
+    }
+    Ok(())
 }
 
 impl Pipeline {
@@ -323,19 +335,35 @@ impl Pipeline {
         each: &mut impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
         loop {
-            let next = match group.opened {
-                None => analysed.next().await,
-                Some(opened) => {
+            let next = match (group.opened, group.recording.as_mut()) {
+                (Some(opened), _) => {
                     match tokio::time::timeout_at((opened + GROUP_WAIT).into(), analysed.next())
                         .await
                     {
                         Ok(next) => next,
                         Err(_) => {
                             group.flush(self, each).await?;
-                            analysed.next().await
+                            continue;
                         }
                     }
                 }
+                // Nothing assembled: the group in flight is reported as soon as it commits,
+                // not when the next message happens to come.
+                (None, Some(recording)) => {
+                    let first = tokio::select! {
+                        next = analysed.next() => Either::Left(next),
+                        recorded = recording => Either::Right(recorded),
+                    };
+                    match first {
+                        Either::Left(next) => next,
+                        Either::Right(recorded) => {
+                            group.recording = None;
+                            report(recorded, each)?;
+                            continue;
+                        }
+                    }
+                }
+                (None, None) => analysed.next().await,
             };
             let Some(result) = next else { return Ok(()) };
             let message = result??;

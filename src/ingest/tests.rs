@@ -1,0 +1,143 @@
+//! The pipeline's promises to its callers, on a real SQLite store and blob store: an outcome
+//! is reported only once committed, and a message is committed while its stream is idle
+//! rather than waiting for a full group.
+
+use std::path::Path;
+
+use futures_util::StreamExt;
+use tokio::sync::{mpsc, oneshot};
+
+use super::Pipeline;
+use crate::blobs::BlobStore;
+use crate::domain::source::{Direction, SourceRef};
+use crate::shutdown::Shutdown;
+use crate::sources::RawMessage;
+use crate::store::Store;
+use crate::store::record::Recorded;
+
+async fn pipeline(dir: &Path) -> Pipeline {
+    let text = format!(
+        r#"
+[mailbox]
+kind = "maildir"
+path = "{dir}/Maildir"
+[organisation]
+addresses = ["contact@example.org"]
+domains = ["example.org"]
+[database]
+url = "sqlite://{dir}/applymail.db"
+[storage]
+dir = "{dir}/documents"
+[[postings]]
+id = "coordination-maroc"
+title = "Coordinateur·rice du Partenariat au Maroc"
+subject = "Coordination Maroc"
+"#,
+        dir = dir.display()
+    );
+    let settings = crate::config::load_str(&text, Path::new("test.toml"), [])
+        .expect("the test configuration loads");
+    let store = Store::open(&settings.database.url)
+        .await
+        .expect("SQLite opens");
+    let blobs = BlobStore::open(&settings.storage.dir).expect("blob store opens");
+    Pipeline::new(&settings, store, blobs)
+}
+
+/// Whether the ledger holds these coordinates, asked from inside a synchronous callback (at
+/// the very moment an outcome is reported).
+fn committed(store: &Store, source: &SourceRef) -> bool {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| handle.block_on(store.seen(source))).unwrap()
+}
+
+fn application(n: usize) -> RawMessage {
+    let raw = format!(
+        "From: Candidate {n} <candidate{n}@example.net>\r\nTo: contact@example.org\r\n\
+         Subject: Coordination Maroc - Candidate{n} Jean\r\nMessage-ID: <app-{n}@example.net>\r\n\
+         Date: Mon, 2 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour, voici ma candidature.\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"CV.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"CV.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDw+PgplbmRvYmoK\r\n--b--\r\n"
+    );
+    RawMessage {
+        source: SourceRef::new("test", format!("{n}")),
+        raw: raw.into_bytes(),
+    }
+}
+
+/// The stream hands over one message, then waits for the test's go before the second: the
+/// first must be committed and reported meanwhile, by the group's wait running out. Were it
+/// held for a fuller group, stream and pipeline would wait for each other until the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lone_message_is_committed_while_the_stream_is_idle() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    let (go, gone) = oneshot::channel::<()>();
+    let messages = futures_util::stream::once(async { Ok(application(1)) }).chain(
+        futures_util::stream::once(async {
+            gone.await.expect("the test sends its go");
+            Ok(application(2))
+        }),
+    );
+    let (reported, mut reports) = mpsc::unbounded_channel::<(SourceRef, Recorded, bool)>();
+    let store = pipeline.store().clone();
+    let shutdown = Shutdown::never();
+    let ingest = pipeline.ingest_stream(
+        Box::pin(messages),
+        Direction::Inbound,
+        &shutdown,
+        move |source, recorded| {
+            let in_ledger = committed(&store, source);
+            let _ = reported.send((source.clone(), recorded.clone(), in_ledger));
+        },
+    );
+    let drive = async move {
+        let (first, recorded, in_ledger) = reports.recv().await.expect("the first outcome");
+        assert_eq!(first.location, "1");
+        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
+        assert!(in_ledger, "reported before its commit");
+        go.send(()).unwrap();
+        let (second, _, in_ledger) = reports.recv().await.expect("the second outcome");
+        assert_eq!(second.location, "2");
+        assert!(in_ledger, "reported before its commit");
+    };
+    let (ingested, ()) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        tokio::join!(ingest, drive)
+    })
+    .await
+    .expect("the first message was committed without waiting for the second");
+    ingested.unwrap();
+}
+
+/// Every outcome of a source larger than a group is reported once, in order, and each is in
+/// the ledger when it is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_are_reported_in_order_and_after_their_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    let total = super::GROUP_MESSAGES * 2 + 5;
+    let messages = futures_util::stream::iter((0..total).map(|n| Ok(application(n))));
+    let store = pipeline.store().clone();
+    let mut order = Vec::new();
+    pipeline
+        .ingest_stream(
+            Box::pin(messages),
+            Direction::Inbound,
+            &Shutdown::never(),
+            |source, recorded| {
+                assert!(
+                    committed(&store, source),
+                    "{source:?} reported before its commit"
+                );
+                assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
+                order.push(source.location.clone());
+            },
+        )
+        .await
+        .unwrap();
+    let expected: Vec<String> = (0..total).map(|n| n.to_string()).collect();
+    assert_eq!(order, expected);
+}
