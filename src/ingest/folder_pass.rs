@@ -175,8 +175,9 @@ struct Handed {
     pending: HashMap<String, Uid>,
     /// Filed mail, to mark on the server.
     to_mark: Vec<Uid>,
-    /// Messages recorded by an earlier pass: marked if they were filed.
-    seen_before: Vec<(Uid, SourceRef)>,
+    /// Messages the pipeline found recorded already (between the check before the download
+    /// and their analysis): marked if they were filed.
+    seen_before: Vec<Uid>,
     /// UIDs with nothing left to do: committed, recorded as oversized, or expunged.
     done: HashSet<Uid>,
 }
@@ -223,12 +224,24 @@ async fn serve_batches(
                     pipeline.record_oversized(&folder.source(uid), size).await?;
                     done.insert(uid);
                 }
+                // Messages the ledger holds already (a pass cut short after their commit)
+                // are not downloaded again; the filed ones get the mark they may have missed.
+                let mut to_mark = Vec::new();
+                let known = known_outcomes(pipeline, folder, &batch.wanted).await?;
+                let wanted: Vec<Uid> = batch.wanted.iter().copied().filter(|uid| {
+                    let Some(outcome) = known.get(uid) else { return true };
+                    if is_filed(outcome) {
+                        to_mark.push(*uid);
+                    }
+                    done.insert(*uid);
+                    false
+                }).collect();
                 let started = std::time::Instant::now();
-                let fetched = client.fetch(folder.imap_name, &batch.wanted).await?;
-                debug!(messages = fetched.len(), fetch_ms = started.elapsed().as_millis() as u64, "batch downloaded");
+                let fetched = client.fetch(folder.imap_name, &wanted).await?;
+                debug!(messages = fetched.len(), known = known.len(), fetch_ms = started.elapsed().as_millis() as u64, "batch downloaded");
                 let got: HashSet<Uid> = fetched.iter().map(|(uid, _)| *uid).collect();
                 // Expunged meanwhile: nothing to record.
-                done.extend(batch.wanted.iter().filter(|uid| !got.contains(uid)));
+                done.extend(wanted.iter().filter(|uid| !got.contains(uid)));
                 let pending = fetched
                     .iter()
                     .map(|(uid, _)| (folder.cursor.location(*uid), *uid))
@@ -241,7 +254,7 @@ async fn serve_batches(
                 handed.push_back(Handed {
                     batch,
                     pending,
-                    to_mark: Vec::new(),
+                    to_mark,
                     seen_before: Vec::new(),
                     done,
                 });
@@ -258,7 +271,7 @@ async fn serve_batches(
                 handed.done.insert(uid);
                 match recorded {
                     Recorded::Filed { .. } | Recorded::FollowUp { .. } => handed.to_mark.push(uid),
-                    Recorded::AlreadySeen => handed.seen_before.push((uid, source)),
+                    Recorded::AlreadySeen => handed.seen_before.push(uid),
                     _ => {}
                 }
             }
@@ -306,16 +319,13 @@ async fn act_on_batch(
         done,
         ..
     } = handed;
-    // A message filed before a crash that came between the commit and the server action
-    // gets its keyword or move now.
-    for (uid, source) in seen_before {
-        if matches!(
-            pipeline.store().seen_outcome(&source).await?.as_deref(),
-            Some("filed" | "followup")
-        ) {
-            to_mark.push(uid);
-        }
-    }
+    // Recorded between the check before the download and the analysis: marked if filed.
+    let known = known_outcomes(pipeline, folder, &seen_before).await?;
+    to_mark.extend(
+        seen_before
+            .iter()
+            .filter(|uid| known.get(uid).is_some_and(|o| is_filed(o))),
+    );
     if folder.direction == Direction::Inbound {
         act_on_filed(client, &to_mark, after_filing).await?;
     }
@@ -329,6 +339,32 @@ async fn act_on_batch(
         pipeline.store().save_cursor(folder.name, *cursor).await?;
     }
     Ok(())
+}
+
+/// What the ledger recorded for those of these UIDs it knows.
+async fn known_outcomes(
+    pipeline: &Pipeline,
+    folder: &Folder<'_>,
+    uids: &[Uid],
+) -> Result<HashMap<Uid, String>, WatchError> {
+    let locations: Vec<String> = uids
+        .iter()
+        .map(|&uid| folder.cursor.location(uid))
+        .collect();
+    let mut outcomes = pipeline
+        .store()
+        .seen_outcomes(folder.name, &locations)
+        .await?;
+    Ok(uids
+        .iter()
+        .zip(&locations)
+        .filter_map(|(&uid, location)| Some((uid, outcomes.remove(location)?)))
+        .collect())
+}
+
+/// Outcomes that put a message in the recruitment file, and so get the server action.
+fn is_filed(outcome: &str) -> bool {
+    matches!(outcome, "filed" | "followup")
 }
 
 async fn act_on_filed(

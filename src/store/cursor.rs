@@ -1,10 +1,12 @@
 //! IMAP folder cursors, advanced only after the outcomes below them are committed.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
+use sqlx::QueryBuilder;
 
 use super::{Store, StoreError, with_pool};
 use crate::domain::cursor::{Cursor, Uid, UidValidity};
-use crate::domain::source::SourceRef;
 
 impl Store {
     pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
@@ -39,15 +41,26 @@ impl Store {
         Ok(())
     }
 
-    /// What was recorded for these coordinates, if anything (`filed`, `ignored`, …).
-    pub async fn seen_outcome(&self, source: &SourceRef) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = with_pool!(&self.pool, pool => {
-            sqlx::query_as("SELECT outcome FROM mail_seen WHERE mailbox = $1 AND location = $2")
-                .bind(&source.mailbox)
-                .bind(&source.location)
-                .fetch_optional(pool)
-                .await?
+    /// What the ledger recorded (`filed`, `ignored`, …) for those of these locations of one
+    /// mailbox that it knows, in one query.
+    pub async fn seen_outcomes(
+        &self,
+        mailbox: &str,
+        locations: &[String],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        if locations.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, String)> = with_pool!(&self.pool, pool => {
+            let mut query = QueryBuilder::new("SELECT location, outcome FROM mail_seen WHERE mailbox = ");
+            query.push_bind(mailbox).push(" AND location IN (");
+            let mut list = query.separated(", ");
+            for location in locations {
+                list.push_bind(location);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await?
         });
-        Ok(row.map(|(o,)| o))
+        Ok(rows.into_iter().collect())
     }
 }

@@ -215,6 +215,20 @@ impl TestEnv {
         self.try_db().await.expect("database")
     }
 
+    /// The test's database opened for writing, to set up what a crash would leave.
+    pub async fn db_for_writing(&self) -> AnyPool {
+        sqlx::any::install_default_drivers();
+        let url = match &self.database {
+            TestDatabase::Sqlite(path) => format!("sqlite://{}", path.display()),
+            postgres => postgres.url(),
+        };
+        sqlx::pool::PoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .expect("database")
+    }
+
     pub fn is_postgres(&self) -> bool {
         matches!(self.database, TestDatabase::Postgres { .. })
     }

@@ -4,6 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::dovecot::Dovecot;
@@ -438,6 +439,67 @@ async fn a_new_uidvalidity_files_nothing_twice() {
             .await
             .unwrap();
     assert_eq!(duplicates, 5, "the rescan recognised every message");
+}
+
+/// What a crash right after a commit leaves: the rows, but neither the keywords nor the
+/// cursor. The next pass marks the filed messages without downloading anything again, and
+/// files nothing twice.
+#[tokio::test]
+async fn a_pass_cut_short_after_its_commit_marks_without_downloading_again() {
+    let dovecot = Dovecot::start();
+    let mut messages: Vec<Vec<u8>> = (0..4).map(|i| synth::application(i, 2_000)).collect();
+    messages.push(
+        b"From: news@example.net\r\nTo: contact@ong-exemple.org\r\nSubject: Lettre d'information\r\n\
+          Message-ID: <news-1@example.net>\r\nDate: Mon, 2 Nov 2026 10:00:00 +0100\r\n\r\nBonjour.\r\n"
+            .to_vec(),
+    );
+    dovecot.append("INBOX", &messages).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    env.run(&["run", "--once"]);
+    let before = env.export();
+    assert_eq!(before.len(), 4);
+    let keyword = applymail::imap::FILED_KEYWORD;
+    let mut session = dovecot.session().await;
+    session.select("INBOX").await.unwrap();
+    let _: Vec<_> = session
+        .uid_store("1:*", format!("-FLAGS ({keyword})"))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    session.logout().await.unwrap();
+    let pool = env.db_for_writing().await;
+    sqlx::query("DELETE FROM mailbox_cursors")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let out = env
+        .command()
+        .env("RUST_LOG", "applymail=debug")
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let downloaded: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("batch downloaded"))
+        .collect();
+    assert!(!downloaded.is_empty(), "{log}");
+    assert!(
+        downloaded.iter().all(|l| l.contains(" messages=0 ")),
+        "nothing is downloaded again: {downloaded:?}"
+    );
+    assert!(!log.contains("message processed"), "{log}");
+    let flags = dovecot.flags("INBOX").await;
+    for (uid, flags) in &flags {
+        let marked = flags.iter().any(|f| f.contains(keyword));
+        assert_eq!(marked, *uid <= 4, "UID {uid}: {flags:?}");
+    }
+    assert_eq!(env.export(), before, "nothing filed twice");
 }
 
 #[tokio::test]
