@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-use super::{Pipeline, WatchError};
+use super::{LedgerCheck, Pipeline, WatchError};
 use crate::config::AfterFiling;
 use crate::domain::cursor::{Cursor, Uid};
 use crate::domain::source::{Direction, SourceRef};
@@ -66,6 +66,7 @@ pub(super) async fn sync(
     let ingest = pipeline.ingest_stream(
         Box::pin(messages),
         direction,
+        LedgerCheck::DoneBySource,
         shutdown,
         move |source, recorded| {
             // The receiver is gone only when the IMAP side failed; the next pass sees these.

@@ -129,6 +129,16 @@ enum Related {
     },
 }
 
+/// Who asks the ledger whether a message is known, before it is parsed. Either way the
+/// transaction that records it asks again: this only spares parsing known mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerCheck {
+    /// The pipeline, for each message.
+    PerMessage,
+    /// The source did, for a whole batch at once, and left out what the ledger knows.
+    DoneBySource,
+}
+
 type Outcomes = Vec<(SourceRef, Recorded)>;
 /// What an analysis task gives back.
 type AnalysisTask = Result<Result<Analysed, IngestError>, tokio::task::JoinError>;
@@ -286,7 +296,7 @@ impl Pipeline {
         each: impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
         let messages = futures_util::stream::iter(source.messages);
-        self.ingest_stream(messages, direction, shutdown, each)
+        self.ingest_stream(messages, direction, LedgerCheck::PerMessage, shutdown, each)
             .await
     }
 
@@ -296,6 +306,7 @@ impl Pipeline {
         &self,
         messages: impl futures_util::Stream<Item = std::io::Result<RawMessage>> + Unpin,
         direction: Direction,
+        check: LedgerCheck,
         shutdown: &Shutdown,
         mut each: impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
@@ -308,7 +319,7 @@ impl Pipeline {
                 let pipeline = self.clone();
                 tokio::spawn(async move {
                     let RawMessage { source, raw } = message.map_err(IngestError::Source)?;
-                    pipeline.analyse(raw, source, direction).await
+                    pipeline.analyse(raw, source, direction, check).await
                 })
             })
             .buffered(ANALYSE_AHEAD);
@@ -387,8 +398,9 @@ impl Pipeline {
         raw: Vec<u8>,
         source: SourceRef,
         direction: Direction,
+        check: LedgerCheck,
     ) -> Result<Analysed, IngestError> {
-        if self.store.seen(&source).await? {
+        if check == LedgerCheck::PerMessage && self.store.seen(&source).await? {
             return Ok(Analysed {
                 source,
                 result: Analysis::AlreadySeen,

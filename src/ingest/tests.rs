@@ -7,7 +7,7 @@ use std::path::Path;
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::Pipeline;
+use super::{LedgerCheck, Pipeline};
 use crate::blobs::BlobStore;
 use crate::domain::source::{Direction, SourceRef};
 use crate::shutdown::Shutdown;
@@ -88,6 +88,7 @@ async fn a_lone_message_is_committed_while_the_stream_is_idle() {
     let ingest = pipeline.ingest_stream(
         Box::pin(messages),
         Direction::Inbound,
+        LedgerCheck::PerMessage,
         &shutdown,
         move |source, recorded| {
             let in_ledger = committed(&store, source);
@@ -126,6 +127,7 @@ async fn outcomes_are_reported_in_order_and_after_their_commit() {
         .ingest_stream(
             Box::pin(messages),
             Direction::Inbound,
+            LedgerCheck::PerMessage,
             &Shutdown::never(),
             |source, recorded| {
                 assert!(

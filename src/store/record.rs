@@ -1,5 +1,5 @@
 //! The writes of the ingestion pipeline. [`Store::record`] writes a group of messages in one
-//! transaction, each ending with its row in `mail_seen`, so a message is either wholly
+//! transaction, which ends with the group's rows in `mail_seen`, so a message is either wholly
 //! recorded or not at all, and recording it twice is refused by the ledger's unique key.
 
 use chrono::{DateTime, Utc};
@@ -134,6 +134,23 @@ struct Seen<'a> {
     application_id: Option<i64>,
 }
 
+/// Rows that nothing in the group's transaction reads back, written together just before the
+/// commit: one statement per table for the group instead of one per message.
+#[derive(Default)]
+struct Later<'a> {
+    /// Ledger rows (read back only through [`Later::holds`]).
+    seen: Vec<Seen<'a>>,
+    /// New applications' first status, with the mailbox they were filed from.
+    received: Vec<(i64, &'a str)>,
+}
+
+impl Later<'_> {
+    /// Whether the group holds a ledger row for these coordinates already.
+    fn holds(&self, source: &SourceRef) -> bool {
+        self.seen.iter().any(|seen| seen.source == source)
+    }
+}
+
 impl<'a> Seen<'a> {
     fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: &'static str) -> Self {
         Seen {
@@ -163,31 +180,49 @@ macro_rules! is_seen {
     }};
 }
 
-macro_rules! insert_seen {
-    ($tx:ident, $seen:expr) => {{
-        let seen: &Seen<'_> = $seen;
-        sqlx::query(
-            "INSERT INTO mail_seen (mailbox, location, message_id, outcome, reason, raw_sha256, message_ref, application_id, seen_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&seen.source.mailbox)
-        .bind(&seen.source.location)
-        .bind(seen.message_id)
-        .bind(seen.outcome)
-        .bind(seen.reason)
-        .bind(seen.raw_sha256)
-        .bind(seen.message_ref)
-        .bind(seen.application_id)
-        .bind(Utc::now())
-        .execute(&mut *$tx)
-        .await?;
+/// Writes the rows the group put off ([`Later`]).
+macro_rules! write_later {
+    ($tx:ident, $later:expr) => {{
+        let later: &Later<'_> = $later;
+        let now = Utc::now();
+        // At most nine parameters a row: well within SQLite's 32,766 per statement.
+        for rows in later.seen.chunks(1_000) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO mail_seen (mailbox, location, message_id, outcome, reason, raw_sha256, message_ref, application_id, seen_at) ",
+            );
+            insert.push_values(rows, |mut row, seen| {
+                row.push_bind(&seen.source.mailbox)
+                    .push_bind(&seen.source.location)
+                    .push_bind(seen.message_id)
+                    .push_bind(seen.outcome)
+                    .push_bind(seen.reason)
+                    .push_bind(seen.raw_sha256)
+                    .push_bind(seen.message_ref)
+                    .push_bind(seen.application_id)
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
+        for rows in later.received.chunks(1_000) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO status_history (application_id, status, note, actor, changed_at) ",
+            );
+            insert.push_values(rows, |mut row, (application_id, mailbox)| {
+                row.push_bind(*application_id)
+                    .push_bind("received")
+                    .push_bind(format!("filed from {mailbox}"))
+                    .push_bind("applymail")
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
     }};
 }
 
 /// The same message already recorded elsewhere as `message_ref`: note the new coordinates,
 /// change nothing.
 macro_rules! duplicate {
-    ($tx:ident, $source:expr, $message:expr, $message_ref:expr) => {{
+    ($tx:ident, $later:ident, $source:expr, $message:expr, $message_ref:expr) => {{
         let message: &MessageRow = $message;
         let message_ref: i64 = $message_ref;
         let application: Option<(i64,)> = sqlx::query_as(
@@ -201,7 +236,7 @@ macro_rules! duplicate {
             application_id: application.map(|(id,)| id),
             ..Seen::new($source, message.message_id.as_deref(), "duplicate")
         };
-        insert_seen!($tx, &seen);
+        $later.seen.push(seen);
         Recorded::Duplicate
     }};
 }
@@ -311,7 +346,7 @@ macro_rules! ids_where_in {
 /// Files a new inbound message: a new application, or a follow-up to the candidate's
 /// application for the same posting; evaluates to what it became.
 macro_rules! file_application {
-    ($tx:ident, $source:expr, $message:expr, $filing:expr, $documents:expr) => {{
+    ($tx:ident, $later:ident, $source:expr, $message:expr, $filing:expr, $documents:expr) => {{
         let source: &SourceRef = $source;
         let message: &MessageRow = $message;
         let filing: &FilingRow = $filing;
@@ -349,12 +384,7 @@ macro_rules! file_application {
                 Recorded::FollowUp { application_id }
             }
             Some((application_id,)) => {
-                sqlx::query("INSERT INTO status_history (application_id, status, note, actor, changed_at) VALUES ($1, 'received', $2, 'applymail', $3)")
-                    .bind(application_id)
-                    .bind(format!("filed from {}", source.mailbox))
-                    .bind(now)
-                    .execute(&mut *$tx)
-                    .await?;
+                $later.received.push((application_id, source.mailbox.as_str()));
                 if let Some(intent) = &filing.acknowledgement {
                     let (state, reason, ack_id) = match intent {
                         AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
@@ -386,14 +416,14 @@ macro_rules! file_application {
             application_id: Some(application_id),
             ..Seen::new(source, message.message_id.as_deref(), recorded.outcome())
         };
-        insert_seen!($tx, &seen);
+        $later.seen.push(seen);
         recorded
     }};
 }
 
 /// Records a message that continues a known application; evaluates to what it became.
 macro_rules! record_follow_up {
-    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
+    ($tx:ident, $later:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
         let message: &MessageRow = $message;
         let application_id: i64 = $application_id;
         let message_ref = attach_inbound!($tx, $source, message, application_id, $documents, false);
@@ -402,7 +432,7 @@ macro_rules! record_follow_up {
             application_id: Some(application_id),
             ..Seen::new($source, message.message_id.as_deref(), "followup")
         };
-        insert_seen!($tx, &seen);
+        $later.seen.push(seen);
         Recorded::FollowUp { application_id }
     }};
 }
@@ -410,12 +440,12 @@ macro_rules! record_follow_up {
 /// Records mail that leaves only its ledger row (ignored, quarantined); evaluates to
 /// `$recorded`, or to `AlreadySeen` when the ledger knows these coordinates.
 macro_rules! ledger_only {
-    ($tx:ident, $seen:expr, $recorded:expr) => {{
-        let seen: &Seen<'_> = $seen;
-        if is_seen!($tx, seen.source) {
+    ($tx:ident, $later:ident, $seen:expr, $recorded:expr) => {{
+        let seen: Seen<'_> = $seen;
+        if $later.holds(seen.source) || is_seen!($tx, seen.source) {
             Recorded::AlreadySeen
         } else {
-            insert_seen!($tx, seen);
+            $later.seen.push(seen);
             $recorded
         }
     }};
@@ -423,7 +453,7 @@ macro_rules! ledger_only {
 
 /// Records an outbound message that answers these applications; they become `replied`.
 macro_rules! record_answer {
-    ($tx:ident, $source:expr, $message:expr, $application_ids:expr) => {{
+    ($tx:ident, $later:ident, $source:expr, $message:expr, $application_ids:expr) => {{
         let message: &MessageRow = $message;
         let application_ids: &[i64] = $application_ids;
         let message_ref = insert_message!($tx, $source, message);
@@ -444,7 +474,7 @@ macro_rules! record_answer {
             application_id: application_ids.first().copied(),
             ..Seen::new($source, message.message_id.as_deref(), "outbound")
         };
-        insert_seen!($tx, &seen);
+        $later.seen.push(seen);
         Recorded::Outbound { application_ids: application_ids.to_vec() }
     }};
 }
@@ -453,7 +483,7 @@ macro_rules! record_answer {
 /// coordinates, or the dedupe key knows the message (then the new coordinates are noted).
 /// One query asks both.
 macro_rules! known_message {
-    ($tx:ident, $source:expr, $message:expr) => {{
+    ($tx:ident, $later:ident, $source:expr, $message:expr) => {{
         let message: &MessageRow = $message;
         let (seen, message_ref): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2),
@@ -466,8 +496,11 @@ macro_rules! known_message {
         .await?;
         match (seen, message_ref) {
             (Some(_), _) => Some(Recorded::AlreadySeen),
+            _ if $later.holds($source) => Some(Recorded::AlreadySeen),
             (None, None) => None,
-            (None, Some(message_ref)) => Some(duplicate!($tx, $source, message, message_ref)),
+            (None, Some(message_ref)) => {
+                Some(duplicate!($tx, $later, $source, message, message_ref))
+            }
         }
     }};
 }
@@ -528,39 +561,41 @@ impl Store {
         with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
             let mut outcomes = Vec::with_capacity(writes.len());
+            let mut later = Later::default();
             for write in writes {
                 let source = &write.source;
                 let message_id = write.message_id.as_deref();
                 let recorded: Recorded = match &write.kind {
                     WriteKind::Ignored { reason } => {
                         let seen = Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") };
-                        ledger_only!(tx, &seen, Recorded::Ignored)
+                        ledger_only!(tx, later, seen, Recorded::Ignored)
                     }
                     WriteKind::Quarantined { raw_sha256, error } => {
                         let seen = Seen { reason: Some(error), raw_sha256: raw_sha256.as_deref(), ..Seen::new(source, message_id, "quarantined") };
-                        ledger_only!(tx, &seen, Recorded::Quarantined)
+                        ledger_only!(tx, later, seen, Recorded::Quarantined)
                     }
                     WriteKind::Application { message, filing, documents } => {
-                        match known_message!(tx, source, message) {
+                        match known_message!(tx, later, source, message) {
                             Some(known) => known,
-                            None => file_application!(tx, source, message, filing, documents),
+                            None => file_application!(tx, later, source, message, filing, documents),
                         }
                     }
                     WriteKind::FollowUp { message, application_id, documents } => {
-                        match known_message!(tx, source, message) {
+                        match known_message!(tx, later, source, message) {
                             Some(known) => known,
-                            None => record_follow_up!(tx, source, message, *application_id, documents),
+                            None => record_follow_up!(tx, later, source, message, *application_id, documents),
                         }
                     }
                     WriteKind::Outbound { message, application_ids } => {
-                        match known_message!(tx, source, message) {
+                        match known_message!(tx, later, source, message) {
                             Some(known) => known,
-                            None => record_answer!(tx, source, message, application_ids),
+                            None => record_answer!(tx, later, source, message, application_ids),
                         }
                     }
                 };
                 outcomes.push(recorded);
             }
+            write_later!(tx, &later);
             tx.commit().await?;
             Ok(outcomes)
         })
