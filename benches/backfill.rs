@@ -261,18 +261,29 @@ enum Durability {
     EachFile,
 }
 
-/// `BENCH_ONLY=hold`: keeps the seeded Dovecot up for an hour and prints a configuration
-/// that backfills from it, to profile or trace runs by hand.
+/// `BENCH_ONLY=hold`: keeps the seeded Dovecot up until Enter is pressed (at most an hour)
+/// and prints a configuration that backfills from it, to profile or trace runs by hand.
+/// Returning, rather than being killed, is what stops Dovecot and removes its files.
 fn hold(dovecot: &Dovecot) {
     let env = Env::new(&dovecot.mailbox_config("plain", "127.0.0.1", ""), false);
     println!(
-        "\nholding for an hour; backfill with:\n  APPLYMAIL_TEST_IMAP_PASSWORD={} {APPLYMAIL} --config {} run --once\n(remove {} and {} between runs)",
+        "\nholding until Enter (at most an hour); backfill with:\n  APPLYMAIL_TEST_IMAP_PASSWORD={} {APPLYMAIL} --config {} run --once\n(point [database] and [storage] elsewhere for each run)",
         dovecot::PASSWORD,
         env.config.display(),
-        env.db_file().display(),
-        env.dir.path().join("documents").display(),
     );
-    std::thread::sleep(Duration::from_secs(3600));
+    let (entered, enter) = std::sync::mpsc::channel();
+    // The sender stays here too: without a terminal (stdin at its end) the hour still runs.
+    let reader = entered.clone();
+    std::thread::spawn(move || {
+        if std::io::stdin()
+            .read_line(&mut String::new())
+            .is_ok_and(|n| n > 0)
+        {
+            let _ = reader.send(());
+        }
+    });
+    let _ = enter.recv_timeout(Duration::from_secs(3600));
+    drop(entered);
 }
 
 /// Waits until the inodes that earlier runs freed (a previous bench's clean-up, a test run)

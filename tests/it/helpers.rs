@@ -217,16 +217,7 @@ impl TestEnv {
 
     /// The test's database opened for writing, to set up what a crash would leave.
     pub async fn db_for_writing(&self) -> AnyPool {
-        sqlx::any::install_default_drivers();
-        let url = match &self.database {
-            TestDatabase::Sqlite(path) => format!("sqlite://{}", path.display()),
-            postgres => postgres.url(),
-        };
-        sqlx::pool::PoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .expect("database")
+        self.connect(false).await.expect("database")
     }
 
     pub fn is_postgres(&self) -> bool {
@@ -234,10 +225,18 @@ impl TestEnv {
     }
 
     pub async fn try_db(&self) -> Option<AnyPool> {
+        self.connect(true).await
+    }
+
+    /// `None` while the database does not exist yet, or cannot be reached.
+    async fn connect(&self, read_only: bool) -> Option<AnyPool> {
         sqlx::any::install_default_drivers();
         let url = match &self.database {
             TestDatabase::Sqlite(path) if !path.exists() => return None,
-            TestDatabase::Sqlite(path) => format!("sqlite://{}?mode=ro", path.display()),
+            TestDatabase::Sqlite(path) if read_only => {
+                format!("sqlite://{}?mode=ro", path.display())
+            }
+            TestDatabase::Sqlite(path) => format!("sqlite://{}", path.display()),
             postgres => postgres.url(),
         };
         sqlx::pool::PoolOptions::new()
