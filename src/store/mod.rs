@@ -15,6 +15,8 @@ pub mod lease;
 pub mod queries;
 pub mod record;
 pub mod status;
+#[cfg(test)]
+mod tests;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
