@@ -229,17 +229,26 @@ async fn serve_batches(
                 // are not downloaded again; the filed ones get the mark they may have missed.
                 let mut to_mark = Vec::new();
                 let known = known_outcomes(pipeline, folder, &batch.wanted).await?;
-                let wanted: Vec<Uid> = batch.wanted.iter().copied().filter(|uid| {
-                    let Some(outcome) = known.get(uid) else { return true };
-                    if is_filed(outcome) {
-                        to_mark.push(*uid);
+                let mut wanted = Vec::with_capacity(batch.wanted.len());
+                for &uid in &batch.wanted {
+                    match known.get(&uid) {
+                        None => wanted.push(uid),
+                        Some(outcome) => {
+                            if is_filed(outcome) {
+                                to_mark.push(uid);
+                            }
+                            done.insert(uid);
+                        }
                     }
-                    done.insert(*uid);
-                    false
-                }).collect();
+                }
                 let started = std::time::Instant::now();
                 let fetched = client.fetch(folder.imap_name, &wanted).await?;
-                debug!(messages = fetched.len(), known = known.len(), fetch_ms = started.elapsed().as_millis() as u64, "batch downloaded");
+                debug!(
+                    messages = fetched.len(),
+                    known = known.len(),
+                    fetch_ms = started.elapsed().as_millis() as u64,
+                    "batch downloaded"
+                );
                 let got: HashSet<Uid> = fetched.iter().map(|(uid, _)| *uid).collect();
                 // Expunged meanwhile: nothing to record.
                 done.extend(wanted.iter().filter(|uid| !got.contains(uid)));
