@@ -236,23 +236,13 @@ async fn raw_read(dovecot: &Dovecot, folder: &str) -> (Duration, u64) {
 /// The same read over implicit TLS, through the same rustls and ring as applymail's: what
 /// Dovecot serving the bytes encrypted costs, the floor of the TLS backfill.
 async fn raw_read_tls(dovecot: &Dovecot, folder: &str) -> (Duration, u64) {
-    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(&dovecot.ca_file).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config = applymail::imap::client_config(Some(&dovecot.ca_file)).unwrap();
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.imaps_port))
         .await
         .unwrap();
-    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
         .await
         .unwrap();
     let mut client = async_imap::Client::new(tls);
