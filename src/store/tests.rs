@@ -41,3 +41,26 @@ async fn concurrent_groups_all_commit_on_sqlite() {
         .unwrap();
     assert_eq!(seen.len(), 2);
 }
+
+/// A commit must survive a power cut: the server is told about it next (a keyword, a move out
+/// of the inbox, an acknowledgement mailed). In WAL mode only FULL syncs the log at each
+/// commit; NORMAL (1) survives a process crash only.
+#[tokio::test]
+async fn sqlite_syncs_every_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+    let store = Store::open(&url).await.unwrap();
+    let crate::store::Pool::Sqlite(pool) = &store.pool else {
+        panic!("a SQLite URL opens SQLite");
+    };
+    let (mode,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, 2, "synchronous = FULL");
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+}
