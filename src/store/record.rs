@@ -2,6 +2,8 @@
 //! transaction, which ends with the group's rows in `mail_seen`, so a message is either wholly
 //! recorded or not at all, and recording it twice is refused by the ledger's unique key.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
@@ -142,6 +144,18 @@ struct Later<'a> {
     seen: Vec<Seen<'a>>,
     /// New applications' first status, with the mailbox they were filed from.
     received: Vec<(i64, &'a str)>,
+    /// `(application_id, message_ref)` links (read back only through [`Later::first_link`]).
+    links: Vec<(i64, i64)>,
+    /// Documents, with their application, message and position in it.
+    documents: Vec<(i64, i64, usize, &'a DocumentRow)>,
+    /// New applications' acknowledgement rows.
+    acknowledgements: Vec<AckRow<'a>>,
+}
+
+struct AckRow<'a> {
+    application_id: i64,
+    intent: &'a AckIntent,
+    message: &'a MessageRow,
 }
 
 impl Later<'_> {
@@ -149,6 +163,25 @@ impl Later<'_> {
     fn holds(&self, source: &SourceRef) -> bool {
         self.seen.iter().any(|seen| seen.source == source)
     }
+
+    /// The first application a message recorded in this group is linked to.
+    fn first_link(&self, message_ref: i64) -> Option<i64> {
+        let linked = self
+            .links
+            .iter()
+            .filter(|(_, message)| *message == message_ref);
+        linked.map(|(application, _)| *application).min()
+    }
+}
+
+/// What the database held before the group, asked once for the whole group, and the messages
+/// the group has added since: a message's "is it known?" costs no statement of its own.
+struct Known {
+    /// Ledger coordinates recorded before the group, as locations by mailbox (the group's
+    /// own are in [`Later::seen`]).
+    seen: HashMap<String, HashSet<String>>,
+    /// Message row ids by dedupe key, before the group and from it.
+    messages: HashMap<String, i64>,
 }
 
 impl<'a> Seen<'a> {
@@ -177,6 +210,61 @@ macro_rules! is_seen {
                 .fetch_optional(&mut *$tx)
                 .await?;
         row.is_some()
+    }};
+}
+
+/// Asks, for the whole group at once, which of its coordinates the ledger holds and which of
+/// its messages are recorded ([`Known`]).
+macro_rules! known_before {
+    ($tx:ident, $writes:expr) => {{
+        let writes: &[Write] = $writes;
+        let mut known = Known {
+            seen: HashMap::new(),
+            messages: HashMap::new(),
+        };
+        let mut mailboxes: Vec<&str> = writes.iter().map(|w| w.source.mailbox.as_str()).collect();
+        mailboxes.sort_unstable();
+        mailboxes.dedup();
+        for mailbox in mailboxes {
+            let locations: Vec<&str> = writes
+                .iter()
+                .filter(|w| w.source.mailbox == mailbox)
+                .map(|w| w.source.location.as_str())
+                .collect();
+            for chunk in locations.chunks(1_000) {
+                let mut query =
+                    QueryBuilder::new("SELECT location FROM mail_seen WHERE mailbox = ");
+                query.push_bind(mailbox).push(" AND location IN (");
+                let mut list = query.separated(", ");
+                for location in chunk {
+                    list.push_bind(*location);
+                }
+                query.push(")");
+                let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut *$tx).await?;
+                known
+                    .seen
+                    .entry(mailbox.to_owned())
+                    .or_default()
+                    .extend(rows.into_iter().map(|(location,)| location));
+            }
+        }
+        let keys: Vec<String> = writes
+            .iter()
+            .filter_map(|w| w.kind.message())
+            .map(MessageRow::dedupe_key)
+            .collect();
+        for chunk in keys.chunks(1_000) {
+            let mut query =
+                QueryBuilder::new("SELECT dedupe_key, id FROM messages WHERE dedupe_key IN (");
+            let mut list = query.separated(", ");
+            for key in chunk {
+                list.push_bind(key.as_str());
+            }
+            query.push(")");
+            let rows: Vec<(String, i64)> = query.build_query_as().fetch_all(&mut *$tx).await?;
+            known.messages.extend(rows);
+        }
+        known
     }};
 }
 
@@ -216,6 +304,53 @@ macro_rules! write_later {
             });
             insert.build().execute(&mut *$tx).await?;
         }
+        for rows in later.links.chunks(1_000) {
+            let mut insert = QueryBuilder::new("INSERT INTO application_messages (application_id, message_id) ");
+            insert.push_values(rows, |mut row, (application_id, message_ref)| {
+                row.push_bind(*application_id).push_bind(*message_ref);
+            });
+            insert.push(" ON CONFLICT DO NOTHING");
+            insert.build().execute(&mut *$tx).await?;
+        }
+        for rows in later.documents.chunks(1_000) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size) ",
+            );
+            insert.push_values(rows, |mut row, (application_id, message_ref, position, doc)| {
+                row.push_bind(*application_id)
+                    .push_bind(*message_ref)
+                    .push_bind(*position as i64)
+                    .push_bind(doc.kind.as_str())
+                    .push_bind(doc.source.as_str())
+                    .push_bind(&doc.filename)
+                    .push_bind(&doc.content_type)
+                    .push_bind(&doc.sha256)
+                    .push_bind(doc.size as i64);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
+        for rows in later.acknowledgements.chunks(1_000) {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO acknowledgements (application_id, state, reason, message_id, in_reply_to, refs, next_attempt_at, queued_at) ",
+            );
+            insert.push_values(rows, |mut row, ack| {
+                let (state, reason, ack_id) = match ack.intent {
+                    AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
+                    AckIntent::Skip(why) => ("skipped", Some(why.as_str()), None),
+                };
+                let message = ack.message;
+                let refs: Vec<&str> = message.references.iter().map(String::as_str).chain(message.message_id.as_deref()).collect();
+                row.push_bind(ack.application_id)
+                    .push_bind(state)
+                    .push_bind(reason)
+                    .push_bind(ack_id)
+                    .push_bind(message.message_id.as_deref())
+                    .push_bind(refs.join(" "))
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            insert.build().execute(&mut *$tx).await?;
+        }
     }};
 }
 
@@ -225,15 +360,21 @@ macro_rules! duplicate {
     ($tx:ident, $later:ident, $source:expr, $message:expr, $message_ref:expr) => {{
         let message: &MessageRow = $message;
         let message_ref: i64 = $message_ref;
-        let application: Option<(i64,)> = sqlx::query_as(
-            "SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1",
-        )
-        .bind(message_ref)
-        .fetch_optional(&mut *$tx)
-        .await?;
+        // Links made in this group are not written yet; a message recorded before it has
+        // only links made before it.
+        let application = match $later.first_link(message_ref) {
+            Some(application_id) => Some(application_id),
+            None => sqlx::query_as::<_, (i64,)>(
+                "SELECT application_id FROM application_messages WHERE message_id = $1 ORDER BY application_id LIMIT 1",
+            )
+            .bind(message_ref)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .map(|(id,)| id),
+        };
         let seen = Seen {
             message_ref: Some(message_ref),
-            application_id: application.map(|(id,)| id),
+            application_id: application,
             ..Seen::new($source, message.message_id.as_deref(), "duplicate")
         };
         $later.seen.push(seen);
@@ -242,7 +383,7 @@ macro_rules! duplicate {
 }
 
 macro_rules! insert_message {
-    ($tx:ident, $source:expr, $message:expr) => {{
+    ($tx:ident, $known:ident, $source:expr, $message:expr) => {{
         let message: &MessageRow = $message;
         let source: &SourceRef = $source;
         let direction = match message.direction {
@@ -271,46 +412,20 @@ macro_rules! insert_message {
         .bind(Utc::now())
         .fetch_one(&mut *$tx)
         .await?;
+        $known.messages.insert(message.dedupe_key(), id);
         id
-    }};
-}
-
-macro_rules! link {
-    ($tx:ident, $application_id:expr, $message_ref:expr) => {{
-        sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind($application_id)
-            .bind($message_ref)
-            .execute(&mut *$tx)
-            .await?;
     }};
 }
 
 /// Records an inbound message, its link and its documents under an application; evaluates
 /// to the message's row id.
 macro_rules! attach_inbound {
-    ($tx:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr, $new_application:expr) => {{
+    ($tx:ident, $known:ident, $later:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr, $new_application:expr) => {{
         let message: &MessageRow = $message;
-        let documents: &[DocumentRow] = $documents;
         let application_id: i64 = $application_id;
-        let message_ref = insert_message!($tx, $source, message);
-        link!($tx, application_id, message_ref);
-        if !documents.is_empty() {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size) ",
-            );
-            insert.push_values(documents.iter().enumerate(), |mut row, (position, doc)| {
-                row.push_bind(application_id)
-                    .push_bind(message_ref)
-                    .push_bind(position as i64)
-                    .push_bind(doc.kind.as_str())
-                    .push_bind(doc.source.as_str())
-                    .push_bind(&doc.filename)
-                    .push_bind(&doc.content_type)
-                    .push_bind(&doc.sha256)
-                    .push_bind(doc.size as i64);
-            });
-            insert.build().execute(&mut *$tx).await?;
-        }
+        let message_ref = insert_message!($tx, $known, $source, message);
+        $later.links.push((application_id, message_ref));
+        $later.documents.extend($documents.iter().enumerate().map(|(position, doc)| (application_id, message_ref, position, doc)));
         // A new application was created with this message's date.
         if !$new_application {
             sqlx::query("UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1")
@@ -346,7 +461,7 @@ macro_rules! ids_where_in {
 /// Files a new inbound message: a new application, or a follow-up to the candidate's
 /// application for the same posting; evaluates to what it became.
 macro_rules! file_application {
-    ($tx:ident, $later:ident, $source:expr, $message:expr, $filing:expr, $documents:expr) => {{
+    ($tx:ident, $known:ident, $later:ident, $source:expr, $message:expr, $filing:expr, $documents:expr) => {{
         let source: &SourceRef = $source;
         let message: &MessageRow = $message;
         let filing: &FilingRow = $filing;
@@ -386,31 +501,14 @@ macro_rules! file_application {
             Some((application_id,)) => {
                 $later.received.push((application_id, source.mailbox.as_str()));
                 if let Some(intent) = &filing.acknowledgement {
-                    let (state, reason, ack_id) = match intent {
-                        AckIntent::Send { message_id } => ("pending", None, Some(message_id.as_str())),
-                        AckIntent::Skip(why) => ("skipped", Some(why.as_str()), None),
-                    };
-                    let refs: Vec<&str> = message.references.iter().map(String::as_str).chain(message.message_id.as_deref()).collect();
-                    sqlx::query(
-                        "INSERT INTO acknowledgements (application_id, state, reason, message_id, in_reply_to, refs, next_attempt_at, queued_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                    )
-                    .bind(application_id)
-                    .bind(state)
-                    .bind(reason)
-                    .bind(ack_id)
-                    .bind(message.message_id.as_deref())
-                    .bind(refs.join(" "))
-                    .bind(now)
-                    .execute(&mut *$tx)
-                    .await?;
+                    $later.acknowledgements.push(AckRow { application_id, intent, message });
                 }
                 Recorded::Filed { application_id }
             }
         };
         let application_id = recorded.application_id().unwrap_or_default();
         let new_application = matches!(recorded, Recorded::Filed { .. });
-        let message_ref = attach_inbound!($tx, source, message, application_id, $documents, new_application);
+        let message_ref = attach_inbound!($tx, $known, $later, source, message, application_id, $documents, new_application);
         let seen = Seen {
             message_ref: Some(message_ref),
             application_id: Some(application_id),
@@ -423,10 +521,19 @@ macro_rules! file_application {
 
 /// Records a message that continues a known application; evaluates to what it became.
 macro_rules! record_follow_up {
-    ($tx:ident, $later:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
+    ($tx:ident, $known:ident, $later:ident, $source:expr, $message:expr, $application_id:expr, $documents:expr) => {{
         let message: &MessageRow = $message;
         let application_id: i64 = $application_id;
-        let message_ref = attach_inbound!($tx, $source, message, application_id, $documents, false);
+        let message_ref = attach_inbound!(
+            $tx,
+            $known,
+            $later,
+            $source,
+            message,
+            application_id,
+            $documents,
+            false
+        );
         let seen = Seen {
             message_ref: Some(message_ref),
             application_id: Some(application_id),
@@ -440,9 +547,9 @@ macro_rules! record_follow_up {
 /// Records mail that leaves only its ledger row (ignored, quarantined); evaluates to
 /// `$recorded`, or to `AlreadySeen` when the ledger knows these coordinates.
 macro_rules! ledger_only {
-    ($tx:ident, $later:ident, $seen:expr, $recorded:expr) => {{
+    ($known:ident, $later:ident, $seen:expr, $recorded:expr) => {{
         let seen: Seen<'_> = $seen;
-        if $later.holds(seen.source) || is_seen!($tx, seen.source) {
+        if $known.holds(seen.source) || $later.holds(seen.source) {
             Recorded::AlreadySeen
         } else {
             $later.seen.push(seen);
@@ -453,12 +560,12 @@ macro_rules! ledger_only {
 
 /// Records an outbound message that answers these applications; they become `replied`.
 macro_rules! record_answer {
-    ($tx:ident, $later:ident, $source:expr, $message:expr, $application_ids:expr) => {{
+    ($tx:ident, $known:ident, $later:ident, $source:expr, $message:expr, $application_ids:expr) => {{
         let message: &MessageRow = $message;
         let application_ids: &[i64] = $application_ids;
-        let message_ref = insert_message!($tx, $source, message);
+        let message_ref = insert_message!($tx, $known, $source, message);
         for &application_id in application_ids {
-            link!($tx, application_id, message_ref);
+            $later.links.push((application_id, message_ref));
             sqlx::query(
                 "UPDATE applications SET reply_status = 'replied',
                      last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
@@ -481,28 +588,25 @@ macro_rules! record_answer {
 
 /// Evaluates to `Some(outcome)` when the message needs no new rows: the ledger knows these
 /// coordinates, or the dedupe key knows the message (then the new coordinates are noted).
-/// One query asks both.
 macro_rules! known_message {
-    ($tx:ident, $later:ident, $source:expr, $message:expr) => {{
+    ($tx:ident, $known:ident, $later:ident, $source:expr, $message:expr) => {{
         let message: &MessageRow = $message;
-        let (seen, message_ref): (Option<i64>, Option<i64>) = sqlx::query_as(
-            "SELECT (SELECT id FROM mail_seen WHERE mailbox = $1 AND location = $2),
-                    (SELECT id FROM messages WHERE dedupe_key = $3)",
-        )
-        .bind(&$source.mailbox)
-        .bind(&$source.location)
-        .bind(message.dedupe_key())
-        .fetch_one(&mut *$tx)
-        .await?;
-        match (seen, message_ref) {
-            (Some(_), _) => Some(Recorded::AlreadySeen),
-            _ if $later.holds($source) => Some(Recorded::AlreadySeen),
-            (None, None) => None,
-            (None, Some(message_ref)) => {
-                Some(duplicate!($tx, $later, $source, message, message_ref))
-            }
+        if $known.holds($source) || $later.holds($source) {
+            Some(Recorded::AlreadySeen)
+        } else if let Some(&message_ref) = $known.messages.get(&message.dedupe_key()) {
+            Some(duplicate!($tx, $later, $source, message, message_ref))
+        } else {
+            None
         }
     }};
+}
+
+impl Known {
+    fn holds(&self, source: &SourceRef) -> bool {
+        self.seen
+            .get(&source.mailbox)
+            .is_some_and(|locations| locations.contains(&source.location))
+    }
 }
 
 /// One message's rows, as the pipeline settled them.
@@ -544,6 +648,18 @@ pub enum WriteKind {
     },
 }
 
+impl WriteKind {
+    /// The message row it would add, if any.
+    fn message(&self) -> Option<&MessageRow> {
+        match self {
+            WriteKind::Application { message, .. }
+            | WriteKind::FollowUp { message, .. }
+            | WriteKind::Outbound { message, .. } => Some(message),
+            WriteKind::Ignored { .. } | WriteKind::Quarantined { .. } => None,
+        }
+    }
+}
+
 impl Store {
     /// Whether these coordinates were recorded before.
     pub async fn seen(&self, source: &SourceRef) -> Result<bool, StoreError> {
@@ -557,10 +673,15 @@ impl Store {
     /// message sees the rows of the earlier ones (a resend in the same group is a follow-up
     /// or a duplicate). One transaction per group rather than per message: on PostgreSQL
     /// each commit waits for its WAL flush, and on SQLite each writes its pages to the WAL.
+    /// Within it, every statement is a round trip (to sqlx's SQLite thread, or to the
+    /// PostgreSQL server), so what the group needs to know is asked once ([`Known`]) and
+    /// what nothing reads back is written once per table at the end ([`Later`]): a new
+    /// application costs three statements of its own (candidate, application, message).
     pub async fn record(&self, writes: &[Write]) -> Result<Vec<Recorded>, StoreError> {
         with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
             let mut outcomes = Vec::with_capacity(writes.len());
+            let mut known = known_before!(tx, writes);
             let mut later = Later::default();
             for write in writes {
                 let source = &write.source;
@@ -568,28 +689,28 @@ impl Store {
                 let recorded: Recorded = match &write.kind {
                     WriteKind::Ignored { reason } => {
                         let seen = Seen { reason: Some(reason), ..Seen::new(source, message_id, "ignored") };
-                        ledger_only!(tx, later, seen, Recorded::Ignored)
+                        ledger_only!(known, later, seen, Recorded::Ignored)
                     }
                     WriteKind::Quarantined { raw_sha256, error } => {
                         let seen = Seen { reason: Some(error), raw_sha256: raw_sha256.as_deref(), ..Seen::new(source, message_id, "quarantined") };
-                        ledger_only!(tx, later, seen, Recorded::Quarantined)
+                        ledger_only!(known, later, seen, Recorded::Quarantined)
                     }
                     WriteKind::Application { message, filing, documents } => {
-                        match known_message!(tx, later, source, message) {
+                        match known_message!(tx, known, later, source, message) {
                             Some(known) => known,
-                            None => file_application!(tx, later, source, message, filing, documents),
+                            None => file_application!(tx, known, later, source, message, filing, documents),
                         }
                     }
                     WriteKind::FollowUp { message, application_id, documents } => {
-                        match known_message!(tx, later, source, message) {
+                        match known_message!(tx, known, later, source, message) {
                             Some(known) => known,
-                            None => record_follow_up!(tx, later, source, message, *application_id, documents),
+                            None => record_follow_up!(tx, known, later, source, message, *application_id, documents),
                         }
                     }
                     WriteKind::Outbound { message, application_ids } => {
-                        match known_message!(tx, later, source, message) {
+                        match known_message!(tx, known, later, source, message) {
                             Some(known) => known,
-                            None => record_answer!(tx, later, source, message, application_ids),
+                            None => record_answer!(tx, known, later, source, message, application_ids),
                         }
                     }
                 };

@@ -1,5 +1,6 @@
-//! The store under concurrent writers, on a real SQLite file: the daemon records groups,
-//! saves cursors and updates acknowledgements from several tasks at once.
+//! The store on a real SQLite file: under concurrent writers (the daemon records groups,
+//! saves cursors and updates acknowledgements from several tasks at once), its durability
+//! settings, and how a group recognises messages it or an earlier group recorded.
 
 use crate::config::DatabaseUrl;
 use crate::domain::source::SourceRef;
@@ -63,4 +64,132 @@ async fn sqlite_syncs_every_commit() {
         .await
         .unwrap();
     assert_eq!(journal, "wal");
+}
+
+/// A group asks the database once what it already holds, and puts off its links and
+/// documents until just before the commit: a message repeated inside the group must still be
+/// recognised (at the same coordinates: already seen; at others: a duplicate of the
+/// application filed a few messages earlier, whose link is not written yet), and so must one
+/// recorded by an earlier group.
+#[tokio::test]
+async fn repeats_inside_a_group_and_across_groups_are_recognised() {
+    use crate::domain::document::{DocumentKind, DocumentSource};
+    use crate::domain::email::EmailAddress;
+    use crate::domain::name::PersonName;
+    use crate::domain::posting::PostingId;
+    use crate::domain::source::Direction;
+    use crate::store::record::{DocumentRow, FilingRow, MessageRow};
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+    let store = Store::open(&url).await.unwrap();
+    let candidate = EmailAddress::parse("amina.benali@example.org").unwrap();
+    let message = MessageRow {
+        direction: Direction::Inbound,
+        message_id: Some("<cv@example.org>".into()),
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        from_address: Some(candidate.clone()),
+        recipients: Vec::new(),
+        subject: "Coordination Maroc – Benali Amina".into(),
+        sent_at: chrono::Utc::now(),
+        raw_sha256: "ab".repeat(32),
+        raw_size: 1_000,
+        forwarded_by: None,
+    };
+    let application = |mailbox: &str, location: &str| Write {
+        source: SourceRef::new(mailbox, location),
+        message_id: message.message_id.clone(),
+        kind: WriteKind::Application {
+            message: message.clone(),
+            filing: FilingRow {
+                posting: PostingId::parse("coordination-maroc").unwrap(),
+                candidate: candidate.clone(),
+                name: PersonName {
+                    last_name: "Benali".into(),
+                    first_name: "Amina".into(),
+                },
+                subject_nonconforming: false,
+                acknowledgement: None,
+            },
+            documents: vec![DocumentRow {
+                kind: DocumentKind::Cv,
+                source: DocumentSource::Attachment,
+                filename: "CV.pdf".into(),
+                content_type: "application/pdf".into(),
+                sha256: "cd".repeat(32),
+                size: 500,
+            }],
+        },
+    };
+    let ignored = |location: &str| Write {
+        source: SourceRef::new("INBOX", location),
+        message_id: None,
+        kind: WriteKind::Ignored { reason: "test" },
+    };
+
+    let first = store
+        .record(&[
+            application("INBOX", "1"),
+            ignored("2"),
+            application("Archive", "7"),
+            application("INBOX", "1"),
+            ignored("2"),
+        ])
+        .await
+        .unwrap();
+    let Recorded::Filed { application_id } = first[0] else {
+        panic!("the first copy opens an application: {first:?}");
+    };
+    assert_eq!(
+        first[1..],
+        [
+            Recorded::Ignored,
+            Recorded::Duplicate,
+            Recorded::AlreadySeen,
+            Recorded::AlreadySeen
+        ]
+    );
+    let second = store
+        .record(&[
+            application("INBOX", "1"),
+            application("Sent", "3"),
+            ignored("2"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        second,
+        [
+            Recorded::AlreadySeen,
+            Recorded::Duplicate,
+            Recorded::AlreadySeen
+        ]
+    );
+
+    let crate::store::Pool::Sqlite(pool) = &store.pool else {
+        panic!("a SQLite URL opens SQLite");
+    };
+    let count = |sql: &'static str| async move {
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+        n
+    };
+    assert_eq!(count("SELECT count(*) FROM messages").await, 1);
+    assert_eq!(count("SELECT count(*) FROM application_messages").await, 1);
+    assert_eq!(count("SELECT count(*) FROM documents").await, 1);
+    assert_eq!(count("SELECT count(*) FROM mail_seen").await, 4);
+    let duplicates: Vec<(String, Option<i64>)> = sqlx::query_as(
+        "SELECT mailbox, application_id FROM mail_seen WHERE outcome = 'duplicate' ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        duplicates,
+        [
+            ("Archive".to_owned(), Some(application_id)),
+            ("Sent".to_owned(), Some(application_id))
+        ],
+        "each duplicate names the application the message was filed under"
+    );
 }

@@ -64,7 +64,7 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
 
     // PostgreSQL's start (connections, migration check, lease) and its commits take longer.
-    let window = if env.is_postgres() { 10..600 } else { 10..200 };
+    let window = if env.is_postgres() { 10..250 } else { 10..150 };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut mid_work = 0;
     // Kills that came after some commits and before the last.
