@@ -402,7 +402,13 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
             &[synth::application(1, 2_000), synth::application(2, 2_000)],
         )
         .await;
-    wait_for_applications(&env, 3).await;
+    if !applications_within(&env, 3, Duration::from_secs(30)).await {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!(
+            "timed out waiting for 3 applications after the restart\ndaemon log:\n{text}\nDovecot log:\n{}",
+            dovecot.log()
+        );
+    }
     terminate(&mut daemon);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
@@ -561,17 +567,22 @@ fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
 }
 
 async fn wait_for_applications(env: &TestEnv, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if env.count("SELECT count(*) FROM applications").await >= n {
-            return;
+    assert!(
+        applications_within(env, n, Duration::from_secs(30)).await,
+        "timed out waiting for {n} applications"
+    );
+}
+
+/// Whether at least `n` applications are filed before `limit` has passed.
+async fn applications_within(env: &TestEnv, n: i64, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while env.count("SELECT count(*) FROM applications").await < n {
+        if Instant::now() >= deadline {
+            return false;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {n} applications"
-        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    true
 }
 
 #[tokio::test]
