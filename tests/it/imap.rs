@@ -508,6 +508,32 @@ async fn a_pass_cut_short_after_its_commit_marks_without_downloading_again() {
     assert_eq!(env.export(), before, "nothing filed twice");
 }
 
+/// A pass saves its cursor at most once a second while it goes, and always at its end: after
+/// a complete pass of several batches the next one has no UID to ask about.
+#[tokio::test]
+async fn a_complete_pass_leaves_the_cursor_past_every_message() {
+    let dovecot = Dovecot::start();
+    let messages: Vec<Vec<u8>> = (0..150).map(|i| synth::application(i, 2_000)).collect();
+    dovecot.append("INBOX", &messages).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let pass = |env: &TestEnv| {
+        let out = env
+            .command()
+            .env("RUST_LOG", "applymail=debug")
+            .args(["run", "--once"])
+            .output()
+            .unwrap();
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{log}");
+        log.lines()
+            .filter(|l| l.contains("batch downloaded"))
+            .count()
+    };
+    assert!(pass(&env) >= 3, "150 messages come in several batches");
+    assert_eq!(env.export().len(), 150);
+    assert_eq!(pass(&env), 0, "the second pass starts past every message");
+}
+
 #[tokio::test]
 async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
     let dovecot = Dovecot::start();
