@@ -482,14 +482,7 @@ async fn a_pass_cut_short_after_its_commit_marks_without_downloading_again() {
         .unwrap();
     pool.close().await;
 
-    let out = env
-        .command()
-        .env("RUST_LOG", "applymail=debug")
-        .args(["run", "--once"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+    let log = run_once_logged(&env);
     let downloaded: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("batch downloaded"))
@@ -508,6 +501,19 @@ async fn a_pass_cut_short_after_its_commit_marks_without_downloading_again() {
     assert_eq!(env.export(), before, "nothing filed twice");
 }
 
+/// `run --once`, which must succeed; its debug log.
+fn run_once_logged(env: &TestEnv) -> String {
+    let out = env
+        .command()
+        .env("RUST_LOG", "applymail=debug")
+        .args(["run", "--once"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{log}");
+    log
+}
+
 /// A pass saves its cursor at most once a second while it goes, and always at its end: after
 /// a complete pass of several batches the next one has no UID to ask about.
 #[tokio::test]
@@ -517,14 +523,7 @@ async fn a_complete_pass_leaves_the_cursor_past_every_message() {
     dovecot.append("INBOX", &messages).await;
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
     let pass = |env: &TestEnv| {
-        let out = env
-            .command()
-            .env("RUST_LOG", "applymail=debug")
-            .args(["run", "--once"])
-            .output()
-            .unwrap();
-        let log = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{log}");
+        let log = run_once_logged(env);
         log.lines()
             .filter(|l| l.contains("batch downloaded"))
             .count()
