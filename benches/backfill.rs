@@ -523,7 +523,9 @@ async fn idle_watcher(dovecot: &Dovecot) -> tokio::sync::mpsc::UnboundedReceiver
 async fn push_latencies(
     dovecot: &Dovecot,
     env: &Env,
-    (pushes, size, tag): (usize, usize, usize),
+    pushes: usize,
+    size: usize,
+    tag: usize,
     log: Option<std::fs::File>,
 ) -> (Vec<f64>, Vec<f64>) {
     let mut daemon = Command::new(APPLYMAIL)
@@ -785,7 +787,7 @@ async fn main() {
         let log = std::env::var("BENCH_LOG")
             .ok()
             .map(|path| std::fs::File::create(path).unwrap());
-        let (ours, theirs) = push_latencies(&push, &env, (pushes, SIZE_250K, 100_000), log).await;
+        let (ours, theirs) = push_latencies(&push, &env, pushes, SIZE_250K, 100_000, log).await;
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(push));
         line(format!(
@@ -816,7 +818,7 @@ async fn main() {
         let run = applymail(&env.config, &["run", "--once"]);
         rss.push((size, run.peak_rss_kb, run.wall));
         let (ours, theirs) = one_new_message(&mailbox, &env, 500_000).await;
-        let (pushed, notified) = push_latencies(&mailbox, &env, (5, 2_000, 700_000), None).await;
+        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 700_000, None).await;
         incremental.push((size, ours, theirs, pushed[2], notified[2]));
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(mailbox));
@@ -828,7 +830,7 @@ async fn main() {
             false,
         );
         let (ours, theirs) = one_new_message(&mailbox, &env, 600_000).await;
-        let (pushed, notified) = push_latencies(&mailbox, &env, (5, 2_000, 800_000), None).await;
+        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 800_000, None).await;
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(mailbox));
         (ours, theirs, pushed[2], notified[2])

@@ -210,17 +210,18 @@ async fn serve_batches(
     let mut bodies = Some(bodies);
     let mut handed: VecDeque<Handed> = VecDeque::new();
     let mut cursor = folder.cursor;
-    let mut saved = (cursor, Instant::now());
+    // The cursor as last saved, and when.
+    let (mut saved, mut saved_at) = (cursor, Instant::now());
     let mut stopped_reading = false;
     loop {
         while handed.front().is_some_and(|h| h.pending.is_empty()) {
             if let Some(front) = handed.pop_front() {
-                act_on_batch(client, folder, front, &mut cursor, after_filing, pipeline).await?;
+                act_on_batch(client, pipeline, folder, front, &mut cursor, after_filing).await?;
             }
         }
-        if cursor != saved.0 && saved.1.elapsed() >= CURSOR_SAVE_EVERY {
+        if cursor != saved && saved_at.elapsed() >= CURSOR_SAVE_EVERY {
             pipeline.store().save_cursor(folder.name, cursor).await?;
-            saved = (cursor, Instant::now());
+            (saved, saved_at) = (cursor, Instant::now());
         }
         if stopped_reading || batches.peek().is_none() || shutdown.is_requested() {
             // Closing the channel ends the pipeline's stream once it has what it was given.
@@ -310,12 +311,12 @@ async fn serve_batches(
     let complete = handed.iter().all(|h| h.pending.is_empty()) && batches.peek().is_none();
     for batch in handed {
         let finished = batch.pending.is_empty();
-        act_on_batch(client, folder, batch, &mut cursor, after_filing, pipeline).await?;
+        act_on_batch(client, pipeline, folder, batch, &mut cursor, after_filing).await?;
         if !finished {
             break;
         }
     }
-    if cursor != saved.0 {
+    if cursor != saved {
         pipeline.store().save_cursor(folder.name, cursor).await?;
     }
     Ok(complete)
@@ -334,11 +335,11 @@ async fn reserve<T>(bodies: Option<&mpsc::Sender<T>>) -> Option<mpsc::Permit<'_,
 /// interrupted inside it).
 async fn act_on_batch(
     client: &mut ImapClient,
+    pipeline: &Pipeline,
     folder: &Folder<'_>,
     handed: Handed,
     cursor: &mut Cursor,
     after_filing: &AfterFiling,
-    pipeline: &Pipeline,
 ) -> Result<(), WatchError> {
     let Handed {
         batch,
