@@ -24,6 +24,8 @@ use crate::shutdown::Shutdown;
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a connection and TLS handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the server may take to end a session once applymail is stopping.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A byte stream IMAP can run over: plain TCP or TLS.
 pub trait Transport: AsyncRead + AsyncWrite + Unpin + Send + Sync + Debug {}
@@ -35,6 +37,10 @@ pub struct ImapClient {
     session: Session<Stream>,
     capabilities: Vec<String>,
     user: String,
+    /// The server announced new mail (EXISTS or RECENT) in the selected folder since it was
+    /// last searched. Announcements ride on the responses to any command, and the server
+    /// makes each one once: forgotten, new mail would wait for the next poll.
+    announced: bool,
 }
 
 /// A folder as LIST shows it.
@@ -208,6 +214,7 @@ impl ImapClient {
             session,
             capabilities,
             user,
+            announced: false,
         })
     }
 
@@ -275,7 +282,9 @@ impl ImapClient {
             .ok_or_else(|| ImapError::NoUidValidity {
                 folder: folder.into(),
             })?;
+        // The selection's own EXISTS is the snapshot this pass starts from, not news.
         self.drain_unsolicited();
+        self.announced = false;
         Ok(FolderState {
             validity,
             exists: mailbox.exists,
@@ -285,6 +294,9 @@ impl ImapClient {
     /// The UIDs at or after `start` in the selected folder, in order. `UID n:*` also answers
     /// the highest UID when it is below `n` (RFC 3501 §6.4.8), which is filtered out.
     pub async fn uids_from(&mut self, start: Uid) -> Result<Vec<Uid>, ImapError> {
+        // Mail announced from here on may have arrived after the search: it stays news.
+        self.drain_unsolicited();
+        self.announced = false;
         let found = timed(
             "UID SEARCH",
             COMMAND_TIMEOUT,
@@ -451,29 +463,27 @@ impl ImapClient {
     }
 
     /// Waits in IDLE (RFC 2177) for at most `wait`, or until shutdown. The read timeout is the
-    /// wait itself: only here may the connection stay silent for long.
+    /// wait itself: only here may the connection stay silent for long. Ends at once when new
+    /// mail was announced since the folder was last searched.
     pub async fn idle(
-        self,
+        mut self,
         wait: Duration,
         shutdown: &Shutdown,
     ) -> Result<(ImapClient, IdleEnd), ImapError> {
+        self.drain_unsolicited();
         let ImapClient {
             session,
             capabilities,
             user,
+            mut announced,
         } = self;
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
         timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
         // A message that arrived just before the server accepted IDLE is announced while
-        // IDLE starts, and async-imap files that announcement as unsolicited: honour it.
-        let announced = std::iter::from_fn(|| unsolicited.try_recv().ok())
-            .filter(|r| {
-                matches!(
-                    r,
-                    UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
-                )
-            })
+        // IDLE starts, and async-imap files that announcement as unsolicited.
+        announced |= std::iter::from_fn(|| unsolicited.try_recv().ok())
+            .filter(is_new_mail)
             .count()
             > 0;
         let end = if announced {
@@ -498,11 +508,19 @@ impl ImapClient {
                 }
             }
         };
-        let session = timed("DONE", COMMAND_TIMEOUT, handle.done()).await?;
+        // On shutdown, a server slow to end the IDLE is not waited for long: nothing is in
+        // hand, and the server ends the IDLE itself when the connection closes.
+        let limit = if end == IdleEnd::Stopped {
+            SHUTDOWN_TIMEOUT
+        } else {
+            COMMAND_TIMEOUT
+        };
+        let session = timed("DONE", limit, handle.done()).await?;
         let mut client = ImapClient {
             session,
             capabilities,
             user,
+            announced,
         };
         client.drain_unsolicited();
         Ok((client, end))
@@ -510,14 +528,24 @@ impl ImapClient {
 
     /// Ends the session politely; a server that is already gone is not an error here.
     pub async fn logout(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.session.logout()).await;
+        let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, self.session.logout()).await;
     }
 
-    /// Unsolicited responses are not used (every pass asks for what it needs), but their
-    /// channel is bounded: empty it so that it never fills.
+    /// Empties the channel of unsolicited responses, which is bounded (async-imap drops what
+    /// does not fit), remembering only whether new mail was announced: every pass asks the
+    /// server for what it needs.
     fn drain_unsolicited(&mut self) {
-        while self.session.unsolicited_responses.try_recv().is_ok() {}
+        while let Ok(response) = self.session.unsolicited_responses.try_recv() {
+            self.announced |= is_new_mail(&response);
+        }
     }
+}
+
+fn is_new_mail(response: &UnsolicitedResponse) -> bool {
+    matches!(
+        response,
+        UnsolicitedResponse::Exists(_) | UnsolicitedResponse::Recent(_)
+    )
 }
 
 async fn greeted<T: AsyncRead + AsyncWrite + Unpin + Send + Debug>(

@@ -75,6 +75,10 @@ pub async fn watch_imap(
             Ok(()) => return Ok(()),
             Err(err @ WatchError::Lease(_)) => return Err(err),
             Err(err) if once => return Err(err),
+            Err(err) if shutdown.is_requested() => {
+                warn!(error = %err, "stopping: the session did not end cleanly");
+                return Ok(());
+            }
             Err(err) => err,
         };
         let (delay, state) = match &err {
@@ -123,7 +127,11 @@ async fn serve(
         shutdown,
         health,
     } = ctx;
-    let mut client = ImapClient::connect(settings, tls).await?;
+    // Nothing is in hand yet: a server that does not answer must not hold up a shutdown.
+    let mut client = tokio::select! {
+        client = ImapClient::connect(settings, tls) => client?,
+        () = shutdown.wait() => return Ok(()),
+    };
     backoff.reset();
     health.set(MailboxState::Connected);
     info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");

@@ -385,7 +385,7 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
     let mut daemon = env
         .command()
         .arg("run")
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", "info,applymail=debug")
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .map(crate::helpers::Daemon)
@@ -409,7 +409,13 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
             dovecot.log()
         );
     }
-    terminate(&mut daemon);
+    if stop_within(&mut daemon, Duration::from_secs(10)).is_none() {
+        panic!(
+            "the daemon did not stop within 10 s of SIGTERM\ndaemon log:\n{}\nDovecot log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default(),
+            dovecot.log()
+        );
+    }
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
         text.contains("reconnecting"),
@@ -417,6 +423,64 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
     );
     assert!(text.matches("connected").count() >= 2, "{text}");
     assert_eq!(env.export().len(), 3);
+}
+
+/// New mail is announced once, in the response to whatever command the client sends next; a
+/// client that forgets an announcement made during a pass sleeps through the next IDLE.
+#[tokio::test]
+async fn mail_announced_during_a_pass_ends_the_next_idle_at_once() {
+    use applymail::domain::cursor::Uid;
+    use applymail::imap::{IdleEnd, ImapClient};
+
+    let dovecot = Dovecot::start();
+    dovecot.append("INBOX", &[synth::application(0, 500)]).await;
+    let mut client = direct_client(&dovecot).await;
+    client.select("INBOX").await.unwrap();
+    let uids = client.uids_from(Uid::new(1).unwrap()).await.unwrap();
+    assert_eq!(uids.len(), 1);
+    // Arrives after the pass searched. Dovecot announces it in the response to the download
+    // (EXISTS), then to the keyword's STORE (RECENT): once each, and never again in IDLE.
+    dovecot.append("INBOX", &[synth::application(1, 500)]).await;
+    assert_eq!(client.fetch("INBOX", &uids).await.unwrap().len(), 1);
+    client
+        .add_keyword(&uids, applymail::imap::FILED_KEYWORD)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let (_client, end): (ImapClient, IdleEnd) = client
+        .idle(
+            Duration::from_secs(20),
+            &applymail::shutdown::Shutdown::never(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(end, IdleEnd::NewData);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "IDLE waited {:?} for news it had been given",
+        started.elapsed()
+    );
+}
+
+/// applymail's own IMAP client, logged in to `dovecot` over plain IMAP on loopback.
+async fn direct_client(dovecot: &Dovecot) -> applymail::imap::ImapClient {
+    let secrets = tempfile::tempdir().unwrap();
+    let password = secrets.path().join("password");
+    std::fs::write(&password, crate::dovecot::PASSWORD).unwrap();
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", "").replace(
+        "password_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"",
+        &format!("password_file = \"{}\"", password.display()),
+    ));
+    let config = env.path("applymail.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let settings = applymail::config::load_str(&text, &config, Vec::new()).unwrap();
+    let applymail::config::MailboxSettings::Imap(imap) = &settings.mailbox else {
+        panic!("an IMAP mailbox");
+    };
+    let tls = applymail::imap::client_config(imap.ca_file.as_deref()).unwrap();
+    applymail::imap::ImapClient::connect(imap, tls)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -566,18 +630,67 @@ async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
     assert_eq!(seen, 300, "each message recorded once");
 }
 
+/// A server that accepts the connection and never greets keeps applymail waiting (up to its
+/// connect timeout), but nothing is in hand then: SIGTERM must stop it at once.
+#[test]
+fn sigterm_stops_the_daemon_while_a_silent_server_keeps_it_waiting() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let env = TestEnv::with_mailbox(&format!(
+        "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\nusername = \"contact\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\n"
+    ));
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let _silent = loop {
+        match listener.accept() {
+            Ok((connection, _)) => break connection,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(Instant::now() < deadline, "the daemon never connected");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    // Let it settle into waiting for the greeting.
+    std::thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    let status = terminate(&mut daemon);
+    assert!(status.success(), "{status}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "stopping took {:?}",
+        asked.elapsed()
+    );
+}
+
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    stop_within(child, Duration::from_secs(10))
+        .expect("the daemon did not stop within 10 s of SIGTERM")
+}
+
+/// Sends SIGTERM and waits for the exit; `None` (after a SIGKILL) when it took too long.
+fn stop_within(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
-            return status;
+            return Some(status);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the daemon did not stop within 10 s of SIGTERM");
+            let _ = child.wait();
+            return None;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
