@@ -49,6 +49,40 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Waits until the running daemon has recorded more than `before` messages (the database may
+/// not exist yet, nor its tables).
+async fn wait_for_progress(env: &TestEnv, before: i64, daemon: &mut Daemon) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut pool = None;
+    loop {
+        if pool.is_none() {
+            pool = env.try_db().await;
+        }
+        let seen = match &pool {
+            Some(pool) => sqlx::query_as::<_, (i64,)>("SELECT count(*) FROM mail_seen")
+                .fetch_one(pool)
+                .await
+                .map_or(0, |(n,)| n),
+            None => 0,
+        };
+        if seen > before {
+            break;
+        }
+        assert!(
+            daemon.try_wait().unwrap().is_none(),
+            "the daemon exited before recording anything new"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon recorded nothing new in 60 s (still {seen})"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    if let Some(pool) = pool {
+        pool.close().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
     let kills = setting("APPLYMAIL_CHAOS_KILLS", 30);
@@ -63,14 +97,13 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
     let total = (inbox.len() + sent.len()) as i64;
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
 
-    // PostgreSQL's start (connections, migration check, lease) and its commits take longer.
-    let window = if env.is_postgres() { 10..250 } else { 10..150 };
     let mut rng = StdRng::seed_from_u64(seed);
     let mut mid_work = 0;
     // Kills that came after some commits and before the last.
     let mut between = 0;
-    let mut progress = Vec::new();
+    let mut progress: Vec<i64> = Vec::new();
     for _ in 0..kills {
+        let before = progress.last().copied().unwrap_or(0);
         let mut daemon = env
             .command()
             .arg("run")
@@ -79,7 +112,16 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
             .spawn()
             .map(Daemon)
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.random_range(window.clone())));
+        // Kills are placed by what the daemon has done, not by the clock, so that they land
+        // mid-work however fast or loaded the machine is: some during start-up (the lease,
+        // migrations, the first download), the others at a random moment after this run's
+        // first commit.
+        if rng.random_bool(0.25) {
+            std::thread::sleep(Duration::from_millis(rng.random_range(0..100)));
+        } else {
+            wait_for_progress(&env, before, &mut daemon).await;
+            std::thread::sleep(Duration::from_millis(rng.random_range(0..100)));
+        }
         daemon.kill().unwrap();
         daemon.wait().unwrap();
         let seen = env.count("SELECT count(*) FROM mail_seen").await;

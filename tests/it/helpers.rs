@@ -220,10 +220,6 @@ impl TestEnv {
         self.connect(false).await.expect("database")
     }
 
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.database, TestDatabase::Postgres { .. })
-    }
-
     pub async fn try_db(&self) -> Option<AnyPool> {
         self.connect(true).await
     }
