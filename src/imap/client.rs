@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::imap_proto::NameAttribute;
-use async_imap::types::UnsolicitedResponse;
+use async_imap::types::{Fetch, UnsolicitedResponse};
 use async_imap::{Authenticator, Client, Session};
+use bytes::Bytes;
 use futures_util::TryStreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -346,7 +347,7 @@ impl ImapClient {
         &mut self,
         folder: &str,
         uids: &[Uid],
-    ) -> Result<Vec<(Uid, Vec<u8>)>, ImapError> {
+    ) -> Result<Vec<(Uid, Bytes)>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
@@ -361,9 +362,13 @@ impl ImapClient {
         })
         .await?;
         let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
-        let mut bodies: Vec<(Uid, Vec<u8>)> = fetches
-            .iter()
-            .filter_map(|f| Some((f.uid.and_then(Uid::new)?, f.body()?.to_vec())))
+        let mut bodies: Vec<(Uid, Bytes)> = fetches
+            .into_iter()
+            .filter_map(|f| {
+                let uid = f.uid.and_then(Uid::new)?;
+                f.body()?;
+                Some((uid, Bytes::from_owner(FetchedBody(f))))
+            })
             .filter(|(uid, _)| wanted.contains(uid))
             .collect();
         bodies.sort_by_key(|(uid, _)| *uid);
@@ -538,6 +543,15 @@ impl ImapClient {
         while let Ok(response) = self.session.unsolicited_responses.try_recv() {
             self.announced |= is_new_mail(&response);
         }
+    }
+}
+
+/// A downloaded message's bytes, where async-imap read them: handed on without a copy.
+struct FetchedBody(Fetch);
+
+impl AsRef<[u8]> for FetchedBody {
+    fn as_ref(&self) -> &[u8] {
+        self.0.body().unwrap_or_default()
     }
 }
 

@@ -9,6 +9,7 @@
 
 use std::io;
 
+use bytes::Bytes;
 use chrono::Utc;
 
 use super::{Analysis, BODY_LETTER_NAME, Pipeline, Related};
@@ -23,7 +24,7 @@ use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, WriteK
 impl Pipeline {
     /// Settles what a message is, writing its blobs when that needs nothing from the database.
     /// Blocking.
-    pub(super) fn settle(&self, raw: Vec<u8>, direction: Direction) -> io::Result<Analysis> {
+    pub(super) fn settle(&self, raw: Bytes, direction: Direction) -> io::Result<Analysis> {
         let rules = &self.rules;
         if raw.len() as u64 > rules.max_message_bytes {
             let error = format!(

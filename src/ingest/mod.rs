@@ -20,6 +20,7 @@ mod watch;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::Either;
 use tokio::sync::Notify;
@@ -395,7 +396,7 @@ impl Pipeline {
     /// The CPU stage, run on the blocking pool.
     pub async fn analyse(
         &self,
-        raw: Vec<u8>,
+        raw: Bytes,
         source: SourceRef,
         direction: Direction,
         check: LedgerCheck,

@@ -64,7 +64,7 @@ fn application(n: usize) -> RawMessage {
     );
     RawMessage {
         source: SourceRef::new("test", format!("{n}")),
-        raw: raw.into_bytes(),
+        raw: raw.into_bytes().into(),
     }
 }
 

@@ -23,7 +23,7 @@ pub fn open_dir(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
         Ok(RawMessage {
             source: SourceRef::new(mailbox.clone(), location),
-            raw,
+            raw: raw.into(),
         })
     });
     Ok(MessageSource {
@@ -40,7 +40,7 @@ pub fn open_file(path: &Path, mailbox: String) -> io::Result<MessageSource> {
     let raw = std::fs::read(path).map_err(|e| annotate(path, e))?;
     let message = RawMessage {
         source: SourceRef::new(mailbox, location),
-        raw,
+        raw: raw.into(),
     };
     Ok(MessageSource {
         len: Some(1),

@@ -46,7 +46,7 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
         Ok(RawMessage {
             source: SourceRef::new(mailbox.clone(), unique),
-            raw,
+            raw: raw.into(),
         })
     });
     Ok(MessageSource {

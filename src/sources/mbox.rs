@@ -30,7 +30,7 @@ pub fn open(path: &Path, mailbox: String) -> io::Result<MessageSource> {
                 })?;
                 Ok(RawMessage {
                     source: SourceRef::new(mailbox.clone(), format!("#{index}")),
-                    raw: message.unwrap_contents(),
+                    raw: message.unwrap_contents().into(),
                 })
             });
     Ok(MessageSource {

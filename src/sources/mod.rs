@@ -11,15 +11,18 @@ mod mbox;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
+
 use crate::domain::source::SourceRef;
 
 pub use maildir::{is_maildir, store_read};
 
-/// One message read from a source.
+/// One message read from a source. Its bytes are shared, not copied: a message downloaded
+/// over IMAP stays in the buffer it was read into.
 #[derive(Debug)]
 pub struct RawMessage {
     pub source: SourceRef,
-    pub raw: Vec<u8>,
+    pub raw: Bytes,
 }
 
 /// Messages from one place, read one at a time.
