@@ -16,11 +16,12 @@
 //!
 //! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_PUSH` (default 50) the pushes;
 //! `BENCH_ROUNDS` (default 3) how often steps 1 and 2 are repeated (medians are reported);
-//! `BENCH_ONLY=backfill` stops after step 2 and `BENCH_ONLY=push` starts at step 3;
+//! `BENCH_ONLY=backfill` stops after step 2, `BENCH_ONLY=push` starts at step 3 and
+//! `BENCH_ONLY=incremental` at step 4;
 //! `BENCH_ONLY=hold` seeds the mailbox and keeps it up, printing how to backfill from it;
 //! `BENCH_SETTLE` (default 305) how many seconds to wait before measuring (see
 //! `settle_deleted_inodes`); `BENCH_PERF=DIR` records every applymail run with `perf record -g` into DIR, and
-//! `BENCH_LOG=FILE` keeps the pushed daemon's debug log (for profiling).
+//! `BENCH_LOG=DIR` keeps the running daemons' debug logs there (for profiling).
 
 #[path = "../tests/it/certs.rs"]
 #[allow(dead_code)]
@@ -528,11 +529,17 @@ async fn push_latencies(
     tag: usize,
     log: Option<std::fs::File>,
 ) -> (Vec<f64>, Vec<f64>) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut daemon = Command::new(APPLYMAIL)
         .arg("--config")
         .arg(&env.config)
         .arg("run")
         .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
+        .env("APPLYMAIL_HTTP__LISTEN", format!("127.0.0.1:{port}"))
         .env(
             "RUST_LOG",
             if log.is_some() {
@@ -546,12 +553,14 @@ async fn push_latencies(
         .spawn()
         .unwrap();
     let mut exists = idle_watcher(dovecot).await;
-    let before = count_sqlite(&env.db_file());
-    // The daemon's first pass (over whatever is already there) ends before the first push.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let mut session = dovecot.session().await;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    wait_until_idle(port).await;
+    let before = count_sqlite(&env.db_file());
     for i in 0..pushes {
+        if i > 0 {
+            wait_until_idle(port).await;
+        }
         let raw = synth::application(tag + i, size);
         session.append("INBOX", None, None, &raw).await.unwrap();
         let appended = Instant::now();
@@ -567,13 +576,52 @@ async fn push_latencies(
             .flatten()
             .unwrap_or(appended);
         theirs.push(notified.saturating_duration_since(appended).as_secs_f64() * 1000.0);
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let _ = daemon.kill();
     let _ = daemon.wait();
     ours.sort_by(f64::total_cmp);
     theirs.sort_by(f64::total_cmp);
     (ours, theirs)
+}
+
+/// Waits until the daemon says (`/healthz`) that it waits in IDLE, so that the next message
+/// arrives while it idles, not while it is still busy with the last one. It says so just
+/// before it sends IDLE: the short sleep lets the command reach the server.
+async fn wait_until_idle(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = healthz(port).and_then(|body| {
+            let health: serde_json::Value = serde_json::from_str(&body).ok()?;
+            Some(health["mailbox"]["state"]["state"].as_str()? == "idle")
+        });
+        if state == Some(true) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            return;
+        }
+        assert!(Instant::now() < deadline, "the daemon never went idle");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The body of `/healthz` (a minimal HTTP/1.0 GET), whatever its status.
+fn healthz(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+}
+
+/// `BENCH_LOG=DIR`: where a running daemon's debug log goes (DIR/NAME.log), to see where a
+/// push's time goes.
+fn daemon_log(name: &str) -> Option<std::fs::File> {
+    let dir = std::env::var_os("BENCH_LOG")?;
+    std::fs::create_dir_all(&dir).unwrap();
+    Some(std::fs::File::create(std::path::Path::new(&dir).join(format!("{name}.log"))).unwrap())
 }
 
 /// One new message: Dovecot's own cost to hand it over (a fresh session: SELECT, UID SEARCH
@@ -635,7 +683,7 @@ async fn main() {
 
     let only = std::env::var("BENCH_ONLY").ok();
     let mut backfill_rss = 0;
-    if only.as_deref() != Some("push") {
+    if only.is_none() || matches!(only.as_deref(), Some("backfill" | "hold")) {
         // The mailbox: N applications of ~250 KB, and a reply for every fifth in Sent.
         let messages: Vec<Vec<u8>> = (0..n).map(|i| synth::application(i, SIZE_250K)).collect();
         let dovecot = Dovecot::start();
@@ -779,15 +827,13 @@ async fn main() {
         return;
     }
 
-    line("\n## 3. Push latency (APPEND → committed row, daemon in IDLE)".into());
-    {
+    if only.as_deref() != Some("incremental") {
+        line("\n## 3. Push latency (APPEND → committed row, daemon in IDLE)".into());
         let push = Dovecot::start();
         let env = Env::new(&push.mailbox_config("plain", "127.0.0.1", ""), false);
         // `BENCH_LOG=FILE`: the daemon's debug log, to see where a push's time goes.
-        let log = std::env::var("BENCH_LOG")
-            .ok()
-            .map(|path| std::fs::File::create(path).unwrap());
-        let (ours, theirs) = push_latencies(&push, &env, pushes, SIZE_250K, 100_000, log).await;
+        let (ours, theirs) =
+            push_latencies(&push, &env, pushes, SIZE_250K, 100_000, daemon_log("push")).await;
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(push));
         line(format!(
@@ -818,7 +864,8 @@ async fn main() {
         let run = applymail(&env.config, &["run", "--once"]);
         rss.push((size, run.peak_rss_kb, run.wall));
         let (ours, theirs) = one_new_message(&mailbox, &env, 500_000).await;
-        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 700_000, None).await;
+        let log = daemon_log(&format!("incremental-{size}"));
+        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 700_000, log).await;
         incremental.push((size, ours, theirs, pushed[2], notified[2]));
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(mailbox));
@@ -830,7 +877,8 @@ async fn main() {
             false,
         );
         let (ours, theirs) = one_new_message(&mailbox, &env, 600_000).await;
-        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 800_000, None).await;
+        let log = daemon_log("incremental-0");
+        let (pushed, notified) = push_latencies(&mailbox, &env, 5, 2_000, 800_000, log).await;
         graveyard.push(Box::new(env));
         graveyard.push(Box::new(mailbox));
         (ours, theirs, pushed[2], notified[2])
