@@ -1,7 +1,9 @@
 //! Writes N generated applications (a CV and a letter each) into a Maildir, for timing an
 //! import: `cargo run --release --example synth_maildir -- /tmp/synth 10000 250000`.
 
+// Only part of the generators the tests share is used here.
 #[path = "../tests/it/synth.rs"]
+#[allow(dead_code)]
 mod synth;
 
 fn main() {

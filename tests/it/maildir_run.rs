@@ -5,13 +5,6 @@ use std::time::{Duration, Instant};
 use crate::helpers::{TestEnv, snapshot};
 use crate::synth;
 
-fn reply_to(i: usize) -> Vec<u8> {
-    format!(
-        "From: contact@ong-exemple.org\r\nTo: candidat{i}@example.com\r\nSubject: Re: Coordination Maroc\r\nMessage-ID: <reply-{i}@ong-exemple.org>\r\nIn-Reply-To: <synth-{i}@example.com>\r\nDate: Tue, 06 Jul 2021 10:00:00 +0000\r\n\r\nMerci, nous revenons vers vous.\r\n"
-    )
-    .into_bytes()
-}
-
 #[tokio::test]
 async fn run_once_files_the_inbox_and_tracks_the_sent_folder() {
     let env = TestEnv::new();
@@ -22,7 +15,11 @@ async fn run_once_files_the_inbox_and_tracks_the_sent_folder() {
             &synth::application(i, 2_000),
         );
     }
-    env.deliver("Maildir/.Sent", "1600000100.M1.test:2,S", &reply_to(1));
+    env.deliver(
+        "Maildir/.Sent",
+        "1600000100.M1.test:2,S",
+        &synth::reply_to(1),
+    );
     env.run(&["run", "--once"]);
     let export = env.export();
     assert_eq!(export.len(), 3);

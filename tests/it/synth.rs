@@ -20,6 +20,14 @@ pub fn base64(bytes: &[u8]) -> String {
         .join("\r\n")
 }
 
+/// The organisation's answer to candidate `i`, as the Sent folder keeps it.
+pub fn reply_to(i: usize) -> Vec<u8> {
+    format!(
+        "From: contact@ong-exemple.org\r\nTo: candidat{i}@example.com\r\nSubject: Re: Coordination Maroc\r\nMessage-ID: <reply-{i}@ong-exemple.org>\r\nIn-Reply-To: <synth-{i}@example.com>\r\nDate: Tue, 06 Jul 2021 10:00:00 +0000\r\n\r\nMerci, nous revenons vers vous.\r\n"
+    )
+    .into_bytes()
+}
+
 /// Candidate `i`'s application: a CV and a letter, padded to about `size` bytes in total.
 pub fn application(i: usize, size: usize) -> Vec<u8> {
     let last = format!("Nom{i:05}");
