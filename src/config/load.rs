@@ -382,6 +382,13 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
                 }
             };
             let after_filing = parse_after_filing(raw.after_filing.as_deref())?;
+            let inbox = raw.inbox.unwrap_or_else(|| "INBOX".into());
+            if raw.sent.as_ref() == Some(&inbox) {
+                return Err(key_error(
+                    "mailbox.sent",
+                    format!("{inbox:?} is the inbox; name the folder sent mail is kept in"),
+                ));
+            }
             Ok(MailboxSettings::Imap(ImapSettings {
                 host,
                 port,
@@ -390,7 +397,7 @@ fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
                 username,
                 auth,
                 ca_file: raw.ca_file,
-                inbox: raw.inbox.unwrap_or_else(|| "INBOX".into()),
+                inbox,
                 sent: raw.sent,
                 after_filing,
                 poll_interval,
@@ -640,6 +647,17 @@ subject = "Coordination Maroc"
         );
         let local = imap.replace("imap.example.org", "127.0.0.1");
         assert!(load_with(&local, &[]).is_ok());
+    }
+
+    #[test]
+    fn a_sent_folder_that_is_the_inbox_is_refused() {
+        let imap = GOOD.replace(
+            "kind = \"maildir\"\npath = \"mail/Maildir\"",
+            "kind = \"imap\"\nhost = \"imap.example.org\"\nusername = \"u\"\npassword_env = \"P\"\nsent = \"INBOX\"",
+        );
+        assert_eq!(key_of(load_with(&imap, &[]).unwrap_err()), "mailbox.sent");
+        let sent = imap.replace("sent = \"INBOX\"", "sent = \"Sent\"");
+        assert!(load_with(&sent, &[]).is_ok());
     }
 
     #[test]

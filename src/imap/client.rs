@@ -17,7 +17,7 @@ use tokio_rustls::TlsConnector;
 
 use super::ImapError;
 use crate::config::{ImapAuth, ImapSettings, Security};
-use crate::domain::cursor::{Uid, UidValidity};
+use crate::domain::cursor::{Cursor, Uid, UidValidity};
 use crate::shutdown::Shutdown;
 
 /// How long one command may take. Bodies are fetched in batches small enough to arrive well
@@ -42,6 +42,8 @@ pub struct ImapClient {
     /// last searched. Announcements ride on the responses to any command, and the server
     /// makes each one once: forgotten, new mail would wait for the next poll.
     announced: bool,
+    /// The folder selected now, and its UIDVALIDITY.
+    selected: Option<(String, UidValidity)>,
 }
 
 /// A folder as LIST shows it.
@@ -216,6 +218,7 @@ impl ImapClient {
             capabilities,
             user,
             announced: false,
+            selected: None,
         })
     }
 
@@ -268,6 +271,8 @@ impl ImapClient {
     /// Selects a folder. A response without UIDVALIDITY (what async-imap returns on a dropped
     /// connection) is an error, never "a folder without a cursor".
     pub async fn select(&mut self, folder: &str) -> Result<FolderState, ImapError> {
+        // A SELECT that fails leaves no folder selected (RFC 3501 §6.3.1).
+        self.selected = None;
         let mailbox = match timed("SELECT", COMMAND_TIMEOUT, self.session.select(folder)).await {
             Err(ImapError::Protocol {
                 source: async_imap::error::Error::No(_),
@@ -286,14 +291,54 @@ impl ImapClient {
         // The selection's own EXISTS is the snapshot this pass starts from, not news.
         self.drain_unsolicited();
         self.announced = false;
+        self.selected = Some((folder.to_owned(), validity));
         Ok(FolderState {
             validity,
             exists: mailbox.exists,
         })
     }
 
-    /// The UIDs at or after `start` in the selected folder, in order. `UID n:*` also answers
-    /// the highest UID when it is below `n` (RFC 3501 §6.4.8), which is filtered out.
+    /// The UIDVALIDITY of `folder` if it is the folder selected now. Such a folder need not
+    /// be selected again to see its new mail: the server reports what changed with the
+    /// answer to any command, a search included. A new SELECT makes the server open the
+    /// folder afresh, which for Dovecot's Maildir grows with its size (about 0.4 s at
+    /// 20,000 messages). Its UIDVALIDITY cannot change while it stays selected: a server
+    /// that must renumber ends the session.
+    pub fn still_selected(&self, folder: &str) -> Option<UidValidity> {
+        self.selected
+            .as_ref()
+            .filter(|(name, _)| name == folder)
+            .map(|&(_, validity)| validity)
+    }
+
+    /// A folder's UIDVALIDITY and next UID (STATUS), without leaving the selected folder.
+    /// `None` when the server leaves either out.
+    pub async fn next_uid(&mut self, folder: &str) -> Result<Option<Cursor>, ImapError> {
+        let status = match timed(
+            "STATUS",
+            COMMAND_TIMEOUT,
+            self.session.status(folder, "(UIDVALIDITY UIDNEXT)"),
+        )
+        .await
+        {
+            Err(ImapError::Protocol {
+                source: async_imap::error::Error::No(_),
+                ..
+            }) => return Err(ImapError::NoSuchFolder(folder.into())),
+            other => other?,
+        };
+        self.drain_unsolicited();
+        Ok(status
+            .uid_validity
+            .and_then(UidValidity::new)
+            .zip(status.uid_next.and_then(Uid::new))
+            .map(|(validity, next)| Cursor { validity, next }))
+    }
+
+    /// The UIDs at or after `start` in the selected folder, in order. The range is closed:
+    /// `UID n:*` would also answer the highest UID when it is below `n` (RFC 3501 §6.4.8),
+    /// and some servers refuse `*` in an empty folder, which a folder still selected from an
+    /// earlier pass may have become.
     pub async fn uids_from(&mut self, start: Uid) -> Result<Vec<Uid>, ImapError> {
         // Mail announced from here on may have arrived after the search: it stays news.
         self.drain_unsolicited();
@@ -301,7 +346,7 @@ impl ImapClient {
         let found = timed(
             "UID SEARCH",
             COMMAND_TIMEOUT,
-            self.session.uid_search(format!("UID {start}:*")),
+            self.session.uid_search(format!("UID {start}:{}", u32::MAX)),
         )
         .await?;
         let mut uids: Vec<Uid> = found
@@ -481,6 +526,7 @@ impl ImapClient {
             capabilities,
             user,
             mut announced,
+            selected,
         } = self;
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
@@ -526,6 +572,7 @@ impl ImapClient {
             capabilities,
             user,
             announced,
+            selected,
         };
         client.drain_unsolicited();
         Ok((client, end))

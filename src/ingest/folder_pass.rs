@@ -41,17 +41,23 @@ pub(super) async fn sync(
     after_filing: &AfterFiling,
     shutdown: &Shutdown,
 ) -> Result<usize, WatchError> {
-    let state = client.select(folder).await?;
+    let (validity, empty) = match client.still_selected(folder) {
+        Some(validity) => (validity, false),
+        None => {
+            let state = client.select(folder).await?;
+            (state.validity, state.exists == 0)
+        }
+    };
     let mailbox = format!("imap:{folder}");
     let stored = pipeline.store().cursor(&mailbox).await?;
-    if let Some(old) = stored.filter(|c| c.validity != state.validity) {
-        warn!(folder, old = %old.validity, new = %state.validity, "UIDVALIDITY changed: reading the folder again; nothing already filed is filed twice");
+    if let Some(old) = stored.filter(|c| c.validity != validity) {
+        warn!(folder, old = %old.validity, new = %validity, "UIDVALIDITY changed: reading the folder again; nothing already filed is filed twice");
     }
-    let cursor = Cursor::resume(stored, state.validity);
+    let cursor = Cursor::resume(stored, validity);
     if stored != Some(cursor) {
         pipeline.store().save_cursor(&mailbox, cursor).await?;
     }
-    if state.exists == 0 {
+    if empty {
         return Ok(0);
     }
     let uids = client.uids_from(cursor.next).await?;
@@ -100,6 +106,20 @@ pub(super) async fn sync(
         record_sync(&mailbox);
     }
     Ok(uids.len())
+}
+
+/// Whether a folder (not the selected one) may hold mail past its cursor, asked without
+/// selecting it. Unsure (a server that leaves a status item out) counts as yes.
+pub(super) async fn has_news(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &str,
+) -> Result<bool, WatchError> {
+    let Some(status) = client.next_uid(folder).await? else {
+        return Ok(true);
+    };
+    let stored = pipeline.store().cursor(&format!("imap:{folder}")).await?;
+    Ok(Cursor::resume(stored, status.validity).next < status.next)
 }
 
 /// Messages downloaded together: up to [`BATCH`] of them, or [`BATCH_BYTES`] (at least one

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tracing::{debug, error, info, warn};
 
-use super::folder_pass::sync;
+use super::folder_pass::{has_news, sync};
 use super::{IngestError, Pipeline};
 use crate::backoff::Backoff;
 use crate::config::{AfterFiling, ImapSettings};
@@ -140,8 +140,12 @@ async fn serve(
     let mut announced = false;
     loop {
         lease.check().await?;
+        // The inbox stays selected from one pass to the next unless the Sent folder has news:
+        // selecting a large folder again is what a new message would wait for.
         sync_inbox(pipeline, &mut client, settings, shutdown).await?;
-        if let Some(sent) = &sent {
+        if let Some(sent) = &sent
+            && has_news(pipeline, &mut client, sent).await?
+        {
             sync(
                 pipeline,
                 &mut client,
@@ -151,18 +155,17 @@ async fn serve(
                 shutdown,
             )
             .await?;
+            // Mail that arrived meanwhile was announced to a folder we had left: read the
+            // inbox once more (which also selects it again) before waiting.
+            if !once && !shutdown.is_requested() {
+                continue;
+            }
         }
         if once || shutdown.is_requested() {
             client.logout().await;
             return Ok(());
         }
         if idle {
-            // Mail that arrived while the Sent folder was read was announced to a folder we
-            // had left: look at the inbox once more (which also selects it) before waiting.
-            let arrived = sync_inbox(pipeline, &mut client, settings, shutdown).await?;
-            if arrived > 0 {
-                continue;
-            }
             if !announced {
                 info!(folder = %settings.inbox, "idle: waiting for new mail");
                 announced = true;
@@ -202,7 +205,7 @@ pub(super) async fn sent_folder(
     let folders = client.folders().await?;
     let found = folders
         .into_iter()
-        .find(|f| f.special_use.iter().any(|u| u == "\\Sent"))
+        .find(|f| f.special_use.iter().any(|u| u == "\\Sent") && f.name != settings.inbox)
         .map(|f| f.name);
     if found.is_none() {
         warn!(

@@ -374,6 +374,119 @@ async fn a_message_appended_during_idle_is_filed_within_a_second_and_a_half() {
     }
 }
 
+/// The daemon waits in IDLE on the inbox alone, and stays in it from one message to the next;
+/// a reply put in Sent meanwhile is found when the inbox next wakes it, and the daemon then
+/// goes back to waiting on the inbox.
+#[tokio::test]
+async fn a_reply_sent_while_the_daemon_idles_is_tracked_when_it_next_wakes() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(0, 2_000)])
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .stderr(Stdio::null())
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
+    wait_for_applications(&env, 1).await;
+    let reply_status = |env: &TestEnv, email: &str| {
+        env.export()
+            .iter()
+            .find(|a| a["email"] == email)
+            .map(|a| a["reply_status"].clone())
+    };
+    assert_eq!(
+        reply_status(&env, "candidat0@example.com"),
+        Some("unreplied".into())
+    );
+
+    dovecot.append("Sent", &[synth::reply_to(0)]).await;
+    dovecot
+        .append("INBOX", &[synth::application(1, 2_000)])
+        .await;
+    wait_for_applications(&env, 2).await;
+    wait_for(
+        || reply_status(&env, "candidat0@example.com") == Some("replied".into()),
+        "the reply to be tracked",
+    );
+    // Back in IDLE on the inbox, not on Sent: the next message needs no poll (30 s here).
+    dovecot
+        .append("INBOX", &[synth::application(2, 2_000)])
+        .await;
+    assert!(
+        applications_within(&env, 3, Duration::from_secs(10)).await,
+        "a message after the Sent folder was read waited for the poll"
+    );
+    terminate(&mut daemon);
+}
+
+/// Without IDLE the daemon polls, keeping the inbox selected between polls: each poll's search
+/// must still see what arrived since.
+#[tokio::test]
+async fn without_idle_the_daemon_polls_and_files_each_new_message() {
+    let dovecot = Dovecot::start_with(
+        "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE SPECIAL-USE UIDPLUS NAMESPACE\n",
+    );
+    let env = TestEnv::with_mailbox(
+        &dovecot
+            .mailbox_config("plain", "127.0.0.1", "")
+            .replace("poll_interval = \"30s\"", "poll_interval = \"1s\""),
+    );
+    let log = env.path("daemon.log");
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains("the server has no IDLE: polling")
+        },
+        "the daemon to poll",
+    );
+    for i in 0..3 {
+        dovecot
+            .append("INBOX", &[synth::application(i, 2_000)])
+            .await;
+        assert!(
+            applications_within(&env, i as i64 + 1, Duration::from_secs(10)).await,
+            "message {i} was not filed by the next polls"
+        );
+    }
+    dovecot.append("Sent", &[synth::reply_to(1)]).await;
+    wait_for(
+        || {
+            env.export()
+                .iter()
+                .any(|a| a["email"] == "candidat1@example.com" && a["reply_status"] == "replied")
+        },
+        "the reply to be tracked",
+    );
+    terminate(&mut daemon);
+}
+
+#[test]
+fn a_sent_folder_missing_on_the_server_is_named() {
+    let dovecot = Dovecot::start();
+    let env =
+        TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", "sent = \"Envoyés\""));
+    let out = env.command().args(["run", "--once"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no folder Envoyés on the server"),
+        "{stderr}"
+    );
+}
+
 #[tokio::test]
 async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
     let dovecot = Dovecot::start();
