@@ -782,6 +782,71 @@ fn sigterm_stops_the_daemon_while_a_silent_server_keeps_it_waiting() {
     );
 }
 
+/// A server that never answers DONE: on SIGTERM the daemon, waiting in IDLE with nothing in
+/// hand, gives the server a few seconds (not the minute a command may take), then stops
+/// and says the session did not end cleanly.
+#[test]
+fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
+    use std::io::{BufRead, BufReader, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (idling, idle_started) = std::sync::mpsc::channel();
+    // Just enough IMAP for the daemon to select an empty inbox and wait in IDLE.
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut out = stream.try_clone().unwrap();
+        out.write_all(b"* OK ready\r\n").unwrap();
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            let mut words = line.split_whitespace();
+            let (tag, command) = (words.next().unwrap_or("*"), words.next().unwrap_or(""));
+            let reply = match command.to_ascii_uppercase().as_str() {
+                "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n"),
+                "LIST" => format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n"),
+                "SELECT" => format!(
+                    "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 1] ok\r\n{tag} OK [READ-WRITE] done\r\n"
+                ),
+                "IDLE" => {
+                    let _ = idling.send(());
+                    "+ idling\r\n".to_owned()
+                }
+                // DONE (which has no tag): never answered.
+                "" => continue,
+                _ => format!("{tag} OK done\r\n"),
+            };
+            if out.write_all(reply.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let env = TestEnv::with_mailbox(&format!(
+        "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\nusername = \"contact\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\n"
+    ));
+    let log = env.path("daemon.log");
+    let mut daemon = env
+        .command()
+        .arg("run")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
+    idle_started
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the daemon never went idle");
+    std::thread::sleep(Duration::from_millis(200));
+    let asked = Instant::now();
+    let status = terminate(&mut daemon);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status}\n{text}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(8),
+        "stopping took {:?}",
+        asked.elapsed()
+    );
+    assert!(text.contains("the session did not end cleanly"), "{text}");
+}
+
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     stop_within(child, Duration::from_secs(10))
         .expect("the daemon did not stop within 10 s of SIGTERM")
