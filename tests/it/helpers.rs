@@ -174,6 +174,16 @@ impl TestEnv {
         self.dir.path().join(rel)
     }
 
+    /// `applymail run`, its log thrown away.
+    pub fn daemon(&self) -> Daemon {
+        self.command()
+            .arg("run")
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map(Daemon)
+            .unwrap()
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_applymail"));
         cmd.arg("--config").arg(&self.config);

@@ -56,13 +56,7 @@ async fn healthz_follows_the_mailbox_and_metrics_parse_as_prometheus_text() {
     dovecot
         .append("INBOX", &[synth::application(1, 2_000)])
         .await;
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let mut daemon = env.daemon();
 
     let body = wait_for_status(port, 200, Duration::from_secs(20));
     let health: serde_json::Value = serde_json::from_str(&body).unwrap();

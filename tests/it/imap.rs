@@ -1,7 +1,7 @@
 //! applymail against a real Dovecot: security, authentication, reading, acting on the server,
 //! push, reconnection, UIDVALIDITY and shutdown.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
@@ -339,23 +339,7 @@ async fn after_filing_move_moves_only_filed_mail() {
 async fn a_message_appended_during_idle_is_filed_within_a_second_and_a_half() {
     let dovecot = Dovecot::start();
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
-    let log = env.path("daemon.log");
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
-    wait_for(
-        || {
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("idle: waiting")
-        },
-        "the daemon to idle",
-    );
+    let mut daemon = spawn_and_wait_for(&env, "idle: waiting");
     let mut latencies = Vec::new();
     for i in 0..3 {
         let start = Instant::now();
@@ -384,13 +368,7 @@ async fn a_reply_sent_while_the_daemon_idles_is_tracked_when_it_next_wakes() {
         .append("INBOX", &[synth::application(0, 2_000)])
         .await;
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .stderr(Stdio::null())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let mut daemon = env.daemon();
     wait_for_applications(&env, 1).await;
     let reply_status = |env: &TestEnv, email: &str| {
         env.export()
@@ -435,23 +413,7 @@ async fn without_idle_the_daemon_polls_and_files_each_new_message() {
             .mailbox_config("plain", "127.0.0.1", "")
             .replace("poll_interval = \"30s\"", "poll_interval = \"1s\""),
     );
-    let log = env.path("daemon.log");
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
-    wait_for(
-        || {
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
-                .contains("the server has no IDLE: polling")
-        },
-        "the daemon to poll",
-    );
+    let mut daemon = spawn_and_wait_for(&env, "the server has no IDLE: polling");
     for i in 0..3 {
         dovecot
             .append("INBOX", &[synth::application(i, 2_000)])
@@ -716,13 +678,7 @@ async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
     let messages: Vec<Vec<u8>> = (0..300).map(|i| synth::application(i, 20_000)).collect();
     dovecot.append("INBOX", &messages).await;
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .stderr(Stdio::null())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let mut daemon = env.daemon();
     wait_for_applications(&env, 20).await;
     let started = Instant::now();
     let status = terminate(&mut daemon);
@@ -872,6 +828,28 @@ fn stop_within(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Starts the daemon, logging at `info` into `daemon.log`, and waits until its log says `text`.
+fn spawn_and_wait_for(env: &TestEnv, text: &str) -> crate::helpers::Daemon {
+    let log = env.path("daemon.log");
+    let daemon = env
+        .command()
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .map(crate::helpers::Daemon)
+        .unwrap();
+    wait_for(
+        || {
+            std::fs::read_to_string(&log)
+                .unwrap_or_default()
+                .contains(text)
+        },
+        &format!("the daemon's log to say {text:?}"),
+    );
+    daemon
 }
 
 fn wait_for(mut condition: impl FnMut() -> bool, what: &str) {
