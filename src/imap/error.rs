@@ -45,6 +45,17 @@ pub enum ImapError {
 }
 
 impl ImapError {
+    /// A NO to a command about `folder` (SELECT, STATUS): the folder does not exist.
+    pub(super) fn naming_folder(self, folder: &str) -> ImapError {
+        match self {
+            ImapError::Protocol {
+                source: async_imap::error::Error::No(_),
+                ..
+            } => ImapError::NoSuchFolder(folder.into()),
+            other => other,
+        }
+    }
+
     /// Authentication failures are retried slowly, so that the account is not locked.
     pub fn is_auth(&self) -> bool {
         matches!(self, ImapError::Auth { .. } | ImapError::Credentials(_))

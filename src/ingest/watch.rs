@@ -137,38 +137,41 @@ async fn serve(
     info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");
     let sent = sent_folder(&mut client, settings).await?;
     let idle = client.has_capability("IDLE");
-    let mut announced = false;
+    // The waiting line is logged once per connection, not on every wake-up.
+    let mut said_waiting = false;
     loop {
         lease.check().await?;
         // The inbox stays selected from one pass to the next unless the Sent folder has news:
         // selecting a large folder again is what a new message would wait for.
         sync_inbox(pipeline, &mut client, settings, shutdown).await?;
-        if let Some(sent) = &sent
-            && has_news(pipeline, &mut client, sent).await?
-        {
-            sync(
-                pipeline,
-                &mut client,
-                sent,
-                Direction::Outbound,
-                &AfterFiling::None,
-                shutdown,
-            )
-            .await?;
-            // Mail that arrived meanwhile was announced to a folder we had left: read the
-            // inbox once more (which also selects it again) before waiting.
-            if !once && !shutdown.is_requested() {
-                continue;
+        let sent_read = match &sent {
+            Some(sent) if has_news(pipeline, &mut client, sent).await? => {
+                sync(
+                    pipeline,
+                    &mut client,
+                    sent,
+                    Direction::Outbound,
+                    &AfterFiling::None,
+                    shutdown,
+                )
+                .await?;
+                true
             }
-        }
+            _ => false,
+        };
         if once || shutdown.is_requested() {
             client.logout().await;
             return Ok(());
         }
+        if sent_read {
+            // Mail that arrived meanwhile was announced to a folder we had left: read the
+            // inbox once more (which also selects it again) before waiting.
+            continue;
+        }
         if idle {
-            if !announced {
+            if !said_waiting {
                 info!(folder = %settings.inbox, "idle: waiting for new mail");
-                announced = true;
+                said_waiting = true;
             }
             health.set(MailboxState::Idle);
             let (back, end) = client
@@ -182,9 +185,9 @@ async fn serve(
                 return Ok(());
             }
         } else {
-            if !announced {
+            if !said_waiting {
                 info!(every = ?settings.poll_interval, "the server has no IDLE: polling");
-                announced = true;
+                said_waiting = true;
             }
             if shutdown.sleep(settings.poll_interval).await {
                 client.logout().await;

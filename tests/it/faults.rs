@@ -368,15 +368,7 @@ async fn a_connection_cut_mid_literal_is_retried_and_files_everything_once() {
         &format!("port = {port}"),
     );
     let env = TestEnv::with_mailbox(&mailbox);
-    let log = env.path("daemon.log");
-    let mut daemon = Daemon(
-        env.command()
-            .arg("run")
-            .env("RUST_LOG", "info")
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (mut daemon, log) = env.logged_daemon("info");
     let deadline = Instant::now() + Duration::from_secs(60);
     while env.count("SELECT count(*) FROM applications").await < 6 {
         assert!(

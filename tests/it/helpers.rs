@@ -174,6 +174,21 @@ impl TestEnv {
         self.dir.path().join(rel)
     }
 
+    /// `applymail run`, logging at `filter` (`RUST_LOG`) into `daemon.log`, whose path comes
+    /// back with it.
+    pub fn logged_daemon(&self, filter: &str) -> (Daemon, std::path::PathBuf) {
+        let log = self.path("daemon.log");
+        let daemon = self
+            .command()
+            .arg("run")
+            .env("RUST_LOG", filter)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .map(Daemon)
+            .unwrap();
+        (daemon, log)
+    }
+
     /// `applymail run`, its log thrown away.
     pub fn daemon(&self) -> Daemon {
         self.command()

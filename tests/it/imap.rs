@@ -370,12 +370,6 @@ async fn a_reply_sent_while_the_daemon_idles_is_tracked_when_it_next_wakes() {
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
     let mut daemon = env.daemon();
     wait_for_applications(&env, 1).await;
-    let reply_status = |env: &TestEnv, email: &str| {
-        env.export()
-            .iter()
-            .find(|a| a["email"] == email)
-            .map(|a| a["reply_status"].clone())
-    };
     assert_eq!(
         reply_status(&env, "candidat0@example.com"),
         Some("unreplied".into())
@@ -425,11 +419,7 @@ async fn without_idle_the_daemon_polls_and_files_each_new_message() {
     }
     dovecot.append("Sent", &[synth::reply_to(1)]).await;
     wait_for(
-        || {
-            env.export()
-                .iter()
-                .any(|a| a["email"] == "candidat1@example.com" && a["reply_status"] == "replied")
-        },
+        || reply_status(&env, "candidat1@example.com") == Some("replied".into()),
         "the reply to be tracked",
     );
     terminate(&mut daemon);
@@ -456,15 +446,7 @@ async fn the_daemon_survives_a_server_restart_and_files_everything_once() {
         .append("INBOX", &[synth::application(0, 2_000)])
         .await;
     let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
-    let log = env.path("daemon.log");
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .env("RUST_LOG", "info,applymail=debug")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let (mut daemon, log) = env.logged_daemon("info,applymail=debug");
     wait_for_applications(&env, 1).await;
     // A crash of the server, connections included (a clean `doveadm stop` leaves logged-in
     // sessions running).
@@ -705,15 +687,8 @@ async fn sigterm_during_a_backfill_exits_cleanly_and_the_next_run_continues() {
 fn sigterm_stops_the_daemon_while_a_silent_server_keeps_it_waiting() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let env = TestEnv::with_mailbox(&format!(
-        "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\nusername = \"contact\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\n"
-    ));
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let env = loopback_server_env(port);
+    let mut daemon = env.daemon();
     listener.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let _silent = loop {
@@ -776,17 +751,8 @@ fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
             }
         }
     });
-    let env = TestEnv::with_mailbox(&format!(
-        "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\nusername = \"contact\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\n"
-    ));
-    let log = env.path("daemon.log");
-    let mut daemon = env
-        .command()
-        .arg("run")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let env = loopback_server_env(port);
+    let (mut daemon, log) = env.logged_daemon("warn");
     idle_started
         .recv_timeout(Duration::from_secs(30))
         .expect("the daemon never went idle");
@@ -801,6 +767,21 @@ fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
         asked.elapsed()
     );
     assert!(text.contains("the session did not end cleanly"), "{text}");
+}
+
+/// An environment whose IMAP mailbox is a test's own server on loopback `port`.
+fn loopback_server_env(port: u16) -> TestEnv {
+    TestEnv::with_mailbox(&format!(
+        "[mailbox]\nkind = \"imap\"\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"plain\"\nusername = \"contact\"\npassword_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"\n"
+    ))
+}
+
+/// The reply status of `email`'s application, from the export.
+fn reply_status(env: &TestEnv, email: &str) -> Option<Value> {
+    env.export()
+        .iter()
+        .find(|a| a["email"] == email)
+        .map(|a| a["reply_status"].clone())
 }
 
 fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
@@ -832,15 +813,7 @@ fn stop_within(
 
 /// Starts the daemon, logging at `info` into `daemon.log`, and waits until its log says `text`.
 fn spawn_and_wait_for(env: &TestEnv, text: &str) -> crate::helpers::Daemon {
-    let log = env.path("daemon.log");
-    let daemon = env
-        .command()
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map(crate::helpers::Daemon)
-        .unwrap();
+    let (daemon, log) = env.logged_daemon("info");
     wait_for(
         || {
             std::fs::read_to_string(&log)
