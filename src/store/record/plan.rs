@@ -1,0 +1,720 @@
+//! What a group's writes become, decided in memory so that the group's transaction writes
+//! each table with one statement, not one statement per message.
+//!
+//! Recording is defined message by message, in arrival order: a message sees the rows of the
+//! ones before it, so a resend later in the group joins the application the first copy
+//! opened, and a copy at other coordinates is a duplicate. None of those decisions needs a
+//! row id, only keys the group already has (coordinates, dedupe keys, candidate addresses,
+//! postings). So [`Plan::new`] makes them all first, from what the database held before the
+//! group ([`Known`]); the transaction then inserts the plan's candidates, applications and
+//! messages one table at a time; and [`Plan::resolve`] turns the ids those inserts return
+//! into each message's outcome and the rows that refer to them ([`Later`]). The result is
+//! the one the message-by-message definition gives, which the tests below hold it to.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::{AckIntent, DocumentRow, FilingRow, MessageRow, Recorded, Write, WriteKind};
+use crate::domain::posting::PostingId;
+use crate::domain::source::SourceRef;
+
+/// What the database held before the group, asked once for the whole group.
+#[derive(Debug, Default)]
+pub(super) struct Known {
+    /// Ledger coordinates, as locations by mailbox.
+    pub seen: HashMap<String, HashSet<String>>,
+    /// Message row ids by dedupe key.
+    pub messages: HashMap<String, i64>,
+}
+
+impl Known {
+    fn holds(&self, source: &SourceRef) -> bool {
+        self.seen
+            .get(&source.mailbox)
+            .is_some_and(|locations| locations.contains(&source.location))
+    }
+}
+
+/// A candidate the group files for, with the name its first messages give.
+#[derive(Debug)]
+pub(super) struct CandidateRow<'a> {
+    pub email: &'a str,
+    /// The first non-empty last name and first name among the group's messages: what
+    /// inserting them one by one, each filling only an empty name, leaves.
+    pub last_name: &'a str,
+    pub first_name: &'a str,
+}
+
+/// An application the group files into, with the fields of its first message (which opens
+/// it, unless it exists already).
+#[derive(Debug)]
+pub(super) struct ApplicationRow<'a> {
+    /// Index into [`Plan::candidates`].
+    pub candidate: usize,
+    pub posting: &'a PostingId,
+    pub subject_nonconforming: bool,
+    pub received_at: DateTime<Utc>,
+}
+
+/// A new message row, with the coordinates it was first recorded at.
+#[derive(Debug)]
+pub(super) struct NewMessage<'a> {
+    pub source: &'a SourceRef,
+    pub row: &'a MessageRow,
+}
+
+/// What one write does.
+#[derive(Debug)]
+enum Step<'a> {
+    AlreadySeen,
+    /// A ledger row only (ignored, quarantined mail).
+    LedgerOnly(Seen<'a>, Recorded),
+    /// A message recorded before the group, or earlier in it, under this dedupe key.
+    Duplicate {
+        seen: Seen<'a>,
+        key: String,
+    },
+    /// A new message row ([`Plan::messages`]) and what it is.
+    New {
+        message: usize,
+        kind: NewKind<'a>,
+    },
+}
+
+#[derive(Debug)]
+enum NewKind<'a> {
+    /// Filed under [`Plan::applications`]`[application]`, which it opens unless the
+    /// application exists already or an earlier message of the group opened it.
+    File {
+        application: usize,
+        filing: &'a FilingRow,
+        documents: &'a [DocumentRow],
+    },
+    FollowUp {
+        application_id: i64,
+        documents: &'a [DocumentRow],
+    },
+    Answer {
+        application_ids: &'a [i64],
+    },
+}
+
+/// The ids the transaction's inserts returned, in the order of the plan's rows.
+#[derive(Debug)]
+pub(super) struct Inserted {
+    /// Each of [`Plan::applications`]: its id, and whether this group created it.
+    pub applications: Vec<(i64, bool)>,
+    /// Each of [`Plan::messages`].
+    pub messages: Vec<i64>,
+    /// For the messages recorded before the group that the group duplicates: the first
+    /// application each is linked to.
+    pub first_links_before: HashMap<i64, i64>,
+}
+
+/// A change to an application already inserted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Touch {
+    /// A candidate wrote again: `last_inbound_at` becomes the later of the two.
+    Inbound(i64, DateTime<Utc>),
+    /// Applymail's side answered: the application is `replied`.
+    Answered(i64, DateTime<Utc>),
+}
+
+#[derive(Debug)]
+pub(super) struct Seen<'a> {
+    pub source: &'a SourceRef,
+    pub message_id: Option<&'a str>,
+    pub outcome: &'static str,
+    pub reason: Option<&'a str>,
+    pub raw_sha256: Option<&'a str>,
+    pub message_ref: Option<i64>,
+    pub application_id: Option<i64>,
+}
+
+impl<'a> Seen<'a> {
+    fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: &'static str) -> Self {
+        Seen {
+            source,
+            message_id,
+            outcome,
+            reason: None,
+            raw_sha256: None,
+            message_ref: None,
+            application_id: None,
+        }
+    }
+}
+
+/// The rows that refer to the inserted ones, written one statement per table.
+#[derive(Debug, Default)]
+pub(super) struct Later<'a> {
+    pub seen: Vec<Seen<'a>>,
+    /// New applications' first status, with the mailbox they were filed from.
+    pub received: Vec<(i64, &'a str)>,
+    /// `(application_id, message_ref)`.
+    pub links: Vec<(i64, i64)>,
+    /// Documents, with their application, message and position in it.
+    pub documents: Vec<(i64, i64, usize, &'a DocumentRow)>,
+    /// New applications' acknowledgement rows.
+    pub acknowledgements: Vec<AckRow<'a>>,
+    pub touches: Vec<Touch>,
+}
+
+impl<'a> Later<'a> {
+    /// Links an inbound message and its documents to an application.
+    fn attach(&mut self, application_id: i64, message_ref: i64, documents: &'a [DocumentRow]) {
+        self.links.push((application_id, message_ref));
+        self.documents.extend(
+            documents
+                .iter()
+                .enumerate()
+                .map(|(position, document)| (application_id, message_ref, position, document)),
+        );
+    }
+
+    /// The first application a message inserted by this group is linked to.
+    fn first_link(&self, message_ref: i64) -> Option<i64> {
+        let linked = self
+            .links
+            .iter()
+            .filter(|(_, message)| *message == message_ref);
+        linked.map(|(application, _)| *application).min()
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct AckRow<'a> {
+    pub application_id: i64,
+    pub intent: &'a AckIntent,
+    pub message: &'a MessageRow,
+}
+
+/// A group's writes, decided.
+#[derive(Debug)]
+pub(super) struct Plan<'a> {
+    steps: Vec<Step<'a>>,
+    pub candidates: Vec<CandidateRow<'a>>,
+    pub applications: Vec<ApplicationRow<'a>>,
+    pub messages: Vec<NewMessage<'a>>,
+    /// Row ids of messages recorded before the group that it duplicates.
+    pub duplicated_before: Vec<i64>,
+    /// Dedupe keys of the messages recorded before the group.
+    known_messages: HashMap<String, i64>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new(writes: &'a [Write], known: Known) -> Plan<'a> {
+        let mut planner = Planner {
+            plan: Plan {
+                steps: Vec::with_capacity(writes.len()),
+                candidates: Vec::new(),
+                applications: Vec::new(),
+                messages: Vec::new(),
+                duplicated_before: Vec::new(),
+                known_messages: HashMap::new(),
+            },
+            known: &known,
+            recorded: HashSet::new(),
+            new_keys: HashSet::new(),
+            candidate_index: HashMap::new(),
+            application_index: HashMap::new(),
+        };
+        for write in writes {
+            planner.step(write);
+        }
+        let mut plan = planner.plan;
+        plan.duplicated_before.sort_unstable();
+        plan.duplicated_before.dedup();
+        plan.known_messages = known.messages;
+        plan
+    }
+
+    /// Each write's outcome, in order, and the rows that refer to the inserted ones.
+    pub fn resolve(self, inserted: &Inserted) -> (Vec<Recorded>, Later<'a>) {
+        let mut later = Later::default();
+        let mut outcomes = Vec::with_capacity(self.steps.len());
+        let mut opened = vec![false; self.applications.len()];
+        let mut new_ids: HashMap<String, i64> = HashMap::with_capacity(self.messages.len());
+        for step in self.steps {
+            let recorded = match step {
+                Step::AlreadySeen => Recorded::AlreadySeen,
+                Step::LedgerOnly(seen, recorded) => {
+                    later.seen.push(seen);
+                    recorded
+                }
+                Step::Duplicate { seen, key } => {
+                    // The message this one repeats came first: if the group inserted it,
+                    // its links are in `later` already.
+                    let message_ref = self
+                        .known_messages
+                        .get(&key)
+                        .or_else(|| new_ids.get(&key))
+                        .copied()
+                        .expect("a duplicate's key was known before the group or inserted in it");
+                    let application_id = later
+                        .first_link(message_ref)
+                        .or_else(|| inserted.first_links_before.get(&message_ref).copied());
+                    later.seen.push(Seen {
+                        message_ref: Some(message_ref),
+                        application_id,
+                        ..seen
+                    });
+                    Recorded::Duplicate
+                }
+                Step::New { message, kind } => {
+                    let NewMessage { source, row } = self.messages[message];
+                    let message_ref = inserted.messages[message];
+                    new_ids.insert(row.dedupe_key(), message_ref);
+                    let recorded = match kind {
+                        NewKind::File {
+                            application,
+                            filing,
+                            documents,
+                        } => {
+                            let (application_id, created) = inserted.applications[application];
+                            // The group's first message for an application it created opens it.
+                            let recorded = if created && !opened[application] {
+                                opened[application] = true;
+                                later
+                                    .received
+                                    .push((application_id, source.mailbox.as_str()));
+                                if let Some(intent) = &filing.acknowledgement {
+                                    later.acknowledgements.push(AckRow {
+                                        application_id,
+                                        intent,
+                                        message: row,
+                                    });
+                                }
+                                Recorded::Filed { application_id }
+                            } else {
+                                later
+                                    .touches
+                                    .push(Touch::Inbound(application_id, row.sent_at));
+                                Recorded::FollowUp { application_id }
+                            };
+                            later.attach(application_id, message_ref, documents);
+                            recorded
+                        }
+                        NewKind::FollowUp {
+                            application_id,
+                            documents,
+                        } => {
+                            later
+                                .touches
+                                .push(Touch::Inbound(application_id, row.sent_at));
+                            later.attach(application_id, message_ref, documents);
+                            Recorded::FollowUp { application_id }
+                        }
+                        NewKind::Answer { application_ids } => {
+                            for &application_id in application_ids {
+                                later.links.push((application_id, message_ref));
+                                later
+                                    .touches
+                                    .push(Touch::Answered(application_id, row.sent_at));
+                            }
+                            Recorded::Outbound {
+                                application_ids: application_ids.to_vec(),
+                            }
+                        }
+                    };
+                    later.seen.push(Seen {
+                        message_ref: Some(message_ref),
+                        application_id: recorded.application_id(),
+                        ..Seen::new(source, row.message_id.as_deref(), recorded.outcome())
+                    });
+                    recorded
+                }
+            };
+            outcomes.push(recorded);
+        }
+        (outcomes, later)
+    }
+}
+
+/// [`Plan::new`]'s state while it goes through the group in order.
+struct Planner<'a, 'k> {
+    plan: Plan<'a>,
+    known: &'k Known,
+    /// Coordinates the group has recorded so far.
+    recorded: HashSet<&'a SourceRef>,
+    /// Dedupe keys of the messages the group inserts.
+    new_keys: HashSet<String>,
+    candidate_index: HashMap<&'a str, usize>,
+    application_index: HashMap<(usize, &'a PostingId), usize>,
+}
+
+impl<'a> Planner<'a, '_> {
+    fn step(&mut self, write: &'a Write) {
+        let source = &write.source;
+        let message_id = write.message_id.as_deref();
+        let step = if self.known.holds(source) || self.recorded.contains(source) {
+            Step::AlreadySeen
+        } else {
+            match &write.kind {
+                WriteKind::Ignored { reason } => {
+                    let seen = Seen {
+                        reason: Some(reason),
+                        ..Seen::new(source, message_id, "ignored")
+                    };
+                    Step::LedgerOnly(seen, Recorded::Ignored)
+                }
+                WriteKind::Quarantined { raw_sha256, error } => {
+                    let seen = Seen {
+                        reason: Some(error),
+                        raw_sha256: raw_sha256.as_deref(),
+                        ..Seen::new(source, message_id, "quarantined")
+                    };
+                    Step::LedgerOnly(seen, Recorded::Quarantined)
+                }
+                WriteKind::Application {
+                    message,
+                    filing,
+                    documents,
+                } => self.message(source, message, |planner| NewKind::File {
+                    application: planner.application(filing, message),
+                    filing,
+                    documents,
+                }),
+                WriteKind::FollowUp {
+                    message,
+                    application_id,
+                    documents,
+                } => self.message(source, message, |_| NewKind::FollowUp {
+                    application_id: *application_id,
+                    documents,
+                }),
+                WriteKind::Outbound {
+                    message,
+                    application_ids,
+                } => self.message(source, message, |_| NewKind::Answer { application_ids }),
+            }
+        };
+        if !matches!(step, Step::AlreadySeen) {
+            self.recorded.insert(source);
+        }
+        self.plan.steps.push(step);
+    }
+
+    /// A message not recorded at these coordinates: a duplicate if its dedupe key is known,
+    /// else a new row that is `kind`.
+    fn message(
+        &mut self,
+        source: &'a SourceRef,
+        message: &'a MessageRow,
+        kind: impl FnOnce(&mut Self) -> NewKind<'a>,
+    ) -> Step<'a> {
+        let key = message.dedupe_key();
+        let seen = Seen::new(source, message.message_id.as_deref(), "duplicate");
+        if let Some(&before) = self.known.messages.get(&key) {
+            self.plan.duplicated_before.push(before);
+            return Step::Duplicate { seen, key };
+        }
+        if self.new_keys.contains(&key) {
+            return Step::Duplicate { seen, key };
+        }
+        self.new_keys.insert(key);
+        self.plan.messages.push(NewMessage {
+            source,
+            row: message,
+        });
+        let message = self.plan.messages.len() - 1;
+        Step::New {
+            message,
+            kind: kind(self),
+        }
+    }
+
+    /// The index of the application this filing goes to among the group's.
+    fn application(&mut self, filing: &'a FilingRow, message: &'a MessageRow) -> usize {
+        let candidate = self.candidate(filing);
+        let applications = &mut self.plan.applications;
+        *self
+            .application_index
+            .entry((candidate, &filing.posting))
+            .or_insert_with(|| {
+                applications.push(ApplicationRow {
+                    candidate,
+                    posting: &filing.posting,
+                    subject_nonconforming: filing.subject_nonconforming,
+                    received_at: message.sent_at,
+                });
+                applications.len() - 1
+            })
+    }
+
+    /// The index of the filing's candidate among the group's, merging its name.
+    fn candidate(&mut self, filing: &'a FilingRow) -> usize {
+        let email = filing.candidate.as_str();
+        let name = &filing.name;
+        if let Some(&at) = self.candidate_index.get(email) {
+            let row = &mut self.plan.candidates[at];
+            if row.last_name.is_empty() {
+                row.last_name = &name.last_name;
+            }
+            if row.first_name.is_empty() {
+                row.first_name = &name.first_name;
+            }
+            return at;
+        }
+        self.plan.candidates.push(CandidateRow {
+            email,
+            last_name: &name.last_name,
+            first_name: &name.first_name,
+        });
+        self.candidate_index
+            .insert(email, self.plan.candidates.len() - 1);
+        self.plan.candidates.len() - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The plan against the message-by-message definition, with the ids a transaction would
+    //! return made up: which messages open, join or repeat an application, and which rows
+    //! refer to what.
+
+    use super::*;
+    use crate::domain::document::{DocumentKind, DocumentSource};
+    use crate::domain::email::EmailAddress;
+    use crate::domain::name::PersonName;
+    use crate::domain::source::Direction;
+
+    fn message(id: &str, sha: &str, day: u32) -> MessageRow {
+        MessageRow {
+            direction: Direction::Inbound,
+            message_id: Some(format!("<{id}@example.org>")),
+            in_reply_to: Vec::new(),
+            references: Vec::new(),
+            from_address: None,
+            recipients: Vec::new(),
+            subject: "Coordination Maroc – Benali Amina".into(),
+            sent_at: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0)
+                .unwrap(),
+            raw_sha256: sha.repeat(32),
+            raw_size: 1_000,
+            forwarded_by: None,
+        }
+    }
+
+    fn application(location: &str, message: MessageRow, email: &str, name: (&str, &str)) -> Write {
+        Write {
+            source: SourceRef::new("INBOX", location),
+            message_id: message.message_id.clone(),
+            kind: WriteKind::Application {
+                message,
+                filing: FilingRow {
+                    posting: PostingId::parse("coordination-maroc").unwrap(),
+                    candidate: EmailAddress::parse(email).unwrap(),
+                    name: PersonName {
+                        last_name: name.0.into(),
+                        first_name: name.1.into(),
+                    },
+                    subject_nonconforming: false,
+                    acknowledgement: Some(AckIntent::Skip(
+                        crate::domain::acknowledgement::SkipReason::TooOld,
+                    )),
+                },
+                documents: vec![DocumentRow {
+                    kind: DocumentKind::Cv,
+                    source: DocumentSource::Attachment,
+                    filename: "CV.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    sha256: "cd".repeat(32),
+                    size: 500,
+                }],
+            },
+        }
+    }
+
+    /// The ids an insert would return: applications from 100, messages from 500.
+    fn inserted(plan: &Plan<'_>, created: &[bool]) -> Inserted {
+        Inserted {
+            applications: (0..plan.applications.len())
+                .map(|n| (100 + n as i64, created[n]))
+                .collect(),
+            messages: (0..plan.messages.len()).map(|n| 500 + n as i64).collect(),
+            first_links_before: HashMap::from([(7, 42)]),
+        }
+    }
+
+    #[test]
+    fn a_resend_in_the_same_group_joins_the_application_its_first_copy_opens() {
+        let writes = [
+            application(
+                "1",
+                message("a", "aa", 1),
+                "amina@example.org",
+                ("Benali", ""),
+            ),
+            application(
+                "2",
+                message("b", "bb", 3),
+                "amina@example.org",
+                ("", "Amina"),
+            ),
+        ];
+        let plan = Plan::new(&writes, Known::default());
+        assert_eq!(plan.candidates.len(), 1);
+        let candidate = &plan.candidates[0];
+        assert_eq!(
+            (candidate.last_name, candidate.first_name),
+            ("Benali", "Amina"),
+            "each part of the name comes from the first message that gives it"
+        );
+        assert_eq!(plan.applications.len(), 1);
+        assert_eq!(
+            plan.applications[0].received_at,
+            writes[0].kind.message().unwrap().sent_at
+        );
+        assert_eq!(plan.messages.len(), 2);
+
+        let ids = inserted(&plan, &[true]);
+        let (outcomes, later) = plan.resolve(&ids);
+        assert_eq!(
+            outcomes,
+            [
+                Recorded::Filed {
+                    application_id: 100
+                },
+                Recorded::FollowUp {
+                    application_id: 100
+                }
+            ]
+        );
+        assert_eq!(later.received, [(100, "INBOX")]);
+        assert_eq!(
+            later.acknowledgements.len(),
+            1,
+            "only the opening message is acknowledged"
+        );
+        assert_eq!(later.links, [(100, 500), (100, 501)]);
+        let documents: Vec<_> = later
+            .documents
+            .iter()
+            .map(|(a, m, p, _)| (*a, *m, *p))
+            .collect();
+        assert_eq!(documents, [(100, 500, 0), (100, 501, 0)]);
+        let resent_at = writes[1].kind.message().unwrap().sent_at;
+        assert_eq!(later.touches, [Touch::Inbound(100, resent_at)]);
+        let ledger: Vec<_> = later
+            .seen
+            .iter()
+            .map(|s| {
+                (
+                    s.source.location.as_str(),
+                    s.outcome,
+                    s.message_ref,
+                    s.application_id,
+                )
+            })
+            .collect();
+        assert_eq!(
+            ledger,
+            [
+                ("1", "filed", Some(500), Some(100)),
+                ("2", "followup", Some(501), Some(100))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_application_that_exists_already_is_joined_not_opened() {
+        let writes = [application(
+            "1",
+            message("a", "aa", 1),
+            "amina@example.org",
+            ("Benali", "Amina"),
+        )];
+        let plan = Plan::new(&writes, Known::default());
+        let ids = inserted(&plan, &[false]);
+        let (outcomes, later) = plan.resolve(&ids);
+        assert_eq!(
+            outcomes,
+            [Recorded::FollowUp {
+                application_id: 100
+            }]
+        );
+        assert!(later.received.is_empty() && later.acknowledgements.is_empty());
+        assert_eq!(later.touches.len(), 1);
+    }
+
+    #[test]
+    fn repeats_are_already_seen_at_the_same_coordinates_and_duplicates_elsewhere() {
+        let first = message("a", "aa", 1);
+        let before = message("old", "ee", 0);
+        let mut elsewhere =
+            application("9", first.clone(), "amina@example.org", ("Benali", "Amina"));
+        elsewhere.source = SourceRef::new("Archive", "9");
+        let writes = [
+            application("1", first.clone(), "amina@example.org", ("Benali", "Amina")),
+            application("1", first.clone(), "amina@example.org", ("Benali", "Amina")),
+            elsewhere,
+            application(
+                "5",
+                before.clone(),
+                "amina@example.org",
+                ("Benali", "Amina"),
+            ),
+            application(
+                "6",
+                message("c", "cc", 2),
+                "other@example.org",
+                ("Idrissi", "Omar"),
+            ),
+            application("3", first, "amina@example.org", ("Benali", "Amina")),
+        ];
+        let known = Known {
+            seen: HashMap::from([("INBOX".to_owned(), HashSet::from(["3".to_owned()]))]),
+            messages: HashMap::from([(before.dedupe_key(), 7)]),
+        };
+        let plan = Plan::new(&writes, known);
+        assert_eq!(
+            plan.messages.len(),
+            2,
+            "only the first copy and the other candidate's"
+        );
+        assert_eq!(plan.duplicated_before, [7]);
+        assert_eq!(plan.candidates.len(), 2);
+
+        let ids = inserted(&plan, &[true, true]);
+        let (outcomes, later) = plan.resolve(&ids);
+        assert_eq!(
+            outcomes,
+            [
+                Recorded::Filed {
+                    application_id: 100
+                },
+                Recorded::AlreadySeen,
+                Recorded::Duplicate,
+                Recorded::Duplicate,
+                Recorded::Filed {
+                    application_id: 101
+                },
+                Recorded::AlreadySeen,
+            ]
+        );
+        let ledger: Vec<_> = later
+            .seen
+            .iter()
+            .map(|s| {
+                (
+                    s.source.mailbox.as_str(),
+                    s.outcome,
+                    s.message_ref,
+                    s.application_id,
+                )
+            })
+            .collect();
+        assert_eq!(
+            ledger,
+            [
+                ("INBOX", "filed", Some(500), Some(100)),
+                ("Archive", "duplicate", Some(500), Some(100)),
+                ("INBOX", "duplicate", Some(7), Some(42)),
+                ("INBOX", "filed", Some(501), Some(101)),
+            ],
+            "a duplicate names the message it repeats and that message's first application"
+        );
+    }
+}
