@@ -78,6 +78,17 @@ impl Cursor {
         }
     }
 
+    /// The cursor once every UID below `next` needs nothing more: the folder's UIDNEXT after
+    /// a complete pass, when the mail below it that the pass did not see was deleted before
+    /// it was read. Never moves back.
+    pub fn reaching(self, next: Uid) -> Cursor {
+        if next > self.next {
+            Cursor { next, ..self }
+        } else {
+            self
+        }
+    }
+
     /// The ledger location of a message read under this cursor's UIDVALIDITY.
     pub fn location(&self, uid: Uid) -> String {
         format!("{}/{}", self.validity, uid)
@@ -90,6 +101,17 @@ mod tests {
 
     fn v(n: u32) -> UidValidity {
         UidValidity::new(n).unwrap()
+    }
+
+    #[test]
+    fn reaching_a_uidnext_never_moves_the_cursor_back() {
+        let at = |n| Cursor {
+            validity: v(7),
+            next: Uid::new(n).unwrap(),
+        };
+        assert_eq!(at(3).reaching(Uid::new(9).unwrap()), at(9));
+        assert_eq!(at(9).reaching(Uid::new(3).unwrap()), at(9));
+        assert_eq!(at(9).reaching(Uid::new(9).unwrap()), at(9));
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct Folder {
 pub struct FolderState {
     pub validity: UidValidity,
     pub exists: u32,
+    /// UIDNEXT, when the server announced it: every message the selection holds has a lower
+    /// UID, and every message added later a higher one (RFC 3501 §2.3.1.1).
+    pub next: Option<Uid>,
 }
 
 /// Why an IDLE ended.
@@ -289,6 +292,7 @@ impl ImapClient {
         Ok(FolderState {
             validity,
             exists: mailbox.exists,
+            next: mailbox.uid_next.and_then(Uid::new),
         })
     }
 

@@ -41,11 +41,11 @@ pub(super) async fn sync(
     after_filing: &AfterFiling,
     shutdown: &Shutdown,
 ) -> Result<usize, WatchError> {
-    let (validity, empty) = match client.still_selected(folder) {
-        Some(validity) => (validity, false),
+    let (validity, empty, uid_next) = match client.still_selected(folder) {
+        Some(validity) => (validity, false, None),
         None => {
             let state = client.select(folder).await?;
-            (state.validity, state.exists == 0)
+            (state.validity, state.exists == 0, state.next)
         }
     };
     let mailbox = format!("imap:{folder}");
@@ -58,6 +58,7 @@ pub(super) async fn sync(
         pipeline.store().save_cursor(&mailbox, cursor).await?;
     }
     if empty {
+        reach_uid_next(pipeline, &mailbox, cursor, uid_next).await?;
         return Ok(0);
     }
     let uids = client.uids_from(cursor.next).await?;
@@ -101,11 +102,32 @@ pub(super) async fn sync(
     let (ingested, served) = tokio::join!(ingest, serve);
     // The pipeline's failure explains the IMAP side's stopping, not the other way round.
     ingested?;
-    let complete = served?;
+    let (complete, cursor) = served?;
     if complete {
+        reach_uid_next(pipeline, &mailbox, cursor, uid_next).await?;
         record_sync(&mailbox);
     }
     Ok(uids.len())
+}
+
+/// After a complete pass over a folder just selected, moves its cursor to the UIDNEXT the
+/// selection announced. The pass saw every message below it that still exists; the UIDs it
+/// did not see belong to mail deleted before it was read, and UIDs are never reused. Left
+/// behind, such a gap would make [`has_news`] answer yes at every wake-up, and the Sent
+/// folder would be selected each time for nothing.
+async fn reach_uid_next(
+    pipeline: &Pipeline,
+    mailbox: &str,
+    cursor: Cursor,
+    uid_next: Option<Uid>,
+) -> Result<(), WatchError> {
+    if let Some(next) = uid_next {
+        let reached = cursor.reaching(next);
+        if reached != cursor {
+            pipeline.store().save_cursor(mailbox, reached).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether a folder (not the selected one) may hold mail past its cursor, asked without
@@ -214,7 +236,8 @@ struct Handed {
 
 /// The IMAP side of a folder's pass: downloads the batches one ahead of the pipeline, and
 /// acts on each batch (keyword or move, then cursor) once the pipeline has committed all of
-/// it. Says whether every batch was acted on (false when shutdown interrupted the pass).
+/// it. Says whether every batch was acted on (false when shutdown interrupted the pass), and
+/// where it left the cursor (saved).
 #[allow(clippy::too_many_arguments)]
 async fn serve_batches(
     client: &mut ImapClient,
@@ -225,7 +248,7 @@ async fn serve_batches(
     mut committed: mpsc::UnboundedReceiver<(SourceRef, Recorded)>,
     after_filing: &AfterFiling,
     shutdown: &Shutdown,
-) -> Result<bool, WatchError> {
+) -> Result<(bool, Cursor), WatchError> {
     let mut batches = batches.into_iter().peekable();
     let mut bodies = Some(bodies);
     let mut handed: VecDeque<Handed> = VecDeque::new();
@@ -339,7 +362,7 @@ async fn serve_batches(
     if cursor != saved {
         pipeline.store().save_cursor(folder.name, cursor).await?;
     }
-    Ok(complete)
+    Ok((complete, cursor))
 }
 
 /// Waits for room in the channel to the pipeline; never, once there is no channel.

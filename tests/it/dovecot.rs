@@ -282,6 +282,27 @@ namespace inbox {{
         out
     }
 
+    /// Deletes these UIDs of a folder (a UID set: "2:3", "1:*").
+    pub async fn expunge(&self, folder: &str, uids: &str) {
+        let mut session = self.session().await;
+        session.select(folder).await.unwrap();
+        let _: Vec<_> = session
+            .uid_store(uids, "+FLAGS.SILENT (\\Deleted)")
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        let _: Vec<_> = session
+            .expunge()
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
+        session.logout().await.unwrap();
+    }
+
     pub async fn create_folder(&self, folder: &str) {
         let mut session = self.session().await;
         session.create(folder).await.unwrap();

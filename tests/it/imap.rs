@@ -395,6 +395,51 @@ async fn a_reply_sent_while_the_daemon_idles_is_tracked_when_it_next_wakes() {
     terminate(&mut daemon);
 }
 
+/// Sent mail deleted before the daemon read it leaves UIDs below the folder's UIDNEXT that no
+/// pass will see. A complete pass moves the cursor to the UIDNEXT its SELECT announced, or the
+/// folder would look as if it held news at every wake-up (its STATUS UIDNEXT past the cursor)
+/// and be selected each time for nothing: whether the gap is at the folder's end or the
+/// folder was emptied.
+#[tokio::test]
+async fn sent_mail_deleted_before_it_was_read_leaves_no_news_behind() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(0, 2_000)])
+        .await;
+    let replies: Vec<Vec<u8>> = (0..3).map(synth::reply_to).collect();
+    dovecot.append("Sent", &replies).await;
+    dovecot.expunge("Sent", "2:3").await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let sent_cursor = || async {
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT next_uid FROM mailbox_cursors WHERE mailbox = 'imap:Sent'")
+                .fetch_one(&env.db().await)
+                .await
+                .unwrap();
+        next
+    };
+
+    env.run(&["run", "--once"]);
+    assert_eq!(
+        reply_status(&env, "candidat0@example.com"),
+        Some("replied".into())
+    );
+    assert_eq!(
+        sent_cursor().await,
+        4,
+        "past the mail deleted at the folder's end"
+    );
+
+    dovecot.append("Sent", &[synth::reply_to(3)]).await;
+    dovecot.expunge("Sent", "1:*").await;
+    env.run(&["run", "--once"]);
+    assert_eq!(
+        sent_cursor().await,
+        5,
+        "past the mail of a folder since emptied"
+    );
+}
+
 /// Without IDLE the daemon polls, keeping the inbox selected between polls: each poll's search
 /// must still see what arrived since.
 #[tokio::test]
