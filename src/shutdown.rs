@@ -1,5 +1,6 @@
 //! Shutdown on SIGTERM or SIGINT: a flag that loops check between messages, and a future that
-//! waits in IDLE or between polls. Nothing stops in the middle of a commit.
+//! waits in IDLE or between polls, and that cuts short an IMAP command a server leaves
+//! unanswered. Nothing stops in the middle of a commit.
 
 use tokio::sync::watch;
 use tracing::info;

@@ -44,6 +44,8 @@ pub struct ImapClient {
     announced: bool,
     /// The folder selected now, and its UIDVALIDITY.
     selected: Option<(String, UidValidity)>,
+    /// What cuts a command short once shutdown is requested ([`timed_until`]).
+    stop: Shutdown,
 }
 
 /// A folder as LIST shows it.
@@ -74,6 +76,8 @@ pub enum IdleEnd {
     Stopped,
 }
 
+/// A command given `limit` to complete, on a connection being opened (nothing is in hand, and
+/// the caller races the whole connection against shutdown).
 async fn timed<T, E>(
     doing: &'static str,
     limit: Duration,
@@ -82,15 +86,42 @@ async fn timed<T, E>(
 where
     E: Into<async_imap::error::Error>,
 {
-    match tokio::time::timeout(limit, future).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(ImapError::Protocol {
+    timed_until(doing, limit, &Shutdown::never(), future).await
+}
+
+/// A command given `limit` to complete, and at most [`SHUTDOWN_TIMEOUT`] once shutdown is
+/// requested: a server that stalls must not hold up a stop (a download may take minutes,
+/// and a service manager kills what does not stop within seconds). Abandoning a command
+/// leaves the session unusable, which the caller then drops; nothing is lost, since the
+/// database was committed first and the ledger redoes any server action that was cut off.
+async fn timed_until<T, E>(
+    doing: &'static str,
+    limit: Duration,
+    stop: &Shutdown,
+    future: impl Future<Output = Result<T, E>>,
+) -> Result<T, ImapError>
+where
+    E: Into<async_imap::error::Error>,
+{
+    let abandoned = async {
+        stop.wait().await;
+        tokio::time::sleep(SHUTDOWN_TIMEOUT).await;
+    };
+    tokio::select! {
+        answered = tokio::time::timeout(limit, future) => match answered {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(ImapError::Protocol {
+                doing,
+                source: err.into(),
+            }),
+            Err(_) => Err(ImapError::Timeout {
+                doing,
+                seconds: limit.as_secs(),
+            }),
+        },
+        () = abandoned => Err(ImapError::Timeout {
             doing,
-            source: err.into(),
-        }),
-        Err(_) => Err(ImapError::Timeout {
-            doing,
-            seconds: limit.as_secs(),
+            seconds: SHUTDOWN_TIMEOUT.as_secs(),
         }),
     }
 }
@@ -222,6 +253,7 @@ impl ImapClient {
             user,
             announced: false,
             selected: None,
+            stop: Shutdown::never(),
         })
     }
 
@@ -235,12 +267,19 @@ impl ImapClient {
             .any(|c| c.eq_ignore_ascii_case(name))
     }
 
+    /// From now on, a command the server leaves unanswered is abandoned a few seconds after
+    /// shutdown is requested, and IDLE ends at once ([`timed_until`]).
+    pub fn stop_on(&mut self, shutdown: &Shutdown) {
+        self.stop = shutdown.clone();
+    }
+
     pub fn user(&self) -> &str {
         &self.user
     }
 
     pub async fn folders(&mut self) -> Result<Vec<Folder>, ImapError> {
-        let names: Vec<_> = timed("LIST", COMMAND_TIMEOUT, async {
+        let stop = self.stop.clone();
+        let names: Vec<_> = timed_until("LIST", COMMAND_TIMEOUT, &stop, async {
             self.session
                 .list(Some(""), Some("*"))
                 .await?
@@ -274,11 +313,17 @@ impl ImapClient {
     /// Selects a folder. A response without UIDVALIDITY (what async-imap returns on a dropped
     /// connection) is an error, never "a folder without a cursor".
     pub async fn select(&mut self, folder: &str) -> Result<FolderState, ImapError> {
+        let stop = self.stop.clone();
         // A SELECT that fails leaves no folder selected (RFC 3501 §6.3.1).
         self.selected = None;
-        let mailbox = timed("SELECT", COMMAND_TIMEOUT, self.session.select(folder))
-            .await
-            .map_err(|e| e.naming_folder(folder))?;
+        let mailbox = timed_until(
+            "SELECT",
+            COMMAND_TIMEOUT,
+            &stop,
+            self.session.select(folder),
+        )
+        .await
+        .map_err(|e| e.naming_folder(folder))?;
         let validity = mailbox
             .uid_validity
             .and_then(UidValidity::new)
@@ -312,9 +357,11 @@ impl ImapClient {
     /// A folder's UIDVALIDITY and next UID (STATUS), without leaving the selected folder.
     /// `None` when the server leaves either out.
     pub async fn next_uid(&mut self, folder: &str) -> Result<Option<Cursor>, ImapError> {
-        let status = timed(
+        let stop = self.stop.clone();
+        let status = timed_until(
             "STATUS",
             COMMAND_TIMEOUT,
+            &stop,
             self.session.status(folder, "(UIDVALIDITY UIDNEXT)"),
         )
         .await
@@ -332,12 +379,14 @@ impl ImapClient {
     /// and some servers refuse `*` in an empty folder, which a folder still selected from an
     /// earlier pass may have become.
     pub async fn uids_from(&mut self, start: Uid) -> Result<Vec<Uid>, ImapError> {
+        let stop = self.stop.clone();
         // Mail announced from here on may have arrived after the search: it stays news.
         self.drain_unsolicited();
         self.announced = false;
-        let found = timed(
+        let found = timed_until(
             "UID SEARCH",
             COMMAND_TIMEOUT,
+            &stop,
             self.session.uid_search(format!("UID {start}:{}", u32::MAX)),
         )
         .await?;
@@ -353,11 +402,12 @@ impl ImapClient {
     /// The sizes the server announces (RFC822.SIZE), so that oversized mail is never
     /// downloaded.
     pub async fn sizes(&mut self, uids: &[Uid]) -> Result<Vec<(Uid, u64)>, ImapError> {
+        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
-        let fetches: Vec<_> = timed("UID FETCH", COMMAND_TIMEOUT, async {
+        let fetches: Vec<_> = timed_until("UID FETCH", COMMAND_TIMEOUT, &stop, async {
             self.session
                 .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .await?
@@ -385,12 +435,13 @@ impl ImapClient {
         folder: &str,
         uids: &[Uid],
     ) -> Result<Vec<(Uid, Bytes)>, ImapError> {
+        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
         let limit = COMMAND_TIMEOUT * 5;
-        let fetches: Vec<_> = timed("UID FETCH", limit, async {
+        let fetches: Vec<_> = timed_until("UID FETCH", limit, &stop, async {
             self.session
                 .uid_fetch(&set, "(UID BODY.PEEK[])")
                 .await?
@@ -413,9 +464,10 @@ impl ImapClient {
         if bodies.len() < uids.len() {
             let got: BTreeSet<Uid> = bodies.iter().map(|(u, _)| *u).collect();
             let missing: Vec<Uid> = wanted.difference(&got).copied().collect();
-            let still_there = timed(
+            let still_there = timed_until(
                 "UID SEARCH",
                 COMMAND_TIMEOUT,
+                &stop,
                 self.session
                     .uid_search(format!("UID {}", uid_set(&missing))),
             )
@@ -434,9 +486,11 @@ impl ImapClient {
 
     /// Stores a copy of a message the daemon sent, marked read.
     pub async fn append(&mut self, folder: &str, message: &[u8]) -> Result<(), ImapError> {
-        timed(
+        let stop = self.stop.clone();
+        timed_until(
             "APPEND",
             COMMAND_TIMEOUT,
+            &stop,
             self.session.append(folder, Some("(\\Seen)"), None, message),
         )
         .await?;
@@ -446,11 +500,12 @@ impl ImapClient {
 
     /// Adds a keyword to messages of the selected folder (they stay unread where they are).
     pub async fn add_keyword(&mut self, uids: &[Uid], keyword: &str) -> Result<(), ImapError> {
+        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(());
         }
         let query = format!("+FLAGS.SILENT ({keyword})");
-        timed("UID STORE", COMMAND_TIMEOUT, async {
+        timed_until("UID STORE", COMMAND_TIMEOUT, &stop, async {
             self.session
                 .uid_store(uid_set(uids), query)
                 .await?
@@ -465,25 +520,28 @@ impl ImapClient {
     /// UIDPLUS the originals stay, marked \Deleted: a plain EXPUNGE would also remove mail
     /// that someone else marked for deletion.
     pub async fn move_to(&mut self, uids: &[Uid], folder: &str) -> Result<(), ImapError> {
+        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(());
         }
         let set = uid_set(uids);
         if self.has_capability("MOVE") {
-            return timed(
+            return timed_until(
                 "UID MOVE",
                 COMMAND_TIMEOUT,
+                &stop,
                 self.session.uid_mv(&set, folder),
             )
             .await;
         }
-        timed(
+        timed_until(
             "UID COPY",
             COMMAND_TIMEOUT,
+            &stop,
             self.session.uid_copy(&set, folder),
         )
         .await?;
-        timed("UID STORE", COMMAND_TIMEOUT, async {
+        timed_until("UID STORE", COMMAND_TIMEOUT, &stop, async {
             self.session
                 .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
                 .await?
@@ -492,7 +550,7 @@ impl ImapClient {
         })
         .await?;
         if self.has_capability("UIDPLUS") {
-            timed("UID EXPUNGE", COMMAND_TIMEOUT, async {
+            timed_until("UID EXPUNGE", COMMAND_TIMEOUT, &stop, async {
                 self.session
                     .uid_expunge(&set)
                     .await?
@@ -504,14 +562,10 @@ impl ImapClient {
         Ok(())
     }
 
-    /// Waits in IDLE (RFC 2177) for at most `wait`, or until shutdown. The read timeout is the
-    /// wait itself: only here may the connection stay silent for long. Ends at once when new
-    /// mail was announced since the folder was last searched.
-    pub async fn idle(
-        mut self,
-        wait: Duration,
-        shutdown: &Shutdown,
-    ) -> Result<(ImapClient, IdleEnd), ImapError> {
+    /// Waits in IDLE (RFC 2177) for at most `wait`, or until shutdown ([`ImapClient::stop_on`]).
+    /// The read timeout is the wait itself: only here may the connection stay silent for
+    /// long. Ends at once when new mail was announced since the folder was last searched.
+    pub async fn idle(mut self, wait: Duration) -> Result<(ImapClient, IdleEnd), ImapError> {
         self.drain_unsolicited();
         let ImapClient {
             session,
@@ -519,10 +573,11 @@ impl ImapClient {
             user,
             mut announced,
             selected,
+            stop,
         } = self;
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
-        timed("IDLE", COMMAND_TIMEOUT, handle.init()).await?;
+        timed_until("IDLE", COMMAND_TIMEOUT, &stop, handle.init()).await?;
         // A message that arrived just before the server accepted IDLE is announced while
         // IDLE starts, and async-imap files that announcement as unsolicited.
         announced |= std::iter::from_fn(|| unsolicited.try_recv().ok())
@@ -544,7 +599,7 @@ impl ImapClient {
                     }
                     Err(source) => return Err(ImapError::Protocol { doing: "IDLE", source }),
                 },
-                () = shutdown.wait() => {
+                () = stop.wait() => {
                     drop(interrupt);
                     let _ = wait_future.await;
                     IdleEnd::Stopped
@@ -558,13 +613,14 @@ impl ImapClient {
         } else {
             COMMAND_TIMEOUT
         };
-        let session = timed("DONE", limit, handle.done()).await?;
+        let session = timed_until("DONE", limit, &stop, handle.done()).await?;
         let mut client = ImapClient {
             session,
             capabilities,
             user,
             announced,
             selected,
+            stop,
         };
         client.drain_unsolicited();
         Ok((client, end))

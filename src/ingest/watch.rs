@@ -132,6 +132,7 @@ async fn serve(
         client = ImapClient::connect(settings, tls) => client?,
         () = shutdown.wait() => return Ok(()),
     };
+    client.stop_on(shutdown);
     backoff.reset();
     health.set(MailboxState::Connected);
     info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");
@@ -174,9 +175,7 @@ async fn serve(
                 said_waiting = true;
             }
             health.set(MailboxState::Idle);
-            let (back, end) = client
-                .idle(settings.poll_interval.min(MAX_IDLE), shutdown)
-                .await?;
+            let (back, end) = client.idle(settings.poll_interval.min(MAX_IDLE)).await?;
             client = back;
             health.set(MailboxState::Connected);
             debug!(?end, "idle ended");

@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::dovecot::Dovecot;
-use crate::helpers::{TestEnv, fixtures, str_field};
+use crate::helpers::{Daemon, TestEnv, fixtures, str_field};
 use crate::synth;
 
 fn check(env: &TestEnv) -> (bool, String) {
@@ -549,13 +549,7 @@ async fn mail_announced_during_a_pass_ends_the_next_idle_at_once() {
         .await
         .unwrap();
     let started = Instant::now();
-    let (_client, end): (ImapClient, IdleEnd) = client
-        .idle(
-            Duration::from_secs(20),
-            &applymail::shutdown::Shutdown::never(),
-        )
-        .await
-        .unwrap();
+    let (_client, end): (ImapClient, IdleEnd) = client.idle(Duration::from_secs(20)).await.unwrap();
     assert_eq!(end, IdleEnd::NewData);
     assert!(
         started.elapsed() < Duration::from_secs(5),
@@ -763,32 +757,76 @@ fn sigterm_stops_the_daemon_while_a_silent_server_keeps_it_waiting() {
 /// and says the session did not end cleanly.
 #[test]
 fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
+    let (port, asked) = stalling_server(0, "DONE");
+    let daemon = LoopbackDaemon::start(port);
+    asked
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the daemon never went idle");
+    daemon.assert_stops_within_seconds();
+}
+
+/// A server that stops answering in the middle of a download: on SIGTERM the daemon gives
+/// it a few seconds, not the minutes a download may take (a service manager kills what does
+/// not stop within its own limit, 20 s in the shipped unit), then stops and says the session
+/// did not end cleanly.
+#[test]
+fn sigterm_stops_the_daemon_when_the_server_stalls_a_download() {
+    let (port, asked) = stalling_server(1, "BODY.PEEK");
+    let daemon = LoopbackDaemon::start(port);
+    asked
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the daemon never asked for the message");
+    daemon.assert_stops_within_seconds();
+}
+
+/// Just enough IMAP on loopback for the daemon to select an inbox of `messages` small
+/// messages, except that the command whose line holds `stall` is never answered. The
+/// receiver hears when the daemon starts IDLE and when it sends that command.
+fn stalling_server(messages: u32, stall: &'static str) -> (u16, std::sync::mpsc::Receiver<()>) {
     use std::io::{BufRead, BufReader, Write};
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let (idling, idle_started) = std::sync::mpsc::channel();
-    // Just enough IMAP for the daemon to select an empty inbox and wait in IDLE.
+    let (heard, hear) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let mut out = stream.try_clone().unwrap();
         out.write_all(b"* OK ready\r\n").unwrap();
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
+            if line.contains(stall) {
+                let _ = heard.send(());
+                continue;
+            }
             let mut words = line.split_whitespace();
-            let (tag, command) = (words.next().unwrap_or("*"), words.next().unwrap_or(""));
-            let reply = match command.to_ascii_uppercase().as_str() {
+            let tag = words.next().unwrap_or("*");
+            let command = words.next().unwrap_or("").to_ascii_uppercase();
+            let command = match command.as_str() {
+                "UID" => format!("UID {}", words.next().unwrap_or("").to_ascii_uppercase()),
+                _ => command,
+            };
+            let reply = match command.as_str() {
                 "CAPABILITY" => format!("* CAPABILITY IMAP4rev1 IDLE\r\n{tag} OK done\r\n"),
                 "LIST" => format!("* LIST () \"/\" INBOX\r\n{tag} OK done\r\n"),
                 "SELECT" => format!(
-                    "* 0 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT 1] ok\r\n{tag} OK [READ-WRITE] done\r\n"
+                    "* {messages} EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT {}] ok\r\n{tag} OK [READ-WRITE] done\r\n",
+                    messages + 1
                 ),
+                "UID SEARCH" => {
+                    let uids: Vec<String> = (1..=messages).map(|uid| uid.to_string()).collect();
+                    format!("* SEARCH {}\r\n{tag} OK done\r\n", uids.join(" "))
+                }
+                // Sizes: the only other FETCH, the download, is the one that stalls.
+                "UID FETCH" => {
+                    let sizes: String = (1..=messages)
+                        .map(|uid| format!("* {uid} FETCH (UID {uid} RFC822.SIZE 2000)\r\n"))
+                        .collect();
+                    format!("{sizes}{tag} OK done\r\n")
+                }
                 "IDLE" => {
-                    let _ = idling.send(());
+                    let _ = heard.send(());
                     "+ idling\r\n".to_owned()
                 }
-                // DONE (which has no tag): never answered.
-                "" => continue,
                 _ => format!("{tag} OK done\r\n"),
             };
             if out.write_all(reply.as_bytes()).is_err() {
@@ -796,22 +834,42 @@ fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
             }
         }
     });
-    let env = loopback_server_env(port);
-    let (mut daemon, log) = env.logged_daemon("warn");
-    idle_started
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the daemon never went idle");
-    std::thread::sleep(Duration::from_millis(200));
-    let asked = Instant::now();
-    let status = terminate(&mut daemon);
-    let text = std::fs::read_to_string(&log).unwrap();
-    assert!(status.success(), "{status}\n{text}");
-    assert!(
-        asked.elapsed() < Duration::from_secs(8),
-        "stopping took {:?}",
-        asked.elapsed()
-    );
-    assert!(text.contains("the session did not end cleanly"), "{text}");
+    (port, hear)
+}
+
+/// The daemon of a test's own server on loopback, logging its warnings.
+struct LoopbackDaemon {
+    _env: TestEnv,
+    daemon: Daemon,
+    log: std::path::PathBuf,
+}
+
+impl LoopbackDaemon {
+    fn start(port: u16) -> LoopbackDaemon {
+        let env = loopback_server_env(port);
+        let (daemon, log) = env.logged_daemon("warn");
+        LoopbackDaemon {
+            _env: env,
+            daemon,
+            log,
+        }
+    }
+
+    /// SIGTERM must stop it within a few seconds, with success, and it must say that the
+    /// session did not end cleanly.
+    fn assert_stops_within_seconds(mut self) {
+        std::thread::sleep(Duration::from_millis(200));
+        let asked = Instant::now();
+        let status = terminate(&mut self.daemon);
+        let text = std::fs::read_to_string(&self.log).unwrap();
+        assert!(status.success(), "{status}\n{text}");
+        assert!(
+            asked.elapsed() < Duration::from_secs(8),
+            "stopping took {:?}",
+            asked.elapsed()
+        );
+        assert!(text.contains("the session did not end cleanly"), "{text}");
+    }
 }
 
 /// An environment whose IMAP mailbox is a test's own server on loopback `port`.
