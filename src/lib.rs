@@ -13,8 +13,8 @@
 //!   working around the parser's known defects, and reads documents' text to classify them.
 //! - [`blobs`]: the content-addressed document store (SHA-256 names, atomic writes, owner-only
 //!   permissions).
-//! - [`store`]: the database (sqlx, SQLite): migrations, the one transaction that records an
-//!   ingested message, and the recruiters' queries.
+//! - [`store`]: the database (sqlx; SQLite or PostgreSQL): migrations, the one transaction that
+//!   records a group of ingested messages, and the recruiters' queries.
 //! - [`smtp`]: the SMTP adapter (lettre) that sends acknowledgements in two steps, so the
 //!   intent is recorded between naming the recipient and handing over the message.
 //! - [`sources`]: local mail sources: `.eml` files, Maildir folders and mbox files.
