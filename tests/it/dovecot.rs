@@ -282,17 +282,20 @@ namespace inbox {{
         out
     }
 
+    /// Changes flags of these UIDs of a folder (a UID set: "2:3", "1:*"), e.g.
+    /// `+FLAGS (\Seen)`.
+    pub async fn store(&self, folder: &str, uids: &str, change: &str) {
+        let mut session = self.session().await;
+        session.select(folder).await.unwrap();
+        store_flags(&mut session, uids, change).await;
+        session.logout().await.unwrap();
+    }
+
     /// Deletes these UIDs of a folder (a UID set: "2:3", "1:*").
     pub async fn expunge(&self, folder: &str, uids: &str) {
         let mut session = self.session().await;
         session.select(folder).await.unwrap();
-        let _: Vec<_> = session
-            .uid_store(uids, "+FLAGS.SILENT (\\Deleted)")
-            .await
-            .unwrap()
-            .try_collect()
-            .await
-            .unwrap();
+        store_flags(&mut session, uids, "+FLAGS.SILENT (\\Deleted)").await;
         let _: Vec<_> = session
             .expunge()
             .await
@@ -314,6 +317,16 @@ namespace inbox {{
         session.delete(folder).await.unwrap();
         session.logout().await.unwrap();
     }
+}
+
+async fn store_flags(session: &mut async_imap::Session<TcpStream>, uids: &str, change: &str) {
+    let _: Vec<_> = session
+        .uid_store(uids, change)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
 }
 
 impl Drop for Dovecot {

@@ -4,7 +4,6 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
 use serde_json::Value;
 
 use crate::dovecot::Dovecot;
@@ -625,16 +624,9 @@ async fn a_pass_cut_short_after_its_commit_marks_without_downloading_again() {
     let before = env.export();
     assert_eq!(before.len(), 4);
     let keyword = applymail::imap::FILED_KEYWORD;
-    let mut session = dovecot.session().await;
-    session.select("INBOX").await.unwrap();
-    let _: Vec<_> = session
-        .uid_store("1:*", format!("-FLAGS ({keyword})"))
-        .await
-        .unwrap()
-        .try_collect()
-        .await
-        .unwrap();
-    session.logout().await.unwrap();
+    dovecot
+        .store("INBOX", "1:*", &format!("-FLAGS ({keyword})"))
+        .await;
     let pool = env.db_for_writing().await;
     sqlx::query("DELETE FROM mailbox_cursors")
         .execute(&pool)

@@ -527,6 +527,23 @@ mod tests {
         }
     }
 
+    /// Each ledger row: where, what, which message and application.
+    type LedgerRow<'a> = (&'a str, &'a str, &'static str, Option<i64>, Option<i64>);
+
+    fn ledger<'a>(later: &'a Later<'_>) -> Vec<LedgerRow<'a>> {
+        let row = |s: &'a Seen<'_>| {
+            let source = s.source;
+            (
+                source.mailbox.as_str(),
+                source.location.as_str(),
+                s.outcome,
+                s.message_ref,
+                s.application_id,
+            )
+        };
+        later.seen.iter().map(row).collect()
+    }
+
     /// The ids an insert would return: applications from 100, messages from 500.
     fn inserted(plan: &Plan<'_>, created: &[bool]) -> Inserted {
         Inserted {
@@ -597,23 +614,11 @@ mod tests {
         assert_eq!(documents, [(100, 500, 0), (100, 501, 0)]);
         let resent_at = writes[1].kind.message().unwrap().sent_at;
         assert_eq!(later.touches, [Touch::Inbound(100, resent_at)]);
-        let ledger: Vec<_> = later
-            .seen
-            .iter()
-            .map(|s| {
-                (
-                    s.source.location.as_str(),
-                    s.outcome,
-                    s.message_ref,
-                    s.application_id,
-                )
-            })
-            .collect();
         assert_eq!(
-            ledger,
+            ledger(&later),
             [
-                ("1", "filed", Some(500), Some(100)),
-                ("2", "followup", Some(501), Some(100))
+                ("INBOX", "1", "filed", Some(500), Some(100)),
+                ("INBOX", "2", "followup", Some(501), Some(100))
             ]
         );
     }
@@ -694,25 +699,13 @@ mod tests {
                 Recorded::AlreadySeen,
             ]
         );
-        let ledger: Vec<_> = later
-            .seen
-            .iter()
-            .map(|s| {
-                (
-                    s.source.mailbox.as_str(),
-                    s.outcome,
-                    s.message_ref,
-                    s.application_id,
-                )
-            })
-            .collect();
         assert_eq!(
-            ledger,
+            ledger(&later),
             [
-                ("INBOX", "filed", Some(500), Some(100)),
-                ("Archive", "duplicate", Some(500), Some(100)),
-                ("INBOX", "duplicate", Some(7), Some(42)),
-                ("INBOX", "filed", Some(501), Some(101)),
+                ("INBOX", "1", "filed", Some(500), Some(100)),
+                ("Archive", "9", "duplicate", Some(500), Some(100)),
+                ("INBOX", "5", "duplicate", Some(7), Some(42)),
+                ("INBOX", "6", "filed", Some(501), Some(101)),
             ],
             "a duplicate names the message it repeats and that message's first application"
         );
