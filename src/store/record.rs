@@ -63,6 +63,21 @@ pub struct DocumentRow {
     pub size: u64,
 }
 
+#[cfg(test)]
+impl DocumentRow {
+    /// A CV as the store's tests file it.
+    pub(crate) fn cv_for_tests() -> DocumentRow {
+        DocumentRow {
+            kind: DocumentKind::Cv,
+            source: DocumentSource::Attachment,
+            filename: "CV.pdf".into(),
+            content_type: "application/pdf".into(),
+            sha256: "cd".repeat(32),
+            size: 500,
+        }
+    }
+}
+
 /// A new application, or a message joining the candidate's existing one.
 #[derive(Debug, Clone)]
 pub struct FilingRow {

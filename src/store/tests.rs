@@ -73,7 +73,6 @@ async fn sqlite_syncs_every_commit() {
 /// recorded by an earlier group.
 #[tokio::test]
 async fn repeats_inside_a_group_and_across_groups_are_recognised() {
-    use crate::domain::document::{DocumentKind, DocumentSource};
     use crate::domain::email::EmailAddress;
     use crate::domain::name::PersonName;
     use crate::domain::posting::PostingId;
@@ -112,14 +111,7 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
                 subject_nonconforming: false,
                 acknowledgement: None,
             },
-            documents: vec![DocumentRow {
-                kind: DocumentKind::Cv,
-                source: DocumentSource::Attachment,
-                filename: "CV.pdf".into(),
-                content_type: "application/pdf".into(),
-                sha256: "cd".repeat(32),
-                size: 500,
-            }],
+            documents: vec![DocumentRow::cv_for_tests()],
         },
     };
     let ignored = |location: &str| Write {

@@ -475,7 +475,6 @@ mod tests {
     //! refer to what.
 
     use super::*;
-    use crate::domain::document::{DocumentKind, DocumentSource};
     use crate::domain::email::EmailAddress;
     use crate::domain::name::PersonName;
     use crate::domain::source::Direction;
@@ -515,14 +514,7 @@ mod tests {
                         crate::domain::acknowledgement::SkipReason::TooOld,
                     )),
                 },
-                documents: vec![DocumentRow {
-                    kind: DocumentKind::Cv,
-                    source: DocumentSource::Attachment,
-                    filename: "CV.pdf".into(),
-                    content_type: "application/pdf".into(),
-                    sha256: "cd".repeat(32),
-                    size: 500,
-                }],
+                documents: vec![DocumentRow::cv_for_tests()],
             },
         }
     }
