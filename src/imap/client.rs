@@ -86,7 +86,7 @@ async fn timed<T, E>(
 where
     E: Into<async_imap::error::Error>,
 {
-    timed_until(doing, limit, &Shutdown::never(), future).await
+    timed_until(doing, limit, Shutdown::never(), future).await
 }
 
 /// A command given `limit` to complete, and at most [`SHUTDOWN_TIMEOUT`] once shutdown is
@@ -97,7 +97,7 @@ where
 async fn timed_until<T, E>(
     doing: &'static str,
     limit: Duration,
-    stop: &Shutdown,
+    stop: Shutdown,
     future: impl Future<Output = Result<T, E>>,
 ) -> Result<T, ImapError>
 where
@@ -278,8 +278,7 @@ impl ImapClient {
     }
 
     pub async fn folders(&mut self) -> Result<Vec<Folder>, ImapError> {
-        let stop = self.stop.clone();
-        let names: Vec<_> = timed_until("LIST", COMMAND_TIMEOUT, &stop, async {
+        let names: Vec<_> = timed_until("LIST", COMMAND_TIMEOUT, self.stop.clone(), async {
             self.session
                 .list(Some(""), Some("*"))
                 .await?
@@ -313,13 +312,12 @@ impl ImapClient {
     /// Selects a folder. A response without UIDVALIDITY (what async-imap returns on a dropped
     /// connection) is an error, never "a folder without a cursor".
     pub async fn select(&mut self, folder: &str) -> Result<FolderState, ImapError> {
-        let stop = self.stop.clone();
         // A SELECT that fails leaves no folder selected (RFC 3501 §6.3.1).
         self.selected = None;
         let mailbox = timed_until(
             "SELECT",
             COMMAND_TIMEOUT,
-            &stop,
+            self.stop.clone(),
             self.session.select(folder),
         )
         .await
@@ -357,11 +355,10 @@ impl ImapClient {
     /// A folder's UIDVALIDITY and next UID (STATUS), without leaving the selected folder.
     /// `None` when the server leaves either out.
     pub async fn next_uid(&mut self, folder: &str) -> Result<Option<Cursor>, ImapError> {
-        let stop = self.stop.clone();
         let status = timed_until(
             "STATUS",
             COMMAND_TIMEOUT,
-            &stop,
+            self.stop.clone(),
             self.session.status(folder, "(UIDVALIDITY UIDNEXT)"),
         )
         .await
@@ -379,14 +376,13 @@ impl ImapClient {
     /// and some servers refuse `*` in an empty folder, which a folder still selected from an
     /// earlier pass may have become.
     pub async fn uids_from(&mut self, start: Uid) -> Result<Vec<Uid>, ImapError> {
-        let stop = self.stop.clone();
         // Mail announced from here on may have arrived after the search: it stays news.
         self.drain_unsolicited();
         self.announced = false;
         let found = timed_until(
             "UID SEARCH",
             COMMAND_TIMEOUT,
-            &stop,
+            self.stop.clone(),
             self.session.uid_search(format!("UID {start}:{}", u32::MAX)),
         )
         .await?;
@@ -402,12 +398,11 @@ impl ImapClient {
     /// The sizes the server announces (RFC822.SIZE), so that oversized mail is never
     /// downloaded.
     pub async fn sizes(&mut self, uids: &[Uid]) -> Result<Vec<(Uid, u64)>, ImapError> {
-        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
-        let fetches: Vec<_> = timed_until("UID FETCH", COMMAND_TIMEOUT, &stop, async {
+        let fetches: Vec<_> = timed_until("UID FETCH", COMMAND_TIMEOUT, self.stop.clone(), async {
             self.session
                 .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .await?
@@ -435,13 +430,12 @@ impl ImapClient {
         folder: &str,
         uids: &[Uid],
     ) -> Result<Vec<(Uid, Bytes)>, ImapError> {
-        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
         let limit = COMMAND_TIMEOUT * 5;
-        let fetches: Vec<_> = timed_until("UID FETCH", limit, &stop, async {
+        let fetches: Vec<_> = timed_until("UID FETCH", limit, self.stop.clone(), async {
             self.session
                 .uid_fetch(&set, "(UID BODY.PEEK[])")
                 .await?
@@ -467,7 +461,7 @@ impl ImapClient {
             let still_there = timed_until(
                 "UID SEARCH",
                 COMMAND_TIMEOUT,
-                &stop,
+                self.stop.clone(),
                 self.session
                     .uid_search(format!("UID {}", uid_set(&missing))),
             )
@@ -486,11 +480,10 @@ impl ImapClient {
 
     /// Stores a copy of a message the daemon sent, marked read.
     pub async fn append(&mut self, folder: &str, message: &[u8]) -> Result<(), ImapError> {
-        let stop = self.stop.clone();
         timed_until(
             "APPEND",
             COMMAND_TIMEOUT,
-            &stop,
+            self.stop.clone(),
             self.session.append(folder, Some("(\\Seen)"), None, message),
         )
         .await?;
@@ -500,12 +493,11 @@ impl ImapClient {
 
     /// Adds a keyword to messages of the selected folder (they stay unread where they are).
     pub async fn add_keyword(&mut self, uids: &[Uid], keyword: &str) -> Result<(), ImapError> {
-        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(());
         }
         let query = format!("+FLAGS.SILENT ({keyword})");
-        timed_until("UID STORE", COMMAND_TIMEOUT, &stop, async {
+        timed_until("UID STORE", COMMAND_TIMEOUT, self.stop.clone(), async {
             self.session
                 .uid_store(uid_set(uids), query)
                 .await?
@@ -520,7 +512,6 @@ impl ImapClient {
     /// UIDPLUS the originals stay, marked \Deleted: a plain EXPUNGE would also remove mail
     /// that someone else marked for deletion.
     pub async fn move_to(&mut self, uids: &[Uid], folder: &str) -> Result<(), ImapError> {
-        let stop = self.stop.clone();
         if uids.is_empty() {
             return Ok(());
         }
@@ -529,7 +520,7 @@ impl ImapClient {
             return timed_until(
                 "UID MOVE",
                 COMMAND_TIMEOUT,
-                &stop,
+                self.stop.clone(),
                 self.session.uid_mv(&set, folder),
             )
             .await;
@@ -537,11 +528,11 @@ impl ImapClient {
         timed_until(
             "UID COPY",
             COMMAND_TIMEOUT,
-            &stop,
+            self.stop.clone(),
             self.session.uid_copy(&set, folder),
         )
         .await?;
-        timed_until("UID STORE", COMMAND_TIMEOUT, &stop, async {
+        timed_until("UID STORE", COMMAND_TIMEOUT, self.stop.clone(), async {
             self.session
                 .uid_store(&set, "+FLAGS.SILENT (\\Deleted)")
                 .await?
@@ -550,7 +541,7 @@ impl ImapClient {
         })
         .await?;
         if self.has_capability("UIDPLUS") {
-            timed_until("UID EXPUNGE", COMMAND_TIMEOUT, &stop, async {
+            timed_until("UID EXPUNGE", COMMAND_TIMEOUT, self.stop.clone(), async {
                 self.session
                     .uid_expunge(&set)
                     .await?
@@ -577,7 +568,7 @@ impl ImapClient {
         } = self;
         let unsolicited = session.unsolicited_responses.clone();
         let mut handle = session.idle();
-        timed_until("IDLE", COMMAND_TIMEOUT, &stop, handle.init()).await?;
+        timed_until("IDLE", COMMAND_TIMEOUT, stop.clone(), handle.init()).await?;
         // A message that arrived just before the server accepted IDLE is announced while
         // IDLE starts, and async-imap files that announcement as unsolicited.
         announced |= std::iter::from_fn(|| unsolicited.try_recv().ok())
@@ -613,7 +604,7 @@ impl ImapClient {
         } else {
             COMMAND_TIMEOUT
         };
-        let session = timed_until("DONE", limit, &stop, handle.done()).await?;
+        let session = timed_until("DONE", limit, stop.clone(), handle.done()).await?;
         let mut client = ImapClient {
             session,
             capabilities,

@@ -53,12 +53,15 @@ pub(super) async fn sync(
     if let Some(old) = stored.filter(|c| c.validity != validity) {
         warn!(folder, old = %old.validity, new = %validity, "UIDVALIDITY changed: reading the folder again; nothing already filed is filed twice");
     }
-    let cursor = Cursor::resume(stored, validity);
+    let mut cursor = Cursor::resume(stored, validity);
+    if empty {
+        // Nothing below UIDNEXT is left to read (see `reach_uid_next`).
+        cursor = uid_next.map_or(cursor, |next| cursor.reaching(next));
+    }
     if stored != Some(cursor) {
         pipeline.store().save_cursor(&mailbox, cursor).await?;
     }
     if empty {
-        reach_uid_next(pipeline, &mailbox, cursor, uid_next).await?;
         return Ok(0);
     }
     let uids = client.uids_from(cursor.next).await?;

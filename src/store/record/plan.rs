@@ -62,6 +62,8 @@ pub(super) struct ApplicationRow<'a> {
 pub(super) struct NewMessage<'a> {
     pub source: &'a SourceRef,
     pub row: &'a MessageRow,
+    /// `row`'s dedupe key, made once.
+    pub key: String,
 }
 
 /// What one write does.
@@ -263,9 +265,10 @@ impl<'a> Plan<'a> {
                     Recorded::Duplicate
                 }
                 Step::New { message, kind } => {
-                    let NewMessage { source, row } = self.messages[message];
+                    let NewMessage { source, row, key } = &self.messages[message];
+                    let (source, row) = (*source, *row);
                     let message_ref = inserted.messages[message];
-                    new_ids.insert(row.dedupe_key(), message_ref);
+                    new_ids.insert(key.clone(), message_ref);
                     let recorded = match kind {
                         NewKind::File {
                             application,
@@ -413,10 +416,11 @@ impl<'a> Planner<'a, '_> {
         if self.new_keys.contains(&key) {
             return Step::Duplicate { seen, key };
         }
-        self.new_keys.insert(key);
+        self.new_keys.insert(key.clone());
         self.plan.messages.push(NewMessage {
             source,
             row: message,
+            key,
         });
         let message = self.plan.messages.len() - 1;
         Step::New {

@@ -197,7 +197,7 @@ macro_rules! insert_planned {
                 };
                 row.push_bind(direction)
                     .push_bind(message.message_id.as_deref())
-                    .push_bind(message.dedupe_key())
+                    .push_bind(&new.key)
                     .push_bind(message.in_reply_to.join(" "))
                     .push_bind(message.references.join(" "))
                     .push_bind(message.from_address.as_ref().map(EmailAddress::as_str))
@@ -216,8 +216,7 @@ macro_rules! insert_planned {
         }
         let mut messages = Vec::with_capacity(plan.messages.len());
         for new in &plan.messages {
-            let key = new.row.dedupe_key();
-            messages.push(message_ids.get(&key).copied().ok_or_else(|| missing_row("messages"))?);
+            messages.push(message_ids.get(&new.key).copied().ok_or_else(|| missing_row("messages"))?);
         }
 
         // A message recorded before the group has only the links made before it.
