@@ -382,9 +382,9 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
 }
 
 /// Not part of the floor as the issue defines it, but work any backfill must do besides the
-/// read and the writes: parsing and decoding each message, and SHA-256 of its bytes (its
-/// identity) and of each document (its name, by the product's contract), spread over every
-/// core as a backfill would.
+/// read and the writes: parsing and decoding each message, BLAKE3 of its bytes (its identity)
+/// and SHA-256 of each document (its name, by the product's contract), spread over every core
+/// as a backfill would.
 fn decode_and_hash(messages: &[Vec<u8>]) -> Duration {
     use sha2::Digest;
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
@@ -394,7 +394,7 @@ fn decode_and_hash(messages: &[Vec<u8>]) -> Duration {
             scope.spawn(move || {
                 for raw in chunk {
                     let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
-                    std::hint::black_box(sha2::Sha256::digest(raw));
+                    std::hint::black_box(blake3::hash(raw));
                     for attachment in parsed.attachments() {
                         std::hint::black_box(sha2::Sha256::digest(attachment.contents()));
                     }
@@ -782,7 +782,7 @@ async fn main() {
             floors("tls").1
         ));
         line(format!(
-            "- not in the floor: decoding the messages and SHA-256 of each message and document, on every core: {compute}"
+            "- not in the floor: decoding the messages, BLAKE3 of each message and SHA-256 of each document, on every core: {compute}"
         ));
 
         line(format!(

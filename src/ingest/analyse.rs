@@ -13,13 +13,13 @@ use bytes::Bytes;
 use chrono::Utc;
 
 use super::{Analysis, BODY_LETTER_NAME, Pipeline, Related};
-use crate::blobs::{Blob, sha256_hex};
+use crate::blobs::sha256_hex;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::mail::{Document, Mail};
 use crate::domain::source::Direction;
 use crate::domain::triage::{Filing, OutboundKind, Verdict, outbound_answers, triage};
 use crate::extract::parse_mail;
-use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, WriteKind};
+use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, WriteKind, raw_digest};
 
 impl Pipeline {
     /// Settles what a message is, writing its blobs when that needs nothing from the database.
@@ -64,7 +64,7 @@ impl Pipeline {
                     0,
                 ),
                 kind => Analysis::Related(Related::Outbound {
-                    row: message_row(&mail, Direction::Outbound, fingerprint(&raw), None),
+                    row: message_row(&mail, Direction::Outbound, self.fingerprint(&raw), None),
                     by_thread: kind == OutboundKind::Answer,
                 }),
             },
@@ -72,7 +72,7 @@ impl Pipeline {
                 Analysis::Related(Related::FollowUp {
                     thread: mail.thread_ids().map(str::to_owned).collect(),
                     sender: sender.address,
-                    row: message_row(&mail, direction, fingerprint(&raw), None),
+                    row: message_row(&mail, direction, self.fingerprint(&raw), None),
                     documents,
                 })
             }
@@ -86,7 +86,7 @@ impl Pipeline {
                     body_letter,
                     forwarded_by,
                 } = *filing;
-                let raw_blob = fingerprint(&raw);
+                let raw_blob = self.fingerprint(&raw);
                 drop(raw);
                 let documents = self.put_documents(documents, body_letter)?;
                 let bytes = documents.iter().map(|d| d.size).sum();
@@ -178,17 +178,29 @@ impl Pipeline {
 /// The identity of a filed message's raw bytes. The bytes themselves are not stored: the
 /// mailbox keeps the message, its documents are stored decoded, and writing both would
 /// write every document twice (once inside its base64).
-fn fingerprint(raw: &[u8]) -> Blob {
-    Blob {
-        sha256: sha256_hex(raw),
-        size: raw.len() as u64,
+struct Fingerprint {
+    digest: String,
+    sha256: Option<String>,
+    size: u64,
+}
+
+impl Pipeline {
+    fn fingerprint(&self, raw: &[u8]) -> Fingerprint {
+        Fingerprint {
+            digest: raw_digest(raw),
+            sha256: self
+                .store
+                .holds_sha256_identities()
+                .then(|| sha256_hex(raw)),
+            size: raw.len() as u64,
+        }
     }
 }
 
 fn message_row(
     mail: &Mail,
     direction: Direction,
-    raw: Blob,
+    raw: Fingerprint,
     forwarded_by: Option<crate::domain::email::EmailAddress>,
 ) -> MessageRow {
     MessageRow {
@@ -201,6 +213,7 @@ fn message_row(
         subject: mail.subject.clone(),
         // A message without a usable Date is dated when applymail first saw it.
         sent_at: mail.date.unwrap_or_else(Utc::now),
+        raw_digest: raw.digest,
         raw_sha256: raw.sha256,
         raw_size: raw.size,
         forwarded_by,

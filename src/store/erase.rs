@@ -118,7 +118,12 @@ impl Store {
             messages.dedup();
             let mut blobs = strings_in_ids!(tx, "SELECT sha256 FROM documents WHERE application_id IN (", &applications);
             let documents = blobs.len() as i64;
-            blobs.extend(strings_in_ids!(tx, "SELECT raw_sha256 FROM messages WHERE id IN (", &messages));
+            // Early versions stored a filed message's raw bytes too, under their SHA-256.
+            blobs.extend(strings_in_ids!(
+                tx,
+                "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest LIKE 'sha256:%' AND id IN (",
+                &messages
+            ));
             let mut erased = Erased {
                 applications: applications.len() as i64,
                 messages: messages.len() as i64,
@@ -164,7 +169,7 @@ impl Store {
             for sha in blobs {
                 let (refs,): (i64,) = sqlx::query_as(
                     "SELECT (SELECT count(*) FROM documents WHERE sha256 = $1)
-                          + (SELECT count(*) FROM messages WHERE raw_sha256 = $1)
+                          + (SELECT count(*) FROM messages WHERE raw_digest = 'sha256:' || $1)
                           + (SELECT count(*) FROM mail_seen WHERE raw_sha256 = $1)",
                 )
                 .bind(&sha)

@@ -94,25 +94,46 @@ pub struct Store {
     pool: Pool,
     /// What a daemon locks so that only one instance works on this database's mailbox.
     lease: lease::LeaseTarget,
+    /// Whether messages recorded under the SHA-256 identity remain (migration 0006).
+    sha256_identities: bool,
 }
 
 impl Store {
     /// Opens (creating if needed) and migrates the database. Migrations are idempotent, so
     /// this is safe at every start.
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
-        if url.is_sqlite() {
+        let (pool, lease) = if url.is_sqlite() {
             let (pool, path) = open_sqlite(url).await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-                lease: lease::LeaseTarget::SqliteFile(path),
-            })
+            (Pool::Sqlite(pool), lease::LeaseTarget::SqliteFile(path))
         } else {
             let (pool, options) = open_postgres(url).await?;
-            Ok(Store {
-                pool: Pool::Postgres(pool),
-                lease: lease::LeaseTarget::Postgres(Box::new(options)),
-            })
-        }
+            (
+                Pool::Postgres(pool),
+                lease::LeaseTarget::Postgres(Box::new(options)),
+            )
+        };
+        let (old,): (i64,) = with_pool!(&pool, pool => {
+            sqlx::query_as(
+                "SELECT count(*) FROM (SELECT 1 FROM messages WHERE raw_digest LIKE 'sha256:%' LIMIT 1) AS old",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(Store {
+            pool,
+            lease,
+            sha256_identities: old > 0,
+        })
+    }
+
+    /// Whether the database still holds messages recorded under the identity of before
+    /// migration 0006 (SHA-256 of the raw bytes): while it does, a message read must carry
+    /// that hash too ([`record::MessageRow::raw_sha256`]), or a copy of an old message at
+    /// new coordinates (after a UIDVALIDITY change, say) would be filed a second time. It
+    /// stays true until the retention purge has erased the last of them and the daemon
+    /// restarts.
+    pub fn holds_sha256_identities(&self) -> bool {
+        self.sha256_identities
     }
 
     pub fn is_postgres(&self) -> bool {

@@ -33,19 +33,33 @@ pub struct MessageRow {
     pub recipients: Vec<EmailAddress>,
     pub subject: String,
     pub sent_at: DateTime<Utc>,
-    pub raw_sha256: String,
+    /// The raw bytes' BLAKE3, as `blake3:<hex>` ([`raw_digest`]).
+    pub raw_digest: String,
+    /// The raw bytes' SHA-256, made only while the database holds messages recorded under
+    /// it ([`super::Store::holds_sha256_identities`]).
+    pub raw_sha256: Option<String>,
     pub raw_size: u64,
     pub forwarded_by: Option<EmailAddress>,
+}
+
+/// A message's raw bytes as [`MessageRow::raw_digest`] holds them.
+pub fn raw_digest(raw: &[u8]) -> String {
+    format!("blake3:{}", blake3::hash(raw).to_hex())
 }
 
 impl MessageRow {
     /// The identity of a message whatever its coordinates: its Message-ID and its bytes.
     fn dedupe_key(&self) -> String {
-        format!(
-            "{} {}",
-            self.message_id.as_deref().unwrap_or("-"),
-            self.raw_sha256
-        )
+        self.key_with(&self.raw_digest)
+    }
+
+    /// The identity it had before migration 0006, when it can be made.
+    fn sha256_dedupe_key(&self) -> Option<String> {
+        self.raw_sha256.as_deref().map(|sha| self.key_with(sha))
+    }
+
+    fn key_with(&self, digest: &str) -> String {
+        format!("{} {digest}", self.message_id.as_deref().unwrap_or("-"))
     }
 
     fn thread_ids(&self) -> impl Iterator<Item = &String> {

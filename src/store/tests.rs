@@ -92,7 +92,8 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
         recipients: Vec::new(),
         subject: "Coordination Maroc – Benali Amina".into(),
         sent_at: chrono::Utc::now(),
-        raw_sha256: "ab".repeat(32),
+        raw_digest: format!("blake3:{}", "ab".repeat(32)),
+        raw_sha256: None,
         raw_size: 1_000,
         forwarded_by: None,
     };

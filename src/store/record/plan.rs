@@ -409,7 +409,13 @@ impl<'a> Planner<'a, '_> {
     ) -> Step<'a> {
         let key = message.dedupe_key();
         let seen = Seen::new(source, message.message_id.as_deref(), "duplicate");
-        if let Some(&before) = self.known.messages.get(&key) {
+        // A message recorded before migration 0006 is known by its SHA-256 key only.
+        let sha256_key = message.sha256_dedupe_key();
+        let before = [Some(&key), sha256_key.as_ref()]
+            .into_iter()
+            .flatten()
+            .find_map(|known| Some((*self.known.messages.get(known)?, known.clone())));
+        if let Some((before, key)) = before {
             self.plan.duplicated_before.push(before);
             return Step::Duplicate { seen, key };
         }
@@ -494,7 +500,8 @@ mod tests {
             subject: "Coordination Maroc – Benali Amina".into(),
             sent_at: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0)
                 .unwrap(),
-            raw_sha256: sha.repeat(32),
+            raw_digest: format!("blake3:{}", sha.repeat(32)),
+            raw_sha256: None,
             raw_size: 1_000,
             forwarded_by: None,
         }

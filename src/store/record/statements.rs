@@ -92,7 +92,8 @@ macro_rules! known_before {
         let keys: Vec<String> = writes
             .iter()
             .filter_map(|w| w.kind.message())
-            .map(MessageRow::dedupe_key)
+            .flat_map(|message| [Some(message.dedupe_key()), message.sha256_dedupe_key()])
+            .flatten()
             .collect();
         known.messages.extend(rows_where_in!(
             &mut *$tx,
@@ -187,7 +188,7 @@ macro_rules! insert_planned {
         for rows in plan.messages.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::new(
                 "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address, recipients,
-                                       subject, sent_at, raw_sha256, raw_size, mailbox, location, forwarded_by, recorded_at) ",
+                                       subject, sent_at, raw_digest, raw_size, mailbox, location, forwarded_by, recorded_at) ",
             );
             insert.push_values(rows, |mut row, new| {
                 let message = new.row;
@@ -204,7 +205,7 @@ macro_rules! insert_planned {
                     .push_bind(message.recipients.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", "))
                     .push_bind(&message.subject)
                     .push_bind(message.sent_at)
-                    .push_bind(&message.raw_sha256)
+                    .push_bind(&message.raw_digest)
                     .push_bind(message.raw_size as i64)
                     .push_bind(&new.source.mailbox)
                     .push_bind(&new.source.location)
