@@ -64,17 +64,18 @@ pub enum ExtractError {
 /// threads.
 pub fn parse_mail(raw: &[u8], limits: &ExtractLimits) -> Result<Mail, ExtractError> {
     let repaired = unfold::join_folded_parameters(raw);
-    let message = MessageParser::default()
+    let mut message = MessageParser::default()
         .parse(repaired.as_ref())
         .ok_or(ExtractError::Unparseable)?;
     if message.root_part().headers.is_empty() {
         return Err(ExtractError::Unparseable);
     }
-    convert(&message, limits, 0)
+    convert(&mut message, limits, 0)
 }
 
+/// Reads `message` into a [`Mail`], taking its documents' bytes out of it.
 fn convert(
-    message: &Message<'_>,
+    message: &mut Message<'_>,
     limits: &ExtractLimits,
     depth: usize,
 ) -> Result<Mail, ExtractError> {

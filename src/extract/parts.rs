@@ -26,8 +26,10 @@ pub(super) struct Walked {
     pub problems: Vec<String>,
 }
 
+/// Walks `message`, taking each document's bytes out of it (documents are the bulk of a
+/// message, and a copy of them would cost as much as writing them out).
 pub(super) fn walk(
-    message: &Message<'_>,
+    message: &mut Message<'_>,
     limits: &ExtractLimits,
     depth: usize,
 ) -> Result<Walked, ExtractError> {
@@ -55,31 +57,38 @@ pub(super) fn walk(
                 .problems
                 .push(format!("part {id}: undecodable content"));
         }
-        match &part.body {
+        let is_document = match &part.body {
             PartType::Multipart(children) => {
                 let related = is_type(part, "multipart", "related");
                 // Reversed so that the stack pops children in document order.
                 stack.extend(children.iter().rev().map(|&child| (child, related)));
+                false
             }
-            PartType::Message(inner) if id != 0 => {
+            PartType::Message(_) if id != 0 => {
                 if depth < limits.max_forward_depth {
-                    walked.forwarded.push(convert(inner, limits, depth + 1)?);
+                    if let Some(PartType::Message(inner)) = message
+                        .parts
+                        .get_mut(id as usize)
+                        .map(|part| &mut part.body)
+                    {
+                        walked.forwarded.push(convert(inner, limits, depth + 1)?);
+                    }
                 } else {
                     walked
                         .problems
                         .push(format!("part {id}: forward nested too deep, not read"));
                 }
+                false
             }
             PartType::Text(_) | PartType::Html(_) => {
                 let is_body = message.text_body.contains(&id) || message.html_body.contains(&id);
-                if !is_body && part.attachment_name().is_some() {
-                    push_document(&mut walked, message, part, in_related, limits);
-                }
+                !is_body && part.attachment_name().is_some()
             }
-            PartType::Binary(_) | PartType::InlineBinary(_) => {
-                push_document(&mut walked, message, part, in_related, limits);
-            }
-            PartType::Message(_) => {}
+            PartType::Binary(_) | PartType::InlineBinary(_) => true,
+            PartType::Message(_) => false,
+        };
+        if is_document {
+            push_document(&mut walked, message, id as usize, in_related, limits);
         }
     }
     Ok(walked)
@@ -87,24 +96,24 @@ pub(super) fn walk(
 
 fn push_document(
     walked: &mut Walked,
-    message: &Message<'_>,
-    part: &MessagePart<'_>,
+    message: &mut Message<'_>,
+    id: usize,
     in_related: bool,
     limits: &ExtractLimits,
 ) {
-    let bytes = part_bytes(message, part);
-    let bytes = bytes.as_ref();
+    let bytes = take_part_bytes(message, id);
+    let part = &message.parts[id];
     if bytes.is_empty() {
         return;
     }
     let content_type = content_type(part);
     let filename = display_filename(part.attachment_name().unwrap_or_default());
-    let format = DocFormat::detect(Some(&filename), &content_type, bytes);
+    let format = DocFormat::detect(Some(&filename), &content_type, &bytes);
     if is_layout_image(part, format, in_related, &filename) {
         return;
     }
     if format == DocFormat::Zip {
-        match expand_zip(bytes, &limits.archive) {
+        match expand_zip(&bytes, &limits.archive) {
             Ok(entries) => {
                 for entry in entries {
                     let format = DocFormat::detect(
@@ -132,14 +141,14 @@ fn push_document(
     // A part whose encoding was broken and whose bytes are not what its name says is kept
     // (the candidate sent it) but is no CV or letter anyone can read.
     let damaged = part.is_encoding_problem
-        && DocFormat::detect(None, "application/octet-stream", bytes) != format;
+        && DocFormat::detect(None, "application/octet-stream", &bytes) != format;
     let kind = if damaged {
         walked
             .problems
             .push(format!("{filename:?}: damaged content"));
         Some(DocumentKind::Other)
     } else {
-        classify(&filename, format, bytes, limits)
+        classify(&filename, format, &bytes, limits)
     };
     walked.documents.push(Document {
         filename,
@@ -147,20 +156,24 @@ fn push_document(
         source: DocumentSource::Attachment,
         format,
         kind,
-        bytes: bytes.to_vec(),
+        bytes,
     });
 }
 
-/// The decoded bytes of a part. When a base64 part ends without its closing boundary,
-/// mail-parser gives up decoding it and hands back the encoded text: decode it leniently
-/// from the raw message, ignoring anything that is not base64.
-fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a, [u8]> {
+/// Takes the decoded bytes of part `id` out of the message, which keeps the part's headers
+/// and an empty body. When a base64 part ends without its closing boundary, mail-parser
+/// gives up decoding it and hands back the encoded text: decode it leniently from the raw
+/// message, ignoring anything that is not base64.
+fn take_part_bytes(message: &mut Message<'_>, id: usize) -> Vec<u8> {
+    let Some(part) = message.parts.get_mut(id) else {
+        return Vec::new();
+    };
     let base64 = part
         .content_transfer_encoding()
         .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
     if part.is_encoding_problem && base64 {
         let raw = message
-            .raw_message()
+            .raw_message
             .get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)
             .unwrap_or_default();
         let mut clean: Vec<u8> = raw
@@ -175,10 +188,18 @@ fn part_bytes<'a>(message: &'a Message<'_>, part: &'a MessagePart<'_>) -> Cow<'a
         if let Ok(decoded) = LENIENT.decode(&clean)
             && !decoded.is_empty()
         {
-            return Cow::Owned(decoded);
+            return decoded;
         }
     }
-    Cow::Borrowed(part.contents())
+    match std::mem::replace(&mut part.body, PartType::Binary(Cow::Borrowed(&[]))) {
+        PartType::Binary(bytes) | PartType::InlineBinary(bytes) => bytes.into_owned(),
+        PartType::Text(text) | PartType::Html(text) => text.into_owned().into_bytes(),
+        // Not documents; put back as they were.
+        body @ (PartType::Message(_) | PartType::Multipart(_)) => {
+            part.body = body;
+            Vec::new()
+        }
+    }
 }
 
 /// The file name first; the document's own text when the name says nothing.
