@@ -1,5 +1,7 @@
 //! Seeing the same mail again changes nothing.
 
+use std::path::PathBuf;
+
 use crate::helpers::{TestEnv, snapshot};
 use crate::synth;
 
@@ -19,16 +21,23 @@ async fn importing_the_same_inputs_twice_changes_nothing() {
     assert_eq!(env.export(), export_before);
 }
 
-#[tokio::test]
-async fn the_same_message_at_new_coordinates_is_a_duplicate() {
-    let env = TestEnv::new();
+/// Five applications imported from one folder, and a second folder holding copies of them,
+/// not imported yet.
+fn imported_with_copies(env: &TestEnv) -> PathBuf {
     let a = env.path("a");
     let b = env.path("b");
     synth::fill_maildir(&a, 5, 2_000);
     synth::fill_maildir(&b, 5, 2_000);
     env.run(&["import", a.to_str().unwrap()]);
+    b
+}
+
+#[tokio::test]
+async fn the_same_message_at_new_coordinates_is_a_duplicate() {
+    let env = TestEnv::new();
+    let copies = imported_with_copies(&env);
     let export_before = env.export();
-    env.run(&["import", b.to_str().unwrap()]);
+    env.run(&["import", copies.to_str().unwrap()]);
     assert_eq!(
         env.export(),
         export_before,
@@ -52,11 +61,7 @@ async fn a_message_recorded_under_the_sha256_identity_is_still_recognised() {
     use sha2::Digest;
 
     let env = TestEnv::new();
-    let a = env.path("a");
-    let b = env.path("b");
-    synth::fill_maildir(&a, 5, 2_000);
-    synth::fill_maildir(&b, 5, 2_000);
-    env.run(&["import", a.to_str().unwrap()]);
+    let copies = imported_with_copies(&env);
     let export_before = env.export();
 
     // Put the database back as the code before 0006 left it.
@@ -81,7 +86,7 @@ async fn a_message_recorded_under_the_sha256_identity_is_still_recognised() {
     }
     pool.close().await;
 
-    env.run(&["import", b.to_str().unwrap()]);
+    env.run(&["import", copies.to_str().unwrap()]);
     assert_eq!(env.export(), export_before, "the copies filed nothing new");
     let pool = env.db().await;
     let (old_rows, messages, duplicates): (i64, i64, i64) = sqlx::query_as(
