@@ -86,7 +86,7 @@ impl Pipeline {
                     body_letter,
                     forwarded_by,
                 } = *filing;
-                let raw_blob = self.fingerprint(&raw);
+                let fingerprint = self.fingerprint(&raw);
                 drop(raw);
                 let documents = self.put_documents(documents, body_letter)?;
                 let bytes = documents.iter().map(|d| d.size).sum();
@@ -104,7 +104,7 @@ impl Pipeline {
                         Err(reason) => AckIntent::Skip(reason),
                     }
                 });
-                let message = message_row(&mail, direction, raw_blob, forwarded_by);
+                let message = message_row(&mail, direction, fingerprint, forwarded_by);
                 let filing = FilingRow {
                     posting,
                     candidate,
@@ -122,6 +122,17 @@ impl Pipeline {
                 )
             }
         })
+    }
+
+    fn fingerprint(&self, raw: &[u8]) -> Fingerprint {
+        Fingerprint {
+            digest: raw_digest(raw),
+            sha256: self
+                .store
+                .holds_sha256_identities()
+                .then(|| sha256_hex(raw)),
+            size: raw.len() as u64,
+        }
     }
 
     /// Keeps the raw bytes of a message that cannot be filed: they are all there is of it.
@@ -182,19 +193,6 @@ struct Fingerprint {
     digest: String,
     sha256: Option<String>,
     size: u64,
-}
-
-impl Pipeline {
-    fn fingerprint(&self, raw: &[u8]) -> Fingerprint {
-        Fingerprint {
-            digest: raw_digest(raw),
-            sha256: self
-                .store
-                .holds_sha256_identities()
-                .then(|| sha256_hex(raw)),
-            size: raw.len() as u64,
-        }
-    }
 }
 
 fn message_row(

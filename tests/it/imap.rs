@@ -749,12 +749,7 @@ fn sigterm_stops_the_daemon_while_a_silent_server_keeps_it_waiting() {
 /// and says the session did not end cleanly.
 #[test]
 fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
-    let (port, asked) = stalling_server(0, "DONE");
-    let daemon = LoopbackDaemon::start(port);
-    asked
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the daemon never went idle");
-    daemon.assert_stops_within_seconds();
+    assert_stops_when_stalled(0, "DONE", "the daemon never went idle");
 }
 
 /// A server that stops answering in the middle of a download: on SIGTERM the daemon gives
@@ -763,11 +758,17 @@ fn sigterm_stops_the_daemon_when_the_server_never_answers_done() {
 /// did not end cleanly.
 #[test]
 fn sigterm_stops_the_daemon_when_the_server_stalls_a_download() {
-    let (port, asked) = stalling_server(1, "BODY.PEEK");
+    assert_stops_when_stalled(1, "BODY.PEEK", "the daemon never asked for the message");
+}
+
+/// Runs the daemon against [`stalling_server`]`(messages, stall)`, waits until it has sent
+/// the command that is never answered, then sends SIGTERM and holds it to a prompt stop.
+fn assert_stops_when_stalled(messages: u32, stall: &'static str, never_sent: &str) {
+    let (port, asked) = stalling_server(messages, stall);
     let daemon = LoopbackDaemon::start(port);
     asked
         .recv_timeout(Duration::from_secs(30))
-        .expect("the daemon never asked for the message");
+        .expect(never_sent);
     daemon.assert_stops_within_seconds();
 }
 
