@@ -62,7 +62,11 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
         Just(&b"--b"[..]),
     ];
     (
-        proptest::collection::vec(any::<u8>(), 0..1400),
+        // Past 4,096 base64 characters, a body is decoded in several chunks of whole lines.
+        prop_oneof![
+            3 => proptest::collection::vec(any::<u8>(), 0..1400),
+            1 => proptest::collection::vec(any::<u8>(), 0..9000),
+        ],
         // Past 128, a line is handed to the SIMD decoder in several runs.
         1usize..400,
         any::<bool>(),
