@@ -508,17 +508,48 @@ struct Watched {
 /// end of the transfer, and goes back to IDLE.
 async fn idle_watcher(dovecot: &Dovecot) -> tokio::sync::mpsc::UnboundedReceiver<Watched> {
     use tokio::io::AsyncBufRead;
-    /// Reads lines (bytes: a fetched message need not be UTF-8) until one starts with `tag`.
-    async fn until(lines: &mut (impl AsyncBufRead + Unpin), tag: &[u8]) -> Vec<u8> {
+    use tokio::net::tcp::OwnedWriteHalf;
+    /// Reads lines (bytes: a fetched message need not be UTF-8) until one starts with `tag`;
+    /// None once the server has hung up.
+    async fn until(lines: &mut (impl AsyncBufRead + Unpin), tag: &[u8]) -> Option<Vec<u8>> {
         loop {
             let mut line = Vec::new();
-            assert!(
-                lines.read_until(b'\n', &mut line).await.unwrap() > 0,
-                "Dovecot hung up"
-            );
-            if line.starts_with(tag) {
-                return line;
+            if lines.read_until(b'\n', &mut line).await.ok()? == 0 {
+                return None;
             }
+            if line.starts_with(tag) {
+                return Some(line);
+            }
+        }
+    }
+    /// Reports each new message until the server or the receiver goes away (the bench
+    /// stops each Dovecot while its watcher still idles).
+    async fn watch(
+        mut lines: BufReader<tokio::net::tcp::OwnedReadHalf>,
+        mut write: OwnedWriteHalf,
+        tx: tokio::sync::mpsc::UnboundedSender<Watched>,
+    ) -> Option<()> {
+        // Counts the IDLE commands sent: their tags are c0, c1, …
+        let mut k = 0;
+        loop {
+            let line = until(&mut lines, b"* ").await?;
+            let line = String::from_utf8_lossy(&line);
+            let Some(count) = line.trim_end().strip_suffix(" EXISTS") else {
+                continue;
+            };
+            k += 1;
+            let exists = Instant::now();
+            let count = count.trim_start_matches("* ").to_owned();
+            write.write_all(b"DONE\r\n").await.ok()?;
+            until(&mut lines, format!("c{} ", k - 1).as_bytes()).await?;
+            let fetch = format!("f{k} FETCH {count} BODY.PEEK[]\r\n");
+            write.write_all(fetch.as_bytes()).await.ok()?;
+            until(&mut lines, format!("f{k} ").as_bytes()).await?;
+            let fetched = Instant::now();
+            let idle = format!("c{k} IDLE\r\n");
+            write.write_all(idle.as_bytes()).await.ok()?;
+            until(&mut lines, b"+").await?;
+            tx.send(Watched { exists, fetched }).ok()?;
         }
     }
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.imap_port))
@@ -526,7 +557,7 @@ async fn idle_watcher(dovecot: &Dovecot) -> tokio::sync::mpsc::UnboundedReceiver
         .unwrap();
     let (read, mut write) = tcp.into_split();
     let mut lines = BufReader::new(read);
-    until(&mut lines, b"* OK").await;
+    until(&mut lines, b"* OK").await.expect("a greeting");
     write
         .write_all(
             format!(
@@ -537,35 +568,9 @@ async fn idle_watcher(dovecot: &Dovecot) -> tokio::sync::mpsc::UnboundedReceiver
         )
         .await
         .unwrap();
-    until(&mut lines, b"+").await;
+    until(&mut lines, b"+").await.expect("IDLE accepted");
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        for k in 1.. {
-            let line = until(&mut lines, b"* ").await;
-            let line = String::from_utf8_lossy(&line);
-            let Some(count) = line.trim_end().strip_suffix(" EXISTS") else {
-                continue;
-            };
-            let exists = Instant::now();
-            let count = count.trim_start_matches("* ").to_owned();
-            write.write_all(b"DONE\r\n").await.unwrap();
-            until(&mut lines, format!("c{} ", k - 1).as_bytes()).await;
-            write
-                .write_all(format!("f{k} FETCH {count} BODY.PEEK[]\r\n").as_bytes())
-                .await
-                .unwrap();
-            until(&mut lines, format!("f{k} ").as_bytes()).await;
-            let fetched = Instant::now();
-            write
-                .write_all(format!("c{k} IDLE\r\n").as_bytes())
-                .await
-                .unwrap();
-            until(&mut lines, b"+").await;
-            if tx.send(Watched { exists, fetched }).is_err() {
-                return;
-            }
-        }
-    });
+    tokio::spawn(watch(lines, write, tx));
     rx
 }
 
