@@ -292,9 +292,6 @@ enum Durability {
     OneSync,
     /// An fsync per file.
     EachFile,
-    /// Written with `O_DIRECT` as applymail writes them (no copy into the page cache), then
-    /// one `syncfs`.
-    Direct,
 }
 
 /// `BENCH_ONLY=hold`: keeps the seeded Dovecot up until Enter is pressed (at most an hour)
@@ -341,9 +338,8 @@ fn settle_deleted_inodes(line: &mut impl FnMut(String)) {
 }
 
 /// Floor 2: the same decoded documents written as files (decoding not timed): left in the
-/// page cache, made durable by one `syncfs` at the end, with an fsync per file, and with
-/// `O_DIRECT` and one `syncfs`.
-fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duration; 4], u64, usize) {
+/// page cache, made durable by one `syncfs` at the end, and with an fsync per file.
+fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duration; 3], u64, usize) {
     let documents: Vec<Vec<u8>> = messages
         .iter()
         .flat_map(|raw| {
@@ -362,16 +358,7 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
         let started = Instant::now();
         for (i, doc) in documents.iter().enumerate() {
             let path = dir.path().join(format!("{i}"));
-            if durability == Durability::Direct {
-                use std::os::unix::fs::OpenOptionsExt;
-                let file = std::fs::File::options()
-                    .write(true)
-                    .create_new(true)
-                    .custom_flags(rustix::fs::OFlags::DIRECT.bits() as i32)
-                    .open(&path)
-                    .unwrap();
-                applymail::blobs::write_direct(&file, doc).unwrap();
-            } else if durability == Durability::EachFile {
+            if durability == Durability::EachFile {
                 use std::io::Write;
                 let mut f = std::fs::File::create(&path).unwrap();
                 f.write_all(doc).unwrap();
@@ -380,7 +367,7 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
                 std::fs::write(&path, doc).unwrap();
             }
         }
-        if matches!(durability, Durability::OneSync | Durability::Direct) {
+        if durability == Durability::OneSync {
             rustix::fs::syncfs(std::fs::File::open(dir.path()).unwrap()).unwrap();
         }
         let took = started.elapsed();
@@ -391,7 +378,6 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
         time(Durability::None),
         time(Durability::OneSync),
         time(Durability::EachFile),
-        time(Durability::Direct),
     ];
     (times, bytes, documents.len())
 }
@@ -782,7 +768,7 @@ async fn main() {
             ("SQLite, IMAP over TLS", "tls", "localhost", false),
         ];
         let (mut reads, mut tls_reads) = (Vec::new(), Vec::new());
-        let mut writes: [Vec<f64>; 4] = Default::default();
+        let mut writes: [Vec<f64>; 3] = Default::default();
         let mut computes = Vec::new();
         let mut walls: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
         let mut rss = vec![0; targets.len()];
@@ -820,20 +806,15 @@ async fn main() {
         backfill_rss = rss[0];
         let read = Spread::of(&reads);
         let tls_read = Spread::of(&tls_reads);
-        let [write, write_durable, write_each, write_direct] = writes.map(|w| Spread::of(&w));
+        let [write, write_durable, write_each] = writes.map(|w| Spread::of(&w));
         let compute = Spread::of(&computes);
-        // The writes' floor is the faster way to write them: through the page cache, or
-        // around it (durable, too), which wins when this machine is slow to hand out fresh
-        // cache pages.
-        let writes_floor = write.median.min(write_direct.median);
-        let durable_writes_floor = write_durable.median.min(write_direct.median);
-        let floor = read.median.max(writes_floor);
-        let durable_floor = read.median.max(durable_writes_floor);
+        let floor = read.median.max(write.median);
+        let durable_floor = read.median.max(write_durable.median);
         // A backfill over TLS is compared with Dovecot serving the same bytes over TLS.
         let floors = |security: &str| match security {
             "tls" => (
-                tls_read.median.max(writes_floor),
-                tls_read.median.max(durable_writes_floor),
+                tls_read.median.max(write.median),
+                tls_read.median.max(write_durable.median),
             ),
             _ => (floor, durable_floor),
         };
@@ -850,11 +831,11 @@ async fn main() {
             mb / tls_read.median
         ));
         line(format!(
-            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_durable}; with an fsync per file: {write_each}; with O_DIRECT and one syncfs (as applymail writes them): {write_direct}",
+            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_durable}; with an fsync per file: {write_each}",
             doc_bytes as f64 / 1e6,
         ));
         line(format!(
-            "- floor = the slower of the read and the faster of the writes (page cache or O_DIRECT): {floor:.2} s; durable floor (documents synced once): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
+            "- floor = the slower of the read and the writes: {floor:.2} s; durable floor (documents synced once): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
             floors("tls").0,
             floors("tls").1
         ));

@@ -4,9 +4,9 @@
 //!
 //! Writes are atomic (an unnamed file in its final folder, linked once whole; or, where the
 //! file system cannot, a temporary file renamed) so that a crash leaves either the whole file
-//! or none; they bypass the page cache where the file system allows (`O_DIRECT`). A file
-//! written for a message whose database commit never happened is an orphan, harmless and
-//! rewritten identically when the message is seen again.
+//! or none. A file written for a message whose database commit
+//! never happened is an orphan, harmless and rewritten identically when the message is seen
+//! again.
 
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Write};
@@ -170,15 +170,14 @@ impl BlobStore {
 /// whole: the file is created where it will live, needs no rename, and a crash before the
 /// link leaves nothing behind. Says whether the name was free.
 fn place_anonymous(dir: &Path, path: &Path, bytes: &[u8], durable: bool) -> io::Result<bool> {
-    use rustix::fs::{AtFlags, CWD};
-    let file = match unnamed_file(dir, bytes, Route::Direct) {
-        // No direct I/O on this file system (or not with these alignments). Any other error
-        // would come back from the page cache's route too.
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
-            unnamed_file(dir, bytes, Route::PageCache)?
-        }
-        written => written?,
-    };
+    use rustix::fs::{AtFlags, CWD, Mode, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(FILE_MODE),
+    )?;
+    let mut file = File::from(fd);
+    file.write_all(bytes)?;
     // The mode asked for at open is narrowed by the umask; set it exactly.
     file.set_permissions(fs::Permissions::from_mode(FILE_MODE))?;
     if durable {
@@ -190,75 +189,6 @@ fn place_anonymous(dir: &Path, path: &Path, bytes: &[u8], durable: bool) -> io::
         Err(rustix::io::Errno::EXIST) => Ok(false),
         Err(e) => Err(e.into()),
     }
-}
-
-/// How a file's bytes reach the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
-    /// `O_DIRECT`, see [`write_direct`].
-    Direct,
-    PageCache,
-}
-
-/// An unnamed file in `dir` holding the bytes.
-fn unnamed_file(dir: &Path, bytes: &[u8], route: Route) -> io::Result<File> {
-    use rustix::fs::{Mode, OFlags};
-    let direct = match route {
-        Route::Direct => OFlags::DIRECT,
-        Route::PageCache => OFlags::empty(),
-    };
-    let fd = rustix::fs::open(
-        dir,
-        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC | direct,
-        Mode::from_raw_mode(FILE_MODE),
-    )?;
-    let mut file = File::from(fd);
-    match route {
-        Route::Direct => write_direct(&file, bytes)?,
-        Route::PageCache => file.write_all(bytes)?,
-    }
-    Ok(file)
-}
-
-/// The alignment direct I/O asks of buffers, lengths and offsets: a page, which covers the
-/// 512- and 4096-byte sectors of common disks.
-const DIRECT_ALIGN: usize = 4096;
-/// How much of a document one direct write takes (a CV or a letter is usually one).
-const DIRECT_CHUNK: usize = 256 * 1024;
-
-thread_local! {
-    /// Each writing thread's aligned buffer (over-allocated by one page, used from its first
-    /// aligned byte), reused from one document to the next.
-    static DIRECT_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Writes the bytes to a file opened with `O_DIRECT` (empty so far): from an aligned buffer
-/// straight to the disk, without a copy into the page cache. On the VMs this project is
-/// measured on, that copy into freshly allocated cache pages cost up to a third of a
-/// backfill's CPU (BENCHMARKS.md); documents are not read again soon, so caching them buys
-/// nothing. The last chunk is padded to the alignment (with zeros, not with the previous
-/// document's bytes) and the file cut back to its length. Durability is unchanged: the
-/// store's `sync` still flushes the disk's cache and the file's metadata before the
-/// database names the file.
-pub fn write_direct(file: &File, bytes: &[u8]) -> io::Result<()> {
-    DIRECT_BUFFER.with_borrow_mut(|buffer| {
-        if buffer.is_empty() {
-            buffer.resize(DIRECT_CHUNK + DIRECT_ALIGN, 0);
-        }
-        let start = buffer.as_ptr().align_offset(DIRECT_ALIGN);
-        let aligned = &mut buffer[start..start + DIRECT_CHUNK];
-        let mut out = file;
-        for chunk in bytes.chunks(DIRECT_CHUNK) {
-            let padded = chunk.len().next_multiple_of(DIRECT_ALIGN);
-            aligned[..chunk.len()].copy_from_slice(chunk);
-            aligned[chunk.len()..padded].fill(0);
-            out.write_all(&aligned[..padded])?;
-        }
-        if !bytes.len().is_multiple_of(DIRECT_ALIGN) {
-            file.set_len(bytes.len() as u64)?;
-        }
-        Ok(())
-    })
 }
 
 /// The errors that mean "no `O_TMPFILE` here" rather than a failed write.
@@ -380,45 +310,6 @@ mod tests {
                 .next()
                 .is_none()
         );
-    }
-
-    /// Direct writes go a chunk at a time with the last one padded, then cut back: sizes
-    /// around the alignment and the chunk must come back byte for byte, on both routes.
-    #[test]
-    fn both_routes_write_every_size_exactly() {
-        let dir = tempfile::tempdir().unwrap();
-        let sizes = [
-            0,
-            1,
-            DIRECT_ALIGN - 1,
-            DIRECT_ALIGN,
-            DIRECT_ALIGN + 1,
-            DIRECT_CHUNK,
-            DIRECT_CHUNK + 3,
-            2 * DIRECT_CHUNK + DIRECT_ALIGN + 7,
-        ];
-        for route in [Route::Direct, Route::PageCache] {
-            for size in sizes {
-                let bytes: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8 + 1).collect();
-                let file = unnamed_file(dir.path(), &bytes, route).unwrap();
-                let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
-                let written = fs::read(format!("/proc/self/fd/{fd}")).unwrap();
-                assert_eq!(written.len(), size, "{route:?}, {size} bytes");
-                assert!(written == bytes, "{route:?}, {size} bytes: contents differ");
-            }
-        }
-    }
-
-    #[test]
-    fn the_store_reads_back_what_it_wrote_around_the_alignment() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).unwrap();
-        for size in [DIRECT_ALIGN - 1, DIRECT_ALIGN + 1, DIRECT_CHUNK + 1] {
-            let bytes = vec![b'%'; size];
-            let blob = store.put_unsynced(&bytes).unwrap();
-            assert_eq!(blob.size, size as u64);
-            assert_eq!(store.read(&blob.sha256).unwrap(), bytes);
-        }
     }
 
     #[test]
