@@ -575,24 +575,26 @@ async fn push_latencies(
         .local_addr()
         .unwrap()
         .port();
-    let mut daemon = Command::new(APPLYMAIL)
-        .arg("--config")
-        .arg(&env.config)
-        .arg("run")
-        .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
-        .env("APPLYMAIL_HTTP__LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "RUST_LOG",
-            if log.is_some() {
-                "applymail=debug"
-            } else {
-                "warn"
-            },
-        )
-        .stdout(Stdio::null())
-        .stderr(log.map_or_else(Stdio::null, Stdio::from))
-        .spawn()
-        .unwrap();
+    let _daemon = KilledOnDrop(
+        Command::new(APPLYMAIL)
+            .arg("--config")
+            .arg(&env.config)
+            .arg("run")
+            .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
+            .env("APPLYMAIL_HTTP__LISTEN", format!("127.0.0.1:{port}"))
+            .env(
+                "RUST_LOG",
+                if log.is_some() {
+                    "applymail=debug"
+                } else {
+                    "warn"
+                },
+            )
+            .stdout(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, Stdio::from))
+            .spawn()
+            .unwrap(),
+    );
     let mut watcher = idle_watcher(dovecot).await;
     let mut session = dovecot.session().await;
     let mut pushed = Pushes::default();
@@ -621,8 +623,6 @@ async fn push_latencies(
         pushed.exists.push(since(watched.exists));
         pushed.fetched.push(since(watched.fetched));
     }
-    let _ = daemon.kill();
-    let _ = daemon.wait();
     for times in [
         &mut pushed.committed,
         &mut pushed.exists,
@@ -631,6 +631,16 @@ async fn push_latencies(
         times.sort_by(f64::total_cmp);
     }
     pushed
+}
+
+/// A daemon the bench started, ended however the step ends (a failed assertion included).
+struct KilledOnDrop(std::process::Child);
+
+impl Drop for KilledOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// Milliseconds from each APPEND, sorted: to applymail's committed row, and to what the raw
@@ -958,7 +968,7 @@ async fn main() {
     }
     // Medians of 5; the raw session's fetch is the daemon's step done by hand (IDLE, EXISTS,
     // DONE, FETCH), so its growth with the mailbox is Dovecot's.
-    let median = |times: &[f64]| times[times.len() / 2];
+    let median = |times: &[f64]| percentile(times, 0.5);
     let (empty_push, empty_exists, empty_fetched) = (
         median(&empty_pushed.committed),
         median(&empty_pushed.exists),

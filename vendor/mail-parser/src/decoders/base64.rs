@@ -225,16 +225,21 @@ fn decode_whole_groups_by_table(rest: &[u8], buf: &mut Vec<u8>) -> usize {
 /// a call per line left most of the SIMD decoder's work to its scalar tail.
 const GATHER: usize = 4096;
 
-/// applymail patch: what [`gather_lines`] collected.
-struct Gathered {
-    /// Characters consumed from `rest`: the lines and the line break after each.
-    consumed: usize,
-    /// Where the last line break starts, and its length (CRLF or LF).
-    last_break: (usize, usize),
-    /// The last character before it.
+/// applymail patch: the last line [`gather_lines`] collected.
+struct LastLine {
+    /// Where its line break starts in `rest`.
+    break_at: usize,
+    /// The length of that line break (CRLF or LF).
+    break_len: usize,
+    /// Its last character.
     last_char: u8,
-    /// Whether it stopped at [`GATHER`] rather than at a line it cannot take.
-    full: bool,
+}
+
+impl LastLine {
+    /// Characters consumed from `rest`: the lines and the line break after each.
+    fn consumed(&self) -> usize {
+        self.break_at + self.break_len
+    }
 }
 
 /// applymail patch: copies the lines at the start of `rest` into `lines` without their line
@@ -246,12 +251,12 @@ struct Gathered {
 /// body but its last, as clients write them); only when that fails is its end searched
 /// for.
 #[inline(always)]
-fn gather_lines(rest: &[u8], lines: &mut Vec<u8>) -> Option<Gathered> {
+fn gather_lines(rest: &[u8], lines: &mut Vec<u8>) -> Option<LastLine> {
     let is_break = |ch: u8| ch == b'\r' || ch == b'\n';
     lines.clear();
     let mut at = 0;
     let mut width = 0;
-    let mut gathered = None;
+    let mut last = None;
     while lines.len() < GATHER {
         let line = &rest[at..];
         // A line that cannot start with a group: let the line-by-line path see it.
@@ -276,18 +281,14 @@ fn gather_lines(rest: &[u8], lines: &mut Vec<u8>) -> Option<Gathered> {
             break;
         }
         lines.extend_from_slice(&line[..width]);
-        gathered = Some(Gathered {
-            consumed: at + width + line_break,
-            last_break: (at + width, line_break),
+        last = Some(LastLine {
+            break_at: at + width,
+            break_len: line_break,
             last_char: line[width - 1],
-            full: false,
         });
         at += width + line_break;
     }
-    gathered.map(|g| Gathered {
-        full: lines.len() >= GATHER,
-        ..g
-    })
+    last
 }
 
 /// applymail patch: the length of the line break (CRLF or LF) at the start of `rest` when a
@@ -347,7 +348,7 @@ impl<'x> MessageStream<'x> {
                 // this body to the line-by-line path: a damaged body wastes at most one
                 // buffer of work.
                 while gather {
-                    let Some(gathered) = gather_lines(&rest[at..], &mut lines) else {
+                    let Some(last) = gather_lines(&rest[at..], &mut lines) else {
                         break;
                     };
                     let decoded = buf.len();
@@ -359,16 +360,16 @@ impl<'x> MessageStream<'x> {
                         gather = false;
                         break;
                     }
-                    let (line_break, break_len) = gathered.last_break;
-                    end_pos = self.offset() + at + line_break;
-                    before_last_ch = if break_len == 2 {
+                    end_pos = self.offset() + at + last.break_at;
+                    before_last_ch = if last.break_len == 2 {
                         b'\r'
                     } else {
-                        gathered.last_char
+                        last.last_char
                     };
                     last_ch = b'\n';
-                    at += gathered.consumed;
-                    if !gathered.full {
+                    at += last.consumed();
+                    // A buffer short of GATHER stopped at a line it could not take.
+                    if lines.len() < GATHER {
                         break;
                     }
                 }
