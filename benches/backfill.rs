@@ -288,11 +288,18 @@ type Graveyard = Vec<Box<dyn std::any::Any>>;
 enum Durability {
     /// Left in the page cache.
     None,
-    /// One `syncfs` after the last file: the least a durable job must wait for.
+    /// One `syncfs` after the last file.
     OneSync,
+    /// One `syncfs` per [`FLOOR_GROUP`] files, whose pages are then dropped from the page
+    /// cache, as applymail's groups do: the next files are written into the pages just
+    /// freed, not into fresh ones (see `applymail::blobs`).
+    GroupsDropped,
     /// An fsync per file.
     EachFile,
 }
+
+/// Files per sync in [`Durability::GroupsDropped`]: a group's share of a 64-message group.
+const FLOOR_GROUP: usize = 128;
 
 /// `BENCH_ONLY=hold`: keeps the seeded Dovecot up until Enter is pressed (at most an hour)
 /// and prints a configuration that backfills from it, to profile or trace runs by hand.
@@ -338,8 +345,9 @@ fn settle_deleted_inodes(line: &mut impl FnMut(String)) {
 }
 
 /// Floor 2: the same decoded documents written as files (decoding not timed): left in the
-/// page cache, made durable by one `syncfs` at the end, and with an fsync per file.
-fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duration; 3], u64, usize) {
+/// page cache, made durable by one `syncfs` at the end, by one per group of files dropped from
+/// the page cache once synced, and with an fsync per file.
+fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duration; 4], u64, usize) {
     let documents: Vec<Vec<u8>> = messages
         .iter()
         .flat_map(|raw| {
@@ -366,6 +374,15 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
             } else {
                 std::fs::write(&path, doc).unwrap();
             }
+            if durability == Durability::GroupsDropped
+                && ((i + 1) % FLOOR_GROUP == 0 || i + 1 == documents.len())
+            {
+                rustix::fs::syncfs(std::fs::File::open(dir.path()).unwrap()).unwrap();
+                for synced in i - i % FLOOR_GROUP..=i {
+                    let file = std::fs::File::open(dir.path().join(format!("{synced}"))).unwrap();
+                    rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+                }
+            }
         }
         if durability == Durability::OneSync {
             rustix::fs::syncfs(std::fs::File::open(dir.path()).unwrap()).unwrap();
@@ -377,6 +394,7 @@ fn document_writes(messages: &[Vec<u8>], graveyard: &mut Graveyard) -> ([Duratio
     let times = [
         time(Durability::None),
         time(Durability::OneSync),
+        time(Durability::GroupsDropped),
         time(Durability::EachFile),
     ];
     (times, bytes, documents.len())
@@ -778,7 +796,7 @@ async fn main() {
             ("SQLite, IMAP over TLS", "tls", "localhost", false),
         ];
         let (mut reads, mut tls_reads) = (Vec::new(), Vec::new());
-        let mut writes: [Vec<f64>; 3] = Default::default();
+        let mut writes: [Vec<f64>; 4] = Default::default();
         let mut computes = Vec::new();
         let mut walls: Vec<Vec<f64>> = vec![Vec::new(); targets.len()];
         let mut rss = vec![0; targets.len()];
@@ -816,15 +834,17 @@ async fn main() {
         backfill_rss = rss[0];
         let read = Spread::of(&reads);
         let tls_read = Spread::of(&tls_reads);
-        let [write, write_durable, write_each] = writes.map(|w| Spread::of(&w));
+        let [write, write_one_sync, write_dropped, write_each] = writes.map(|w| Spread::of(&w));
         let compute = Spread::of(&computes);
         let floor = read.median.max(write.median);
-        let durable_floor = read.median.max(write_durable.median);
+        // The faster of the two ways to make every document durable with few waits.
+        let write_durable = write_one_sync.median.min(write_dropped.median);
+        let durable_floor = read.median.max(write_durable);
         // A backfill over TLS is compared with Dovecot serving the same bytes over TLS.
         let floors = |security: &str| match security {
             "tls" => (
                 tls_read.median.max(write.median),
-                tls_read.median.max(write_durable.median),
+                tls_read.median.max(write_durable),
             ),
             _ => (floor, durable_floor),
         };
@@ -841,11 +861,11 @@ async fn main() {
             mb / tls_read.median
         ));
         line(format!(
-            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_durable}; with an fsync per file: {write_each}",
+            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_one_sync}; by one syncfs per {FLOOR_GROUP} files, dropped from the page cache once synced: {write_dropped}; with an fsync per file: {write_each}",
             doc_bytes as f64 / 1e6,
         ));
         line(format!(
-            "- floor = the slower of the read and the writes: {floor:.2} s; durable floor (documents synced once): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
+            "- floor = the slower of the read and the writes: {floor:.2} s; durable floor (the faster durable writes): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
             floors("tls").0,
             floors("tls").1
         ));

@@ -7,21 +7,33 @@
 //! or none. A file written for a message whose database commit
 //! never happened is an orphan, harmless and rewritten identically when the message is seen
 //! again.
+//!
+//! Once a sync has made a file durable, its pages are dropped from the page cache: a document
+//! is read rarely and long after, and the pages the next files are written into are then the
+//! ones just freed. On a VM whose free memory is handed back to the host (free page
+//! reporting), writing into fresh pages instead cost this machine up to three times the
+//! system time (BENCHMARKS.md, tenth session).
 
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 /// The store's folders: documents are personal data, readable by applymail's user only.
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
+/// Files remembered for their pages to be dropped at the next sync; past it, the others stay
+/// cached (the advice only saves work, and memory for the list stays bounded).
+const MAX_UNSYNCED_TRACKED: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     root: PathBuf,
+    /// Files written unsynced since the last sync began (shared by the store's clones).
+    unsynced: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 /// A stored file: its hash (and name) and its size.
@@ -48,7 +60,10 @@ impl BlobStore {
         }
         // A folder the admin made beforehand gets the same owner-only permissions.
         fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))?;
-        let store = BlobStore { root };
+        let store = BlobStore {
+            root,
+            unsynced: Arc::default(),
+        };
         store.remove_abandoned_temporaries()?;
         Ok(store)
     }
@@ -102,14 +117,26 @@ impl BlobStore {
     ///
     /// [`sync`]: BlobStore::sync
     pub fn put_unsynced(&self, bytes: &[u8]) -> io::Result<Blob> {
-        Ok(self.write(bytes, false)?.0)
+        let (blob, written) = self.write(bytes, false)?;
+        if let Some(path) = written {
+            let mut unsynced = self.unsynced.lock().unwrap_or_else(|e| e.into_inner());
+            if unsynced.len() < MAX_UNSYNCED_TRACKED {
+                unsynced.push(path);
+            }
+        }
+        Ok(blob)
     }
 
     /// Makes every file written so far durable, with their directory entries: one `syncfs`
-    /// of the store's file system, instead of two fsyncs per file.
+    /// of the store's file system, instead of two fsyncs per file. Then drops from the page
+    /// cache the files written before it began (those written meanwhile wait for the next).
     pub fn sync(&self) -> io::Result<()> {
+        let synced = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|e| e.into_inner()));
         let root = File::open(&self.root)?;
         rustix::fs::syncfs(&root)?;
+        for path in &synced {
+            drop_cached_pages(path);
+        }
         Ok(())
     }
 
@@ -188,6 +215,16 @@ fn place_anonymous(dir: &Path, path: &Path, bytes: &[u8], durable: bool) -> io::
         Ok(()) => Ok(true),
         Err(rustix::io::Errno::EXIST) => Ok(false),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Advises the kernel to drop a durable file's pages. Best effort: a file that cannot be
+/// opened (erased meanwhile) or advised keeps its pages, which costs only memory the kernel
+/// reclaims anyway.
+fn drop_cached_pages(path: &Path) {
+    use rustix::fs::{Advice, Mode, OFlags};
+    if let Ok(fd) = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+        let _ = rustix::fs::fadvise(&fd, 0, None, Advice::DontNeed);
     }
 }
 

@@ -16,6 +16,7 @@ mod idempotence;
 mod imap;
 mod instances;
 mod maildir_run;
+mod page_cache;
 mod smtp;
 mod sources;
 mod synth;
