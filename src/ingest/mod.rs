@@ -20,7 +20,6 @@ mod watch;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::future::Either;
 use tokio::sync::Notify;
@@ -46,9 +45,13 @@ pub use acknowledge::{AckError, Acknowledger, SentCopy};
 use commit::Staged;
 pub use watch::{WatchContext, WatchError, watch_imap};
 
-/// Messages analysed ahead of the one being committed: both cores parse while the database
+/// Messages parsed one after the other by one call on the blocking pool: a call for each
+/// cost two thread wake-ups per message. A chunk takes only messages already at hand, so a
+/// lone new message is not kept waiting for others.
+const ANALYSE_CHUNK: usize = 4;
+/// Chunks analysed ahead of the one being committed: both cores parse while the database
 /// writes, and memory stays bounded.
-const ANALYSE_AHEAD: usize = 4;
+const CHUNKS_AHEAD: usize = 3;
 /// Bounds on a group of messages that share one disk sync.
 const GROUP_MESSAGES: usize = 64;
 const GROUP_BYTES: u64 = 64 * 1024 * 1024;
@@ -104,6 +107,15 @@ pub struct Analysed {
     result: Analysis,
 }
 
+impl Analysed {
+    fn already_seen(source: SourceRef) -> Analysed {
+        Analysed {
+            source,
+            result: Analysis::AlreadySeen,
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Analysis {
     AlreadySeen,
@@ -141,8 +153,12 @@ pub enum LedgerCheck {
 }
 
 type Outcomes = Vec<(SourceRef, Recorded)>;
-/// What an analysis task gives back.
-type AnalysisTask = Result<Result<Analysed, IngestError>, tokio::task::JoinError>;
+
+/// A message of a chunk once the ledger has been asked about it.
+enum Pending {
+    Known(SourceRef),
+    ToSettle(RawMessage),
+}
 
 /// The group being assembled, and the one before it, still being recorded: the two overlap
 /// so that the analyses go on while a group waits for the disk and the database.
@@ -312,18 +328,21 @@ impl Pipeline {
         mut each: impl FnMut(&SourceRef, &Recorded),
     ) -> Result<(), IngestError> {
         let messages = messages.take_while(|_| std::future::ready(!shutdown.is_requested()));
-        // Each analysis is a task of its own: it runs to completion (and gives back its
+        // Each chunk's analysis is a task of its own: it runs to completion (and gives back its
         // database connection) even while this loop is busy recording, instead of waiting,
         // suspended, for the next poll.
         let mut analysed = messages
-            .map(|message: std::io::Result<RawMessage>| {
+            .ready_chunks(ANALYSE_CHUNK)
+            .map(|chunk| {
                 let pipeline = self.clone();
-                tokio::spawn(async move {
-                    let RawMessage { source, raw } = message.map_err(IngestError::Source)?;
-                    pipeline.analyse(raw, source, direction, check).await
-                })
+                tokio::spawn(async move { pipeline.analyse(chunk, direction, check).await })
             })
-            .buffered(ANALYSE_AHEAD);
+            .buffered(CHUNKS_AHEAD)
+            .flat_map(|task| {
+                futures_util::stream::iter(
+                    task.unwrap_or_else(|failed| vec![Err(IngestError::Task(failed))]),
+                )
+            });
         let mut group = Group::default();
         let assembled = self
             .assemble_groups(&mut analysed, &mut group, shutdown, &mut each)
@@ -341,7 +360,7 @@ impl Pipeline {
 
     async fn assemble_groups(
         &self,
-        analysed: &mut (impl futures_util::Stream<Item = AnalysisTask> + Unpin),
+        analysed: &mut (impl futures_util::Stream<Item = Result<Analysed, IngestError>> + Unpin),
         group: &mut Group,
         shutdown: &Shutdown,
         each: &mut impl FnMut(&SourceRef, &Recorded),
@@ -378,7 +397,7 @@ impl Pipeline {
                 (None, None) => analysed.next().await,
             };
             let Some(result) = next else { return Ok(()) };
-            let message = result??;
+            let message = result?;
             if message.looks_up_earlier_messages() {
                 group.flush(self, each).await?;
                 group.settle(each).await?;
@@ -393,23 +412,75 @@ impl Pipeline {
         }
     }
 
-    /// The CPU stage, run on the blocking pool.
-    pub async fn analyse(
+    /// The CPU stage for a chunk of messages, in order: those the ledger knows are not
+    /// parsed, the others are settled by one call on the blocking pool. Stops at the first
+    /// failure, which ends the pass: nothing after it would be recorded.
+    async fn analyse(
         &self,
-        raw: Bytes,
-        source: SourceRef,
+        chunk: Vec<std::io::Result<RawMessage>>,
         direction: Direction,
         check: LedgerCheck,
-    ) -> Result<Analysed, IngestError> {
-        if check == LedgerCheck::PerMessage && self.store.seen(&source).await? {
-            return Ok(Analysed {
-                source,
-                result: Analysis::AlreadySeen,
-            });
+    ) -> Vec<Result<Analysed, IngestError>> {
+        let mut pending = Vec::with_capacity(chunk.len());
+        let mut failure = None;
+        for message in chunk {
+            match self.ask_ledger(message, check).await {
+                Ok(message) => pending.push(message),
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
         }
-        let pipeline = self.clone();
-        let result = tokio::task::spawn_blocking(move || pipeline.settle(raw, direction)).await??;
-        Ok(Analysed { source, result })
+        let mut results = if pending.iter().any(|p| matches!(p, Pending::ToSettle(_))) {
+            let pipeline = self.clone();
+            tokio::task::spawn_blocking(move || pipeline.settle_all(pending, direction))
+                .await
+                .unwrap_or_else(|failed| vec![Err(IngestError::Task(failed))])
+        } else {
+            // Nothing to parse: no call on the blocking pool.
+            self.settle_all(pending, direction)
+        };
+        if results.iter().all(Result::is_ok) {
+            results.extend(failure.map(Err));
+        }
+        results
+    }
+
+    async fn ask_ledger(
+        &self,
+        message: std::io::Result<RawMessage>,
+        check: LedgerCheck,
+    ) -> Result<Pending, IngestError> {
+        let message = message.map_err(IngestError::Source)?;
+        if check == LedgerCheck::PerMessage && self.store.seen(&message.source).await? {
+            return Ok(Pending::Known(message.source));
+        }
+        Ok(Pending::ToSettle(message))
+    }
+
+    /// Blocking.
+    fn settle_all(
+        &self,
+        pending: Vec<Pending>,
+        direction: Direction,
+    ) -> Vec<Result<Analysed, IngestError>> {
+        let mut results = Vec::with_capacity(pending.len());
+        for message in pending {
+            let result = match message {
+                Pending::Known(source) => Ok(Analysed::already_seen(source)),
+                Pending::ToSettle(RawMessage { source, raw }) => self
+                    .settle(raw, direction)
+                    .map(|result| Analysed { source, result })
+                    .map_err(IngestError::from),
+            };
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
+        }
+        results
     }
 }
 
