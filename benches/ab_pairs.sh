@@ -8,8 +8,9 @@
 #
 # CONFIG is the configuration the hold prints. For pg, each run creates a database on
 # 127.0.0.1 (PGPORT, default 5432, may point at benches/latency_proxy.py). Prints one line
-# per run: binary, round, wall, peak RSS, CPU, messages processed, and the summed disk sync
-# and transaction time of its groups (from the debug log).
+# per run: binary, round, wall, peak RSS, CPU, voluntary context switches, minor page faults,
+# messages processed, the summed disk sync and transaction time of its groups (from the debug
+# log), and how idle the machine's cores were meanwhile.
 set -euo pipefail
 config=$1 rounds=$2 bin_a=$3 bin_b=$4 db=${5:-sqlite} out=${6:-$(mktemp -d)}
 export APPLYMAIL_TEST_IMAP_PASSWORD=${APPLYMAIL_TEST_IMAP_PASSWORD:-s3cret-Imap-Pa55}
@@ -30,15 +31,20 @@ for round in $(seq "$rounds"); do
     fi
     sed -e "s|^url = .*|url = \"$url\"|" -e "s|^dir = .*|dir = \"$dir/documents\"|" "$config" > "$dir/applymail.toml"
     sync
-    RUST_LOG=applymail=debug /usr/bin/time -f "%e s, %M KB, user %U s, system %S s" -o "$dir/time" \
+    # The machine's idle time (both cores) around the run, from /proc/stat.
+    read -r _ user1 nice1 sys1 idle1 wait1 _ < /proc/stat
+    RUST_LOG=applymail=debug /usr/bin/time -f "%e s, %M KB, user %U s, system %S s, %w voluntary switches, %R minor faults" -o "$dir/time" \
       "$bin" --config "$dir/applymail.toml" run --once > "$dir/log" 2>&1
+    read -r _ user2 nice2 sys2 idle2 wait2 _ < /proc/stat
+    busy=$(( user2 - user1 + nice2 - nice1 + sys2 - sys1 ))
+    idle=$(( idle2 - idle1 + wait2 - wait1 ))
     groups=$(awk '/group recorded/ {
         for (i = 1; i <= NF; i++) {
           if ($i ~ /^sync_ms=/) { sub("sync_ms=", "", $i); sync += $i }
           if ($i ~ /^transaction_ms=/) { sub("transaction_ms=", "", $i); tx += $i }
         }
       } END { printf "sync %d ms, transactions %d ms", sync, tx }' "$dir/log")
-    echo "$side $round: $(cat "$dir/time"), $(grep -c 'message processed' "$dir/log") messages, $groups"
+    echo "$side $round: $(cat "$dir/time"), $(grep -c 'message processed' "$dir/log") messages, $groups, cores idle $(( 100 * idle / (busy + idle) )) %"
   done
 done
 echo "runs kept in $out"
