@@ -1,7 +1,7 @@
-//! The CPU stage, run on the blocking pool for several messages at once: parse, triage, and
-//! for every message whose outcome the message alone decides, hash it and write its blobs
-//! (not yet synced). Only outbound mail and possible follow-ups are left for the ordered
-//! stage, which asks the database about earlier messages.
+//! The CPU stage, run on the blocking pool a chunk of messages per call, several chunks at
+//! once: parse, triage, and for every message whose outcome the message alone decides, hash
+//! it and write its blobs (not yet synced). Only outbound mail and possible follow-ups are
+//! left for the ordered stage, which asks the database about earlier messages.
 //!
 //! Writing the blobs here rather than in the ordered stage spreads the file system's work
 //! (file creation, copying into the page cache) over both cores; the ordered stage then only
@@ -12,16 +12,94 @@ use std::io;
 use bytes::Bytes;
 use chrono::Utc;
 
-use super::{Analysis, BODY_LETTER_NAME, Pipeline, Related};
+use super::{Analysed, Analysis, BODY_LETTER_NAME, IngestError, LedgerCheck, Pipeline, Related};
 use crate::blobs::sha256_hex;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::mail::{Document, Mail};
-use crate::domain::source::Direction;
+use crate::domain::source::{Direction, SourceRef};
 use crate::domain::triage::{Filing, OutboundKind, Verdict, outbound_answers, triage};
 use crate::extract::parse_mail;
+use crate::sources::RawMessage;
 use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, WriteKind, raw_digest};
 
+/// A message of a chunk once the ledger has been asked about it.
+enum Pending {
+    Known(SourceRef),
+    ToSettle(RawMessage),
+}
+
 impl Pipeline {
+    /// The CPU stage for a chunk of messages, in order: those the ledger knows are not
+    /// parsed, the others are settled by one call on the blocking pool. Stops at the first
+    /// failure, which ends the pass: nothing after it would be recorded.
+    pub(super) async fn analyse(
+        &self,
+        chunk: Vec<io::Result<RawMessage>>,
+        direction: Direction,
+        check: LedgerCheck,
+    ) -> Vec<Result<Analysed, IngestError>> {
+        let mut pending = Vec::with_capacity(chunk.len());
+        let mut failure = None;
+        for message in chunk {
+            match self.ask_ledger(message, check).await {
+                Ok(message) => pending.push(message),
+                Err(err) => {
+                    failure = Some(err);
+                    break;
+                }
+            }
+        }
+        let mut results = if pending.iter().any(|p| matches!(p, Pending::ToSettle(_))) {
+            let pipeline = self.clone();
+            tokio::task::spawn_blocking(move || pipeline.settle_all(pending, direction))
+                .await
+                .unwrap_or_else(|failed| vec![Err(IngestError::Task(failed))])
+        } else {
+            // Nothing to parse: no call on the blocking pool.
+            self.settle_all(pending, direction)
+        };
+        if results.iter().all(Result::is_ok) {
+            results.extend(failure.map(Err));
+        }
+        results
+    }
+
+    async fn ask_ledger(
+        &self,
+        message: io::Result<RawMessage>,
+        check: LedgerCheck,
+    ) -> Result<Pending, IngestError> {
+        let message = message.map_err(IngestError::Source)?;
+        if check == LedgerCheck::PerMessage && self.store.seen(&message.source).await? {
+            return Ok(Pending::Known(message.source));
+        }
+        Ok(Pending::ToSettle(message))
+    }
+
+    /// Blocking.
+    fn settle_all(
+        &self,
+        pending: Vec<Pending>,
+        direction: Direction,
+    ) -> Vec<Result<Analysed, IngestError>> {
+        let mut results = Vec::with_capacity(pending.len());
+        for message in pending {
+            let result = match message {
+                Pending::Known(source) => Ok(Analysed::already_seen(source)),
+                Pending::ToSettle(RawMessage { source, raw }) => self
+                    .settle(raw, direction)
+                    .map(|result| Analysed { source, result })
+                    .map_err(IngestError::from),
+            };
+            let failed = result.is_err();
+            results.push(result);
+            if failed {
+                break;
+            }
+        }
+        results
+    }
+
     /// Settles what a message is, writing its blobs when that needs nothing from the database.
     /// Blocking.
     pub(super) fn settle(&self, raw: Bytes, direction: Direction) -> io::Result<Analysis> {

@@ -1,9 +1,9 @@
 //! The ingestion pipeline: the one place where a raw message, extraction, the blob store and
 //! the database meet.
 //!
-//! A message goes through two stages so that they overlap: [`Pipeline::analyse`] (parse,
-//! triage, hash, write blobs; several messages at once on the blocking pool, see
-//! [`analyse`]) and the ordered stage (database lookups about earlier messages, one sync of
+//! A message goes through two stages so that they overlap: the analysis (parse, triage,
+//! hash, write blobs; a few messages per call on the blocking pool, several calls at once,
+//! see [`analyse`]) and the ordered stage (database lookups about earlier messages, one sync of
 //! the group's blobs, one transaction for the group, see [`commit`]). The blobs are durable
 //! before the transaction that names them commits, and each message's rows end with the
 //! ledger row of its coordinates: a crash at any point leaves a message either not recorded
@@ -153,12 +153,6 @@ pub enum LedgerCheck {
 }
 
 type Outcomes = Vec<(SourceRef, Recorded)>;
-
-/// A message of a chunk once the ledger has been asked about it.
-enum Pending {
-    Known(SourceRef),
-    ToSettle(RawMessage),
-}
 
 /// The group being assembled, and the one before it, still being recorded: the two overlap
 /// so that the analyses go on while a group waits for the disk and the database.
@@ -410,77 +404,6 @@ impl Pipeline {
                 return Ok(());
             }
         }
-    }
-
-    /// The CPU stage for a chunk of messages, in order: those the ledger knows are not
-    /// parsed, the others are settled by one call on the blocking pool. Stops at the first
-    /// failure, which ends the pass: nothing after it would be recorded.
-    async fn analyse(
-        &self,
-        chunk: Vec<std::io::Result<RawMessage>>,
-        direction: Direction,
-        check: LedgerCheck,
-    ) -> Vec<Result<Analysed, IngestError>> {
-        let mut pending = Vec::with_capacity(chunk.len());
-        let mut failure = None;
-        for message in chunk {
-            match self.ask_ledger(message, check).await {
-                Ok(message) => pending.push(message),
-                Err(err) => {
-                    failure = Some(err);
-                    break;
-                }
-            }
-        }
-        let mut results = if pending.iter().any(|p| matches!(p, Pending::ToSettle(_))) {
-            let pipeline = self.clone();
-            tokio::task::spawn_blocking(move || pipeline.settle_all(pending, direction))
-                .await
-                .unwrap_or_else(|failed| vec![Err(IngestError::Task(failed))])
-        } else {
-            // Nothing to parse: no call on the blocking pool.
-            self.settle_all(pending, direction)
-        };
-        if results.iter().all(Result::is_ok) {
-            results.extend(failure.map(Err));
-        }
-        results
-    }
-
-    async fn ask_ledger(
-        &self,
-        message: std::io::Result<RawMessage>,
-        check: LedgerCheck,
-    ) -> Result<Pending, IngestError> {
-        let message = message.map_err(IngestError::Source)?;
-        if check == LedgerCheck::PerMessage && self.store.seen(&message.source).await? {
-            return Ok(Pending::Known(message.source));
-        }
-        Ok(Pending::ToSettle(message))
-    }
-
-    /// Blocking.
-    fn settle_all(
-        &self,
-        pending: Vec<Pending>,
-        direction: Direction,
-    ) -> Vec<Result<Analysed, IngestError>> {
-        let mut results = Vec::with_capacity(pending.len());
-        for message in pending {
-            let result = match message {
-                Pending::Known(source) => Ok(Analysed::already_seen(source)),
-                Pending::ToSettle(RawMessage { source, raw }) => self
-                    .settle(raw, direction)
-                    .map(|result| Analysed { source, result })
-                    .map_err(IngestError::from),
-            };
-            let failed = result.is_err();
-            results.push(result);
-            if failed {
-                break;
-            }
-        }
-        results
     }
 }
 

@@ -143,3 +143,60 @@ async fn outcomes_are_reported_in_order_and_after_their_commit() {
     let expected: Vec<String> = (0..total).map(|n| n.to_string()).collect();
     assert_eq!(order, expected);
 }
+
+/// A message the source cannot read, in the middle of a chunk: the pass stops with the
+/// source's error and records nothing after it; what it did not record is filed by the next
+/// pass, so nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_source_failure_inside_a_chunk_stops_the_pass_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    let store = pipeline.store().clone();
+    let messages = futures_util::stream::iter(vec![
+        Ok(application(1)),
+        Ok(application(2)),
+        Err(std::io::Error::other("unreadable")),
+        Ok(application(4)),
+    ]);
+    let mut reported = Vec::new();
+    let ingested = pipeline
+        .ingest_stream(
+            Box::pin(messages),
+            Direction::Inbound,
+            LedgerCheck::PerMessage,
+            &Shutdown::never(),
+            |source, _| {
+                assert!(
+                    committed(&store, source),
+                    "{source:?} reported before its commit"
+                );
+                reported.push(source.location.clone());
+            },
+        )
+        .await;
+    assert!(
+        matches!(ingested, Err(super::IngestError::Source(_))),
+        "{ingested:?}"
+    );
+    assert!(!store.seen(&application(4).source).await.unwrap());
+
+    let again = futures_util::stream::iter([1, 2, 4].map(|n| Ok(application(n))));
+    let mut filed = Vec::new();
+    pipeline
+        .ingest_stream(
+            Box::pin(again),
+            Direction::Inbound,
+            LedgerCheck::PerMessage,
+            &Shutdown::never(),
+            |source, recorded| {
+                if matches!(recorded, Recorded::Filed { .. }) {
+                    filed.push(source.location.clone());
+                }
+            },
+        )
+        .await
+        .unwrap();
+    filed.extend(reported);
+    filed.sort();
+    assert_eq!(filed, ["1", "2", "4"], "each message filed once");
+}
