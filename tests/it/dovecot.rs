@@ -34,6 +34,28 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Runs Dovecot's master, which daemonises; says why it did not start (its stderr, which
+/// goes to a file: Dovecot keeps the stdio it inherited, so it is never piped, TESTING.md).
+fn start_master(conf: &Path, root: &Path) -> Result<(), String> {
+    let stderr = root.join("dovecot.stderr");
+    let status = Command::new(dovecot_binary())
+        .arg("-c")
+        .arg(conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .status()
+        .unwrap();
+    if status.success() {
+        return Ok(());
+    }
+    let log = std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
+    Err(format!(
+        "{}{log}",
+        std::fs::read_to_string(&stderr).unwrap_or_default()
+    ))
+}
+
 fn dovecot_binary() -> PathBuf {
     for candidate in ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"] {
         if Path::new(candidate).exists() {
@@ -79,14 +101,18 @@ impl Dovecot {
                 .unwrap()
                 .success()
         );
-        let (imap_port, imaps_port) = (free_port(), free_port());
         let conf = root.join("dovecot.conf");
         let r = root.display();
         let name = root.file_name().unwrap().to_string_lossy();
-        std::fs::write(
-            &conf,
-            format!(
-                r#"protocols = imap
+        // Another process can bind a port between `free_port` and Dovecot's own bind (the
+        // tests start many instances at once): the instance then starts on new ones.
+        let mut tries = 0;
+        let (imap_port, imaps_port) = loop {
+            let (imap_port, imaps_port) = (free_port(), free_port());
+            std::fs::write(
+                &conf,
+                format!(
+                    r#"protocols = imap
 listen = 127.0.0.1
 instance_name = applymail-{name}
 base_dir = {r}/run
@@ -125,9 +151,15 @@ namespace inbox {{
 }}
 {extra}
 "#
-            ),
-        )
-        .unwrap();
+                ),
+            )
+            .unwrap();
+            match start_master(&conf, root) {
+                Ok(()) => break (imap_port, imaps_port),
+                Err(why) if why.contains("Address already in use") && tries < 5 => tries += 1,
+                Err(why) => panic!("dovecot did not start: {why}"),
+            }
+        };
         let dovecot = Dovecot {
             ca_file: certs.ca,
             other_ca_file: certs.other_ca,
@@ -136,21 +168,18 @@ namespace inbox {{
             imap_port,
             imaps_port,
         };
-        dovecot.launch();
+        dovecot.wait_until_listening();
         dovecot
     }
 
     fn launch(&self) {
-        // Dovecot daemonises but keeps the stdio it inherited: never pipe it (TESTING.md).
-        let status = Command::new(dovecot_binary())
-            .arg("-c")
-            .arg(&self.conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "dovecot did not start: {}", self.log());
+        if let Err(why) = start_master(&self.conf, self.dir.path()) {
+            panic!("dovecot did not start: {why}");
+        }
+        self.wait_until_listening();
+    }
+
+    fn wait_until_listening(&self) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", self.imap_port)).is_err() {
             assert!(
