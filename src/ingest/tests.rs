@@ -51,6 +51,24 @@ fn committed(store: &Store, source: &SourceRef) -> bool {
     tokio::task::block_in_place(|| handle.block_on(store.seen(source))).unwrap()
 }
 
+/// Runs the pipeline over inbound `messages`, the ledger asked per message, never shut down.
+async fn ingest(
+    pipeline: &Pipeline,
+    messages: impl futures_util::Stream<Item = std::io::Result<RawMessage>> + Unpin,
+    each: impl FnMut(&SourceRef, &Recorded),
+) -> Result<(), super::IngestError> {
+    let shutdown = Shutdown::never();
+    pipeline
+        .ingest_stream(
+            messages,
+            Direction::Inbound,
+            LedgerCheck::PerMessage,
+            &shutdown,
+            each,
+        )
+        .await
+}
+
 fn application(n: usize) -> RawMessage {
     let raw = format!(
         "From: Candidate {n} <candidate{n}@example.net>\r\nTo: contact@example.org\r\n\
@@ -84,17 +102,10 @@ async fn a_lone_message_is_committed_while_the_stream_is_idle() {
     );
     let (reported, mut reports) = mpsc::unbounded_channel::<(SourceRef, Recorded, bool)>();
     let store = pipeline.store().clone();
-    let shutdown = Shutdown::never();
-    let ingest = pipeline.ingest_stream(
-        Box::pin(messages),
-        Direction::Inbound,
-        LedgerCheck::PerMessage,
-        &shutdown,
-        move |source, recorded| {
-            let in_ledger = committed(&store, source);
-            let _ = reported.send((source.clone(), recorded.clone(), in_ledger));
-        },
-    );
+    let ingesting = ingest(&pipeline, Box::pin(messages), move |source, recorded| {
+        let in_ledger = committed(&store, source);
+        let _ = reported.send((source.clone(), recorded.clone(), in_ledger));
+    });
     let drive = async move {
         let (first, recorded, in_ledger) = reports.recv().await.expect("the first outcome");
         assert_eq!(first.location, "1");
@@ -106,7 +117,7 @@ async fn a_lone_message_is_committed_while_the_stream_is_idle() {
         assert!(in_ledger, "reported before its commit");
     };
     let (ingested, ()) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        tokio::join!(ingest, drive)
+        tokio::join!(ingesting, drive)
     })
     .await
     .expect("the first message was committed without waiting for the second");
@@ -123,23 +134,16 @@ async fn outcomes_are_reported_in_order_and_after_their_commit() {
     let messages = futures_util::stream::iter((0..total).map(|n| Ok(application(n))));
     let store = pipeline.store().clone();
     let mut order = Vec::new();
-    pipeline
-        .ingest_stream(
-            Box::pin(messages),
-            Direction::Inbound,
-            LedgerCheck::PerMessage,
-            &Shutdown::never(),
-            |source, recorded| {
-                assert!(
-                    committed(&store, source),
-                    "{source:?} reported before its commit"
-                );
-                assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
-                order.push(source.location.clone());
-            },
-        )
-        .await
-        .unwrap();
+    ingest(&pipeline, Box::pin(messages), |source, recorded| {
+        assert!(
+            committed(&store, source),
+            "{source:?} reported before its commit"
+        );
+        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
+        order.push(source.location.clone());
+    })
+    .await
+    .unwrap();
     let expected: Vec<String> = (0..total).map(|n| n.to_string()).collect();
     assert_eq!(order, expected);
 }
@@ -159,21 +163,14 @@ async fn a_source_failure_inside_a_chunk_stops_the_pass_and_loses_nothing() {
         Ok(application(4)),
     ]);
     let mut reported = Vec::new();
-    let ingested = pipeline
-        .ingest_stream(
-            Box::pin(messages),
-            Direction::Inbound,
-            LedgerCheck::PerMessage,
-            &Shutdown::never(),
-            |source, _| {
-                assert!(
-                    committed(&store, source),
-                    "{source:?} reported before its commit"
-                );
-                reported.push(source.location.clone());
-            },
-        )
-        .await;
+    let ingested = ingest(&pipeline, Box::pin(messages), |source, _| {
+        assert!(
+            committed(&store, source),
+            "{source:?} reported before its commit"
+        );
+        reported.push(source.location.clone());
+    })
+    .await;
     assert!(
         matches!(ingested, Err(super::IngestError::Source(_))),
         "{ingested:?}"
@@ -182,20 +179,13 @@ async fn a_source_failure_inside_a_chunk_stops_the_pass_and_loses_nothing() {
 
     let again = futures_util::stream::iter([1, 2, 4].map(|n| Ok(application(n))));
     let mut filed = Vec::new();
-    pipeline
-        .ingest_stream(
-            Box::pin(again),
-            Direction::Inbound,
-            LedgerCheck::PerMessage,
-            &Shutdown::never(),
-            |source, recorded| {
-                if matches!(recorded, Recorded::Filed { .. }) {
-                    filed.push(source.location.clone());
-                }
-            },
-        )
-        .await
-        .unwrap();
+    ingest(&pipeline, Box::pin(again), |source, recorded| {
+        if matches!(recorded, Recorded::Filed { .. }) {
+            filed.push(source.location.clone());
+        }
+    })
+    .await
+    .unwrap();
     filed.extend(reported);
     filed.sort();
     assert_eq!(filed, ["1", "2", "4"], "each message filed once");
