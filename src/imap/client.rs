@@ -402,20 +402,24 @@ impl ImapClient {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
-        let fetches: Vec<_> = timed_until("UID FETCH", COMMAND_TIMEOUT, self.stop.clone(), async {
+        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
+        // Each response is dropped as soon as its size is read: a response keeps the whole
+        // read buffer it was parsed from (at least 4 KB), so collecting a window's thousand
+        // responses first held 4 MB at once, and the allocator kept it.
+        let mut sizes = timed_until("UID FETCH", COMMAND_TIMEOUT, self.stop.clone(), async {
             self.session
                 .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .await?
-                .try_collect::<Vec<_>>()
+                .try_fold(Vec::with_capacity(uids.len()), |mut sizes, f| {
+                    if let Some(found) = f.uid.and_then(Uid::new).zip(f.size) {
+                        sizes.push((found.0, u64::from(found.1)));
+                    }
+                    std::future::ready(Ok(sizes))
+                })
                 .await
         })
         .await?;
-        let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
-        let mut sizes: Vec<(Uid, u64)> = fetches
-            .iter()
-            .filter_map(|f| Some((f.uid.and_then(Uid::new)?, u64::from(f.size?))))
-            .filter(|(uid, _)| wanted.contains(uid))
-            .collect();
+        sizes.retain(|(uid, _)| wanted.contains(uid));
         sizes.sort_unstable();
         sizes.dedup_by_key(|(uid, _)| *uid);
         self.drain_unsolicited();
