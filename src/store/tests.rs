@@ -66,6 +66,35 @@ async fn sqlite_syncs_every_commit() {
     assert_eq!(journal, "wal");
 }
 
+/// A daemon's memory must not grow with its database: SQLite's default page cache (2 MB) is
+/// per connection, and the pool holds several. Every connection the pool hands out has the
+/// fixed, smaller one.
+#[tokio::test]
+async fn every_sqlite_connection_has_the_bounded_page_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+    let store = Store::open(&url).await.unwrap();
+    let crate::store::Pool::Sqlite(pool) = &store.pool else {
+        panic!("a SQLite URL opens SQLite");
+    };
+    // Held at once, so that the pool opens as many connections as it may.
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for connection in &mut held {
+        let (kib,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+            .fetch_one(&mut **connection)
+            .await
+            .unwrap();
+        assert_eq!(
+            kib,
+            -i64::from(super::SQLITE_CACHE_KIB),
+            "cache_size in KiB"
+        );
+    }
+}
+
 /// A group asks the database once what it already holds, and puts off its links and
 /// documents until just before the commit: a message repeated inside the group must still be
 /// recognised (at the same coordinates: already seen; at others: a duplicate of the
