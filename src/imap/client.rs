@@ -411,8 +411,8 @@ impl ImapClient {
                 .uid_fetch(&set, "(UID RFC822.SIZE)")
                 .await?
                 .try_fold(Vec::with_capacity(uids.len()), |mut sizes, f| {
-                    if let Some(found) = f.uid.and_then(Uid::new).zip(f.size) {
-                        sizes.push((found.0, u64::from(found.1)));
+                    if let Some((uid, size)) = f.uid.and_then(Uid::new).zip(f.size) {
+                        sizes.push((uid, u64::from(size)));
                     }
                     std::future::ready(Ok(sizes))
                 })

@@ -210,12 +210,8 @@ namespace inbox {{
     /// Kills the server and every process of this instance (the sessions of logged-in
     /// clients too), as a crash of the server would.
     pub fn kill(&self) {
-        let pid =
-            std::fs::read_to_string(self.dir.path().join("run/master.pid")).unwrap_or_default();
-        let pid = pid.trim().to_owned();
-        if pid.is_empty() {
-            return;
-        }
+        let Some(pid) = self.master_pid() else { return };
+        let pid = pid.to_string();
         // Freeze the master first, so that it neither spawns new children nor reacts to their
         // deaths while they are being killed.
         let _ = Command::new("kill").args(["-STOP", &pid]).status();
@@ -238,6 +234,15 @@ namespace inbox {{
         {
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The running master's PID, from its pid file.
+    pub fn master_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.path().join("run/master.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
     }
 
     pub fn restart(&self) {
