@@ -3,10 +3,13 @@
 
 use std::io::IsTerminal;
 
-use tracing::{Level, Metadata};
+use tracing::{Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::prelude::*;
-use tracing_subscriber::{EnvFilter, filter::filter_fn};
+use tracing_subscriber::{
+    EnvFilter,
+    filter::{LevelFilter, filter_fn},
+};
 
 use crate::cli::LogFormat;
 
@@ -16,11 +19,24 @@ pub fn init<W>(format: LogFormat, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second initialisation (tests) keeps the first subscriber. `try_init` also makes the
+    // subscriber's level hint the `log` crate's maximum level.
+    let _ = subscriber(filter, format, writer).try_init();
+}
+
+fn subscriber<W>(filter: EnvFilter, format: LogFormat, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     // pdf-extract logs every unmapped glyph of every PDF it reads: noise for an admin.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info"))
+    let filter = filter
         .add_directive("pdf_extract=off".parse().expect("static directive"))
         .add_directive("lopdf=off".parse().expect("static directive"));
+    // A filter function alone hints "anything may pass", which would let the `log` crate's
+    // macros through: async-imap's `log::trace!` evaluates its arguments, a UTF-8 check of
+    // the whole read buffer per response, before anything drops the record.
+    let hint = filter.max_level_hint().unwrap_or(LevelFilter::TRACE);
     let layer = match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
@@ -34,13 +50,11 @@ where
             .with_target(false)
             .boxed(),
     };
-    let subscriber = tracing_subscriber::registry().with(
+    tracing_subscriber::registry().with(
         layer
             .with_filter(filter)
-            .with_filter(filter_fn(not_wire_data)),
-    );
-    // A second initialisation (tests) keeps the first subscriber.
-    let _ = subscriber.try_init();
+            .with_filter(filter_fn(not_wire_data).with_max_level_hint(hint)),
+    )
 }
 
 /// The IMAP library traces every byte it sends and receives: the LOGIN command with its
@@ -69,4 +83,20 @@ pub fn quiet_dependency_panics() {
             default(info);
         }
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hint(directives: &str) -> Option<LevelFilter> {
+        subscriber(EnvFilter::new(directives), LogFormat::Text, std::io::sink).max_level_hint()
+    }
+
+    #[test]
+    fn the_level_hint_is_the_filters_so_log_macros_below_it_cost_nothing() {
+        assert_eq!(hint("info"), Some(LevelFilter::INFO));
+        assert_eq!(hint("warn,applymail=debug"), Some(LevelFilter::DEBUG));
+        assert_eq!(hint("trace"), Some(LevelFilter::TRACE));
+    }
 }
