@@ -1,6 +1,7 @@
 //! An email as applymail understands it: owned values, decoded once at the boundary, with
 //! nothing of the parser's borrowed types.
 
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::document::{DocFormat, DocumentKind, DocumentSource};
@@ -78,7 +79,9 @@ pub struct Document {
     pub format: DocFormat,
     /// What the file name or the text says; `None` when neither says anything.
     pub kind: Option<DocumentKind>,
-    pub bytes: Vec<u8>,
+    /// Shared, not copied: triage hands a message's documents on while the message stays
+    /// whole for the rows that describe it.
+    pub bytes: Bytes,
 }
 
 impl Mail {

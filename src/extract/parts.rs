@@ -128,7 +128,7 @@ fn push_document(
                         source: DocumentSource::Archive,
                         format,
                         kind,
-                        bytes: entry.bytes,
+                        bytes: entry.bytes.into(),
                     });
                 }
                 return;
@@ -156,7 +156,7 @@ fn push_document(
         source: DocumentSource::Attachment,
         format,
         kind,
-        bytes,
+        bytes: bytes.into(),
     });
 }
 

@@ -41,7 +41,7 @@ fn doc(name: &str, kind: Option<DocumentKind>) -> Document {
         source: DocumentSource::Attachment,
         format: DocFormat::Pdf,
         kind,
-        bytes: name.as_bytes().to_vec(),
+        bytes: name.as_bytes().to_vec().into(),
     }
 }
 
@@ -88,6 +88,16 @@ fn a_conforming_application_is_filed_with_its_name() {
     );
     assert!(!f.subject_nonconforming);
     assert_eq!(f.documents.len(), 2);
+}
+
+#[test]
+fn a_filing_shares_the_documents_bytes_with_the_mail_instead_of_copying_them() {
+    let mail = candidate_mail("Coordination Maroc – Dupont Marie");
+    let f = filing(triage(&mail, &postings(), &org()));
+    assert_eq!(f.documents.len(), 2);
+    for ((filed, _), original) in f.documents.iter().zip(&mail.documents) {
+        assert_eq!(filed.bytes.as_ptr(), original.bytes.as_ptr());
+    }
 }
 
 #[test]
