@@ -148,23 +148,32 @@ impl BlobStore {
             size: bytes.len() as u64,
         };
         let path = self.path(&blob.sha256);
-        // A power cut between an unsynced write and its sync can leave the name with fewer
-        // bytes (ext4 keeps the rename, not always the data): such a file is written again.
-        if fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) {
-            return Ok((blob, None));
-        }
         let dir = path.parent().unwrap_or(&self.root).to_owned();
-        create_private_dir(&dir)?;
-        match place_anonymous(&dir, &path, bytes, durable) {
-            Ok(true) => return Ok((blob, Some(path))),
-            // Another writer's file took the name (a whole one, or a short one left by a
-            // power cut, which the rename below replaces).
-            Ok(false) if fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) => {
-                return Ok((blob, None));
+        // Most files are new, so the link itself tells whether the name is taken, and the
+        // fan-out folder is created only when missing: a lookup and a mkdir before every
+        // write cost more than the occasional file written again for nothing.
+        let placed = match place_anonymous(&dir, &path, bytes, durable) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                create_private_dir(&dir)?;
+                place_anonymous(&dir, &path, bytes, durable)
             }
+            placed => placed,
+        };
+        match placed {
+            Ok(true) => return Ok((blob, Some(path))),
+            // A whole file already has the name: these bytes were stored before.
+            Ok(false) if is_whole(&path, blob.size) => return Ok((blob, None)),
+            // A power cut between an unsynced write and its sync can leave the name with
+            // fewer bytes (ext4 keeps the link, not always the data): the rename below
+            // replaces it.
             Ok(false) => {}
             // No O_TMPFILE on this file system (or no /proc): a named temporary instead.
-            Err(e) if anonymous_unsupported(&e) => {}
+            Err(e) if anonymous_unsupported(&e) => {
+                if is_whole(&path, blob.size) {
+                    return Ok((blob, None));
+                }
+                create_private_dir(&dir)?;
+            }
             Err(e) => return Err(e),
         }
         let mut tmp = tempfile::Builder::new()
@@ -264,6 +273,10 @@ fn read_host_name() -> String {
     } else {
         clean
     }
+}
+
+fn is_whole(path: &Path, size: u64) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.len() == size)
 }
 
 fn create_private_dir(dir: &Path) -> io::Result<()> {
