@@ -9,8 +9,8 @@
 # CONFIG is the configuration the hold prints. For pg, each run creates a database on
 # 127.0.0.1 (PGPORT, default 5432, may point at benches/latency_proxy.py). Prints one line
 # per run: binary, round, wall, peak RSS, CPU, voluntary context switches, minor page faults,
-# messages processed, the summed disk sync and transaction time of its groups (from the debug
-# log), and how idle the machine's cores were meanwhile.
+# messages processed, the summed time its groups took to record and the disk syncs within it
+# (from the debug log), and how idle the machine's cores were meanwhile.
 set -euo pipefail
 config=$1 rounds=$2 bin_a=$3 bin_b=$4 db=${5:-sqlite} out=${6:-$(mktemp -d)}
 export APPLYMAIL_TEST_IMAP_PASSWORD=${APPLYMAIL_TEST_IMAP_PASSWORD:-s3cret-Imap-Pa55}
@@ -41,9 +41,9 @@ for round in $(seq "$rounds"); do
     groups=$(awk '/group recorded/ {
         for (i = 1; i <= NF; i++) {
           if ($i ~ /^sync_ms=/) { sub("sync_ms=", "", $i); sync += $i }
-          if ($i ~ /^transaction_ms=/) { sub("transaction_ms=", "", $i); tx += $i }
+          if ($i ~ /^record_ms=/) { sub("record_ms=", "", $i); rec += $i }
         }
-      } END { printf "sync %d ms, transactions %d ms", sync, tx }' "$dir/log")
+      } END { printf "groups recorded in %d ms (syncs %d ms, during their transactions)", rec, sync }' "$dir/log")
     echo "$side $round: $(cat "$dir/time"), $(grep -c 'message processed' "$dir/log") messages, $groups, cores idle $(( 100 * idle / (busy + idle) )) %"
   done
 done

@@ -129,26 +129,41 @@ impl Pipeline {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        if group.iter().any(|s| s.bytes > 0) {
+        // The sync runs while the transaction writes the rows, which commit once it is done.
+        let sync = group.iter().any(|s| s.bytes > 0).then(|| {
             let blobs = self.blobs.clone();
-            tokio::task::spawn_blocking(move || blobs.sync()).await??;
-        }
-        let synced = started.elapsed();
+            tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                blobs.sync().map(|()| started.elapsed())
+            })
+        });
+        let durable = async {
+            match sync {
+                Some(sync) => Ok::<_, IngestError>(sync.await??),
+                None => Ok(std::time::Duration::ZERO),
+            }
+        };
         let mut order = Vec::with_capacity(group.len());
         let mut writes = Vec::with_capacity(group.len());
         for Staged { source, write, .. } in group {
             order.push((source, write.is_some()));
             writes.extend(write);
         }
-        let outcomes = if writes.is_empty() {
-            Vec::new()
+        let (outcomes, synced) = if writes.is_empty() {
+            (Vec::new(), durable.await?)
         } else {
-            self.store.record(&writes).await?
+            let mut synced = std::time::Duration::ZERO;
+            let durable = async {
+                synced = durable.await?;
+                Ok::<_, IngestError>(())
+            };
+            let outcomes = self.store.record_after(&writes, durable).await??;
+            (outcomes, synced)
         };
         debug!(
             messages = order.len(),
             sync_ms = synced.as_millis() as u64,
-            transaction_ms = (started.elapsed() - synced).as_millis() as u64,
+            record_ms = started.elapsed().as_millis() as u64,
             "group recorded"
         );
         let mut recorded = writes.iter().zip(outcomes);

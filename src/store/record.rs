@@ -238,6 +238,20 @@ impl Store {
     /// PostgreSQL server), so the group is decided first ([`Plan`]) and written one table
     /// at a time: a group costs about ten statements, whatever its size.
     pub async fn record(&self, writes: &[Write]) -> Result<Vec<Recorded>, StoreError> {
+        let nothing_to_wait_for = std::future::ready(Ok::<(), std::convert::Infallible>(()));
+        match self.record_after(writes, nothing_to_wait_for).await? {
+            Ok(outcomes) => Ok(outcomes),
+        }
+    }
+
+    /// [`Store::record`], committing only once `durable` has succeeded: the files the rows
+    /// name are made durable while the rows are written, instead of before. When `durable`
+    /// fails, nothing is committed and its error is returned inside.
+    pub async fn record_after<E>(
+        &self,
+        writes: &[Write],
+        durable: impl Future<Output = Result<(), E>>,
+    ) -> Result<Result<Vec<Recorded>, E>, StoreError> {
         with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
             let known = known_before!(tx, writes);
@@ -245,8 +259,12 @@ impl Store {
             let inserted = insert_planned!(tx, &plan);
             let (outcomes, later) = plan.resolve(&inserted);
             write_later!(tx, &later);
+            if let Err(err) = durable.await {
+                // Dropping the transaction rolls it back.
+                return Ok(Err(err));
+            }
             tx.commit().await?;
-            Ok(outcomes)
+            Ok(Ok(outcomes))
         })
     }
 

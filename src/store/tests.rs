@@ -43,6 +43,44 @@ async fn concurrent_groups_all_commit_on_sqlite() {
     assert_eq!(seen.len(), 2);
 }
 
+/// The rows of a group name files that must be durable before the rows are: the rows are
+/// written while the caller's sync runs, and commit only once it succeeded. Meanwhile no
+/// other connection sees them; after a failed sync, none ever does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_commits_only_after_its_files_are_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+    let store = Store::open(&url).await.unwrap();
+    let source = |n: u32| SourceRef::new("test", n.to_string());
+    let write = |n: u32| Write {
+        source: source(n),
+        message_id: None,
+        kind: WriteKind::Ignored { reason: "test" },
+    };
+    let reader = store.clone();
+    let recorded = store
+        .record_after(&[write(1)], async {
+            assert!(!reader.seen(&source(1)).await.unwrap());
+            Ok::<(), &str>(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(recorded, Ok(vec![Recorded::Ignored]));
+    assert!(store.seen(&source(1)).await.unwrap());
+
+    let failed = store
+        .record_after(&[write(2)], async { Err("the disk is full") })
+        .await
+        .unwrap();
+    assert_eq!(failed, Err("the disk is full"));
+    assert!(!store.seen(&source(2)).await.unwrap());
+    // The failed group's transaction is over: the next one takes the write lock.
+    assert_eq!(
+        store.record(&[write(3)]).await.unwrap(),
+        vec![Recorded::Ignored]
+    );
+}
+
 /// A commit must survive a power cut: the server is told about it next (a keyword, a move out
 /// of the inbox, an acknowledgement mailed). In WAL mode only FULL syncs the log at each
 /// commit; NORMAL (1) survives a process crash only.
