@@ -119,8 +119,8 @@ impl Pipeline {
         }
     }
 
-    /// Makes the group's blobs durable, records the group in one transaction, then logs each
-    /// outcome; returns them in order.
+    /// Makes the group's blobs durable while one transaction writes the group's rows, commits
+    /// it once they are, then logs each outcome; returns them in order.
     pub(super) async fn record(
         &self,
         group: Vec<Staged>,
