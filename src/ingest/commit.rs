@@ -137,11 +137,12 @@ impl Pipeline {
                 blobs.sync().map(|()| started.elapsed())
             })
         });
+        let mut synced = std::time::Duration::ZERO;
         let durable = async {
-            match sync {
-                Some(sync) => Ok::<_, IngestError>(sync.await??),
-                None => Ok(std::time::Duration::ZERO),
+            if let Some(sync) = sync {
+                synced = sync.await??;
             }
+            Ok::<_, IngestError>(())
         };
         let mut order = Vec::with_capacity(group.len());
         let mut writes = Vec::with_capacity(group.len());
@@ -149,16 +150,11 @@ impl Pipeline {
             order.push((source, write.is_some()));
             writes.extend(write);
         }
-        let (outcomes, synced) = if writes.is_empty() {
-            (Vec::new(), durable.await?)
+        let outcomes = if writes.is_empty() {
+            durable.await?;
+            Vec::new()
         } else {
-            let mut synced = std::time::Duration::ZERO;
-            let durable = async {
-                synced = durable.await?;
-                Ok::<_, IngestError>(())
-            };
-            let outcomes = self.store.record_after(&writes, durable).await??;
-            (outcomes, synced)
+            self.store.record_after(&writes, durable).await??
         };
         debug!(
             messages = order.len(),

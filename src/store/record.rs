@@ -239,9 +239,8 @@ impl Store {
     /// at a time: a group costs about ten statements, whatever its size.
     pub async fn record(&self, writes: &[Write]) -> Result<Vec<Recorded>, StoreError> {
         let nothing_to_wait_for = std::future::ready(Ok::<(), std::convert::Infallible>(()));
-        match self.record_after(writes, nothing_to_wait_for).await? {
-            Ok(outcomes) => Ok(outcomes),
-        }
+        let Ok(outcomes) = self.record_after(writes, nothing_to_wait_for).await?;
+        Ok(outcomes)
     }
 
     /// [`Store::record`], committing only once `durable` has succeeded: the files the rows

@@ -7,15 +7,27 @@ use crate::domain::source::SourceRef;
 use crate::store::Store;
 use crate::store::record::{Recorded, Write, WriteKind};
 
+/// A store on a fresh SQLite file, and the folder that holds it (deleted when dropped).
+async fn sqlite_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+    (Store::open(&url).await.unwrap(), dir)
+}
+
+fn sqlite_pool(store: &Store) -> &sqlx::SqlitePool {
+    let crate::store::Pool::Sqlite(pool) = &store.pool else {
+        panic!("a SQLite URL opens SQLite");
+    };
+    pool
+}
+
 /// Recording reads (is this message known?) before it writes. Begun the default way, such a
 /// transaction fails at its first write with `SQLITE_BUSY_SNAPSHOT`, without waiting, when
 /// another connection committed after its read; `BEGIN IMMEDIATE` makes writers queue
 /// instead. Four writers, each recording groups of distinct messages: every group commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_groups_all_commit_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
-    let store = Store::open(&url).await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let writers = (0..4).map(|writer| {
         let store = store.clone();
         tokio::spawn(async move {
@@ -48,9 +60,7 @@ async fn concurrent_groups_all_commit_on_sqlite() {
 /// other connection sees them; after a failed sync, none ever does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_commits_only_after_its_files_are_durable() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
-    let store = Store::open(&url).await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let source = |n: u32| SourceRef::new("test", n.to_string());
     let write = |n: u32| Write {
         source: source(n),
@@ -86,12 +96,8 @@ async fn a_group_commits_only_after_its_files_are_durable() {
 /// commit; NORMAL (1) survives a process crash only.
 #[tokio::test]
 async fn sqlite_syncs_every_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
-    let store = Store::open(&url).await.unwrap();
-    let crate::store::Pool::Sqlite(pool) = &store.pool else {
-        panic!("a SQLite URL opens SQLite");
-    };
+    let (store, _dir) = sqlite_store().await;
+    let pool = sqlite_pool(&store);
     let (mode,): (i64,) = sqlx::query_as("PRAGMA synchronous")
         .fetch_one(pool)
         .await
@@ -109,12 +115,8 @@ async fn sqlite_syncs_every_commit() {
 /// fixed, smaller one.
 #[tokio::test]
 async fn every_sqlite_connection_has_the_bounded_page_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
-    let store = Store::open(&url).await.unwrap();
-    let crate::store::Pool::Sqlite(pool) = &store.pool else {
-        panic!("a SQLite URL opens SQLite");
-    };
+    let (store, _dir) = sqlite_store().await;
+    let pool = sqlite_pool(&store);
     // Held at once, so that the pool opens as many connections as it may.
     let mut held = Vec::new();
     for _ in 0..pool.options().get_max_connections() {
@@ -146,9 +148,7 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
     use crate::domain::source::Direction;
     use crate::store::record::{DocumentRow, FilingRow, MessageRow};
 
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
-    let store = Store::open(&url).await.unwrap();
+    let (store, _dir) = sqlite_store().await;
     let candidate = EmailAddress::parse("amina.benali@example.org").unwrap();
     let message = MessageRow {
         direction: Direction::Inbound,
@@ -227,9 +227,7 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
         ]
     );
 
-    let crate::store::Pool::Sqlite(pool) = &store.pool else {
-        panic!("a SQLite URL opens SQLite");
-    };
+    let pool = sqlite_pool(&store);
     let count = |sql: &'static str| async move {
         let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
         n
