@@ -17,9 +17,11 @@ COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin applymail
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY vendor ./vendor
 COPY migrations ./migrations
 COPY examples ./examples
 COPY tests ./tests
+COPY benches ./benches
 RUN cargo build --release --locked --bin applymail
 
 FROM debian:bookworm-slim AS runtime

@@ -1198,7 +1198,7 @@ async fn main() {
     // DONE, FETCH), so its growth with the mailbox is Dovecot's.
     for (k, how) in [
         "measured apart: the daemon alone, then a raw IDLE session alone",
-        "both at once on the same messages, racing for each one (see `Watch`)",
+        "both at once on the same messages, as a mail client open on the folder would be",
     ]
     .into_iter()
     .enumerate()
