@@ -706,6 +706,27 @@ enum Watch {
     Apart,
 }
 
+impl Watch {
+    /// Step 4 measures both, in this order.
+    const BOTH: [Watch; 2] = [Watch::Apart, Watch::Alongside];
+
+    fn name(self) -> &'static str {
+        match self {
+            Watch::Alongside => "alongside",
+            Watch::Apart => "apart",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Watch::Alongside => {
+                "both at once on the same messages, as a mail client open on the folder would be"
+            }
+            Watch::Apart => "measured apart: the daemon alone, then a raw IDLE session alone",
+        }
+    }
+}
+
 /// Starts the daemon on `env` and APPENDs `pushes` messages of synth's `size` one by one,
 /// each once the previous one is filed; `log` gets the daemon's debug log. The raw IDLE
 /// session sees the same messages (`Watch::Alongside`) or as many others once the daemon
@@ -713,7 +734,9 @@ enum Watch {
 async fn push_latencies(
     dovecot: &Dovecot,
     env: &Env,
-    (pushes, size, tag): (usize, usize, usize),
+    pushes: usize,
+    size: usize,
+    tag: usize,
     watch: Watch,
     log: Option<std::fs::File>,
 ) -> Pushes {
@@ -788,21 +811,16 @@ async fn push_latencies(
     pushed
 }
 
-/// Step 4's pushes into a mailbox that holds `label` processed messages: five measured
-/// apart, then five alongside (see [`Watch`]); the daemon's debug logs go to
-/// `incremental-{label}-apart.log` and `-alongside.log` under `BENCH_LOG`.
-async fn incremental_pushes(dovecot: &Dovecot, env: &Env, tag: usize, label: &str) -> [Pushes; 2] {
-    let log = |name: &str| daemon_log(&format!("incremental-{label}-{name}"));
-    let apart = push_latencies(dovecot, env, (5, 2_000, tag), Watch::Apart, log("apart")).await;
-    let alongside = push_latencies(
-        dovecot,
-        env,
-        (5, 2_000, tag + 10),
-        Watch::Alongside,
-        log("alongside"),
-    )
-    .await;
-    [apart, alongside]
+/// Step 4's pushes into a mailbox that holds `label` processed messages: five for each of
+/// [`Watch::BOTH`], in its order; the daemon's debug logs go to `incremental-{label}-apart.log`
+/// and `-alongside.log` under `BENCH_LOG`.
+async fn incremental_pushes(dovecot: &Dovecot, env: &Env, tag: usize, label: &str) -> Vec<Pushes> {
+    let mut passes = Vec::new();
+    for (k, watch) in Watch::BOTH.into_iter().enumerate() {
+        let log = daemon_log(&format!("incremental-{label}-{}", watch.name()));
+        passes.push(push_latencies(dovecot, env, 5, 2_000, tag + 10 * k, watch, log).await);
+    }
+    passes
 }
 
 /// A daemon the bench started, ended however the step ends (a failed assertion included).
@@ -838,6 +856,16 @@ impl Pushes {
         let since = |t: Instant| t.saturating_duration_since(appended).as_secs_f64() * 1000.0;
         self.exists.push(since(watched.exists));
         self.fetched.push(since(watched.fetched));
+    }
+
+    /// Medians of the committed row, the EXISTS and the raw session's fetch.
+    fn medians(&self) -> (f64, f64, f64) {
+        let median = |times: &[f64]| percentile(times, 0.5);
+        (
+            median(&self.committed),
+            median(&self.exists),
+            median(&self.fetched),
+        )
     }
 }
 
@@ -1127,7 +1155,9 @@ async fn main() {
         let pushed = push_latencies(
             &push,
             &env,
-            (pushes, SIZE_250K, 100_000),
+            pushes,
+            SIZE_250K,
+            100_000,
             Watch::Alongside,
             daemon_log("push"),
         )
@@ -1196,27 +1226,14 @@ async fn main() {
     }
     // Medians of 5; the raw session's fetch is the daemon's step done by hand (IDLE, EXISTS,
     // DONE, FETCH), so its growth with the mailbox is Dovecot's.
-    for (k, how) in [
-        "measured apart: the daemon alone, then a raw IDLE session alone",
-        "both at once on the same messages, as a mail client open on the folder would be",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let medians = |pushed: &Pushes| {
-            let median = |times: &[f64]| percentile(times, 0.5);
-            (
-                median(&pushed.committed),
-                median(&pushed.exists),
-                median(&pushed.fetched),
-            )
-        };
-        let (empty_push, empty_exists, empty_fetched) = medians(&empty_pushed[k]);
+    for (k, watch) in Watch::BOTH.into_iter().enumerate() {
+        let how = watch.describe();
+        let (empty_push, empty_exists, empty_fetched) = empty_pushed[k].medians();
         line(format!(
             "- one new message to the running daemon, {how} (IDLE; APPEND → committed row, median of 5): empty mailbox {empty_push:.0} ms; Dovecot APPEND → EXISTS {empty_exists:.0} ms, → fetched by the raw IDLE session {empty_fetched:.0} ms"
         ));
         for (size, .., pushed) in &incremental {
-            let (push, exists, fetched) = medians(&pushed[k]);
+            let (push, exists, fetched) = pushed[k].medians();
             line(format!(
                 "  - … with {size} processed messages: {push:.0} ms ({:.2}× the empty mailbox); Dovecot APPEND → EXISTS {exists:.0} ms, → fetched by the raw IDLE session {fetched:.0} ms ({:.2}× the empty mailbox)",
                 push / empty_push,

@@ -23,17 +23,13 @@ struct Pieces {
 impl Pieces {
     fn new(output: &[u8], cuts: &[usize]) -> Pieces {
         let mut pieces = VecDeque::new();
+        let mut cuts = cuts.iter().cycle();
         let mut rest = output;
-        for &cut in cuts.iter().cycle().take(output.len()) {
-            if rest.is_empty() {
-                break;
-            }
+        while !rest.is_empty() {
+            let cut = *cuts.next().expect("at least one cut");
             let (piece, after) = rest.split_at(cut.min(rest.len()));
             pieces.push_back(piece.to_vec());
             rest = after;
-        }
-        if !rest.is_empty() {
-            pieces.push_back(rest.to_vec());
         }
         Pieces {
             pieces,
