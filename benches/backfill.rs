@@ -454,13 +454,12 @@ fn settle_deleted_inodes(line: &mut impl FnMut(String)) {
 
 /// Floor 2: the same decoded documents written as files (decoding not timed): left in the
 /// page cache, made durable by one `syncfs` at the end, by one per group of files dropped from
-/// the page cache once synced, and with an fsync per file.
-/// Also returns the CPU time the first way took (user and system), the least any writer of
-/// these files spends.
+/// the page cache once synced, and with an fsync per file. Each way's wall time, and the CPU
+/// time (user and system) it took.
 fn document_writes(
     messages: &[Vec<u8>],
     graveyard: &mut Graveyard,
-) -> ([Duration; 4], Duration, u64, usize) {
+) -> ([(Duration, Duration); 4], u64, usize) {
     let documents: Vec<Vec<u8>> = messages
         .iter()
         .flat_map(|raw| {
@@ -504,14 +503,13 @@ fn document_writes(
         graveyard.push(Box::new(dir));
         (took, cpu)
     };
-    let (cached, cpu) = time(Durability::None);
     let times = [
-        cached,
-        time(Durability::OneSync).0,
-        time(Durability::GroupsDropped).0,
-        time(Durability::EachFile).0,
+        time(Durability::None),
+        time(Durability::OneSync),
+        time(Durability::GroupsDropped),
+        time(Durability::EachFile),
     ];
-    (times, cpu, bytes, documents.len())
+    (times, bytes, documents.len())
 }
 
 /// Not part of the floor as the issue defines it, but work any backfill must do besides the
@@ -1000,6 +998,7 @@ async fn main() {
         ];
         let (mut reads, mut tls_reads) = (Vec::new(), Vec::new());
         let mut writes: [Vec<f64>; 4] = Default::default();
+        let mut fastest_writes = Vec::new();
         let mut computes = Vec::new();
         // The CPU any backfill needs, per round: Dovecot serving, the kernel receiving,
         // decoding and naming the documents, writing them; and Dovecot serving applymail.
@@ -1017,10 +1016,18 @@ async fn main() {
             let (read, read_bytes) = raw_read_tls(&dovecot, "INBOX").await;
             assert_eq!(read_bytes, bytes, "Dovecot served every byte over TLS");
             tls_reads.push(read.as_secs_f64());
-            let (times, write_cpu, written, count) = document_writes(&messages, &mut graveyard);
-            for (all, time) in writes.iter_mut().zip(times) {
+            let (times, written, count) = document_writes(&messages, &mut graveyard);
+            for (all, (time, _)) in writes.iter_mut().zip(times) {
                 all.push(time.as_secs_f64());
             }
+            // The floor is the fastest way to write the files, whichever it is in this round:
+            // left in the page cache they go into fresh pages, which this VM makes slow (see
+            // `applymail::blobs`), and dropping synced groups reuses pages instead.
+            let fastest = |part: fn(&(Duration, Duration)) -> Duration| {
+                times.iter().map(part).min().unwrap_or_default()
+            };
+            fastest_writes.push(fastest(|(time, _)| *time).as_secs_f64());
+            let write_cpu = fastest(|(_, cpu)| *cpu);
             (doc_bytes, docs) = (written, count);
             computes.push(decode_and_hash(&messages, true).as_secs_f64());
             let naming = own_cpu_total();
@@ -1053,14 +1060,15 @@ async fn main() {
         let tls_read = Spread::of(&tls_reads);
         let [write, write_one_sync, write_dropped, write_each] = writes.map(|w| Spread::of(&w));
         let compute = Spread::of(&computes);
-        let floor = read.median.max(write.median);
+        let fastest_write = Spread::of(&fastest_writes);
+        let floor = read.median.max(fastest_write.median);
         // The faster of the two ways to make every document durable with few waits.
         let write_durable = write_one_sync.median.min(write_dropped.median);
         let durable_floor = read.median.max(write_durable);
         // A backfill over TLS is compared with Dovecot serving the same bytes over TLS.
         let floors = |security: &str| match security {
             "tls" => (
-                tls_read.median.max(write.median),
+                tls_read.median.max(fastest_write.median),
                 tls_read.median.max(write_durable),
             ),
             _ => (floor, durable_floor),
@@ -1078,11 +1086,11 @@ async fn main() {
             mb / tls_read.median
         ));
         line(format!(
-            "- writing the {docs} decoded documents ({:.0} MB) as files: {write}; made durable by one syncfs at the end: {write_one_sync}; by one syncfs per {FLOOR_GROUP} files, dropped from the page cache once synced: {write_dropped}; with an fsync per file: {write_each}",
+            "- writing the {docs} decoded documents ({:.0} MB) as files: left in the page cache {write}; made durable by one syncfs at the end: {write_one_sync}; by one syncfs per {FLOOR_GROUP} files, dropped from the page cache once synced: {write_dropped}; with an fsync per file: {write_each}",
             doc_bytes as f64 / 1e6,
         ));
         line(format!(
-            "- floor = the slower of the read and the writes: {floor:.2} s; durable floor (the faster durable writes): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
+            "- floor = the slower of the read and the fastest of these writes in each round ({fastest_write}): {floor:.2} s; durable floor (the faster durable writes): {durable_floor:.2} s; over TLS: {:.2} s and {:.2} s",
             floors("tls").0,
             floors("tls").1
         ));
@@ -1096,7 +1104,7 @@ async fn main() {
         let cores = std::thread::available_parallelism().map_or(1, |p| p.get()) as f64;
         let least = needed / cores;
         line(format!(
-            "- CPU time the job needs, whoever does it (medians): Dovecot serving the bytes {serving:.2} s, the kernel receiving them {receiving:.2} s, decoding the documents and their SHA-256 {naming:.2} s, writing them into the page cache {writing:.2} s; {needed:.2} s on {cores} cores, so no backfill can take less than {least:.2} s, nor less than the floor: at most {:.2}× of the floor (durable: {:.2}×)",
+            "- CPU time the job needs, whoever does it (medians): Dovecot serving the bytes {serving:.2} s, the kernel receiving them {receiving:.2} s, decoding the documents and their SHA-256 {naming:.2} s, writing them (the least CPU of the four ways) {writing:.2} s; {needed:.2} s on {cores} cores, so no backfill can take less than {least:.2} s, nor less than the floor: at most {:.2}× of the floor (durable: {:.2}×)",
             floor / least.max(floor),
             durable_floor / least.max(durable_floor),
         ));
