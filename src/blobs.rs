@@ -146,6 +146,21 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Fails with `NotFound` naming the first of these files that does not exist: a file
+    /// found stored when a message was analysed can have been deleted since, by an erasure
+    /// that released it (see `Store::remove_unreferenced_blobs`).
+    pub fn check_present<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+        for sha256 in hashes {
+            if let Err(e) = fs::symlink_metadata(self.path(sha256)) {
+                let why = format!(
+                    "document file {sha256} is gone (an erasure deleted it after this group found it stored); nothing of the group was recorded, and reading its messages again stores it again"
+                );
+                return Err(io::Error::new(e.kind(), why));
+            }
+        }
+        Ok(())
+    }
+
     /// Writes the file unless it exists whole; returns it, still open, when it was written now.
     fn write(&self, bytes: &[u8], durable: bool) -> io::Result<(Blob, Option<File>)> {
         let sha256 = sha256_hex(bytes);

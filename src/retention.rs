@@ -30,9 +30,9 @@ pub async fn erase(
     dry_run: bool,
 ) -> Result<Erased, RetentionError> {
     let erased = store.erase(what, actor, dry_run).await?;
-    for sha in &erased.unreferenced_blobs {
-        blobs.remove(sha)?;
-    }
+    store
+        .remove_unreferenced_blobs(&erased.released_blobs, |sha| blobs.remove(sha))
+        .await??;
     Ok(erased)
 }
 

@@ -129,29 +129,43 @@ impl Pipeline {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        // The sync runs while the transaction writes the rows, which commit once it is done.
-        let sync = group.iter().any(|s| s.bytes > 0).then(|| {
-            let blobs = self.blobs.clone();
-            tokio::task::spawn_blocking(move || {
-                let started = std::time::Instant::now();
-                blobs.sync().map(|()| started.elapsed())
-            })
-        });
-        let mut synced = std::time::Duration::ZERO;
-        let durable = async {
-            if let Some(sync) = sync {
-                synced = sync.await??;
-            }
-            Ok::<_, IngestError>(())
-        };
+        let written = group.iter().any(|s| s.bytes > 0);
         let mut order = Vec::with_capacity(group.len());
         let mut writes = Vec::with_capacity(group.len());
         for Staged { source, write, .. } in group {
             order.push((source, write.is_some()));
             writes.extend(write);
         }
+        let named: Vec<String> = writes
+            .iter()
+            .flat_map(|w| w.kind.blobs())
+            .map(str::to_owned)
+            .collect();
+        let blobs = self.blobs.clone();
+        let mut synced = std::time::Duration::ZERO;
+        // Called once no erasure can delete a file any more before the commit: the files the
+        // rows name are checked, then synced while the transaction writes the rows, which
+        // commit once they are durable.
+        let durable = || {
+            let sync = (written || !named.is_empty()).then(|| {
+                tokio::task::spawn_blocking(move || {
+                    let started = std::time::Instant::now();
+                    blobs.check_present(named.iter().map(String::as_str))?;
+                    if written {
+                        blobs.sync()?;
+                    }
+                    Ok::<_, std::io::Error>(started.elapsed())
+                })
+            });
+            async {
+                if let Some(sync) = sync {
+                    synced = sync.await??;
+                }
+                Ok::<_, IngestError>(())
+            }
+        };
         let outcomes = if writes.is_empty() {
-            durable.await?;
+            durable().await?;
             Vec::new()
         } else {
             self.store.record_after(&writes, durable).await??

@@ -6,9 +6,10 @@
 //! see [`analyse`]) and the ordered stage (database lookups about earlier messages, one sync of
 //! the group's blobs, and one transaction for the group that writes its rows meanwhile, see
 //! [`commit`]). The blobs are durable before the transaction that names them commits, and
-//! each message's rows end with the ledger row of its coordinates: a crash at any point
-//! leaves a message either not recorded (it is processed again, identically) or wholly
-//! recorded (it is skipped).
+//! checked to exist once no erasure can delete them before it
+//! (`Store::remove_unreferenced_blobs`). Each message's rows end with the ledger row of its
+//! coordinates: a crash at any point leaves a message either not recorded (it is processed
+//! again, identically) or wholly recorded (it is skipped).
 
 mod acknowledge;
 mod analyse;

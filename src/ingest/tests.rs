@@ -190,3 +190,57 @@ async fn a_source_failure_inside_a_chunk_stops_the_pass_and_loses_nothing() {
     filed.sort();
     assert_eq!(filed, ["1", "2", "4"], "each message filed once");
 }
+
+/// A candidate sends the CV that an erased application held, at the moment of the erasure:
+/// the analysis finds the file stored, the erasure then deletes it (nothing named it any
+/// more), and the group must not commit rows naming a file that is gone. It fails instead,
+/// records nothing, and reading the message again writes the file again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_erased_between_its_analysis_and_its_commit_is_written_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    let store = pipeline.store().clone();
+    let first = futures_util::stream::iter([Ok(application(1))]);
+    ingest(&pipeline, Box::pin(first), |_, _| {}).await.unwrap();
+
+    // The same CV, in another candidate's application, analysed: found stored, not written.
+    let mut analysed = pipeline
+        .analyse(
+            vec![Ok(application(2))],
+            Direction::Inbound,
+            LedgerCheck::PerMessage,
+        )
+        .await;
+    let analysed = analysed.pop().unwrap().unwrap();
+    let erased = crate::retention::erase(
+        &store,
+        pipeline.blobs(),
+        &crate::store::erase::Erase::Person("candidate1@example.net"),
+        "test",
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(erased.applications, 1);
+    let cv = erased.released_blobs.first().expect("the CV was released");
+    assert!(!pipeline.blobs().path(cv).exists(), "nothing named the CV");
+
+    let staged = pipeline.stage(analysed).await.unwrap();
+    let recorded = pipeline.record(vec![staged]).await;
+    assert!(
+        matches!(&recorded, Err(super::IngestError::Blobs(e)) if e.kind() == std::io::ErrorKind::NotFound),
+        "{recorded:?}"
+    );
+    assert!(!store.seen(&application(2).source).await.unwrap());
+
+    let again = futures_util::stream::iter([Ok(application(2))]);
+    let mut filed = 0;
+    ingest(&pipeline, Box::pin(again), |_, recorded| {
+        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
+        filed += 1;
+    })
+    .await
+    .unwrap();
+    assert_eq!(filed, 1);
+    assert!(pipeline.blobs().read(cv).is_ok(), "the CV is stored again");
+}

@@ -6,9 +6,9 @@
 //! the messages no application refers to any more, and the candidates left without an
 //! application; it blanks the ledger rows of those messages (their coordinates stay, without
 //! Message-ID, so that the mailbox is not filed again) and records an audit row without
-//! personal data. It returns the hashes of the files that may now be unreferenced; the
-//! caller deletes those that are (after the commit: a crash in between leaves an orphan
-//! file, never a row without its file).
+//! personal data. It returns the hashes of the files it released; the caller then deletes
+//! those nothing refers to any more with [`Store::remove_unreferenced_blobs`] (after the
+//! commit: a crash in between leaves an orphan file, never a row without its file).
 
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
@@ -29,8 +29,9 @@ pub struct Erased {
     pub applications: i64,
     pub messages: i64,
     pub documents: i64,
-    /// Files that nothing in the database refers to any more: delete them.
-    pub unreferenced_blobs: Vec<String>,
+    /// Files the erased rows named: those nothing else names are to be deleted (see
+    /// [`Store::remove_unreferenced_blobs`]).
+    pub released_blobs: Vec<String>,
 }
 
 macro_rules! ids {
@@ -128,7 +129,7 @@ impl Store {
                 applications: applications.len() as i64,
                 messages: messages.len() as i64,
                 documents,
-                unreferenced_blobs: Vec::new(),
+                released_blobs: Vec::new(),
             };
             if dry_run || applications.is_empty() {
                 tx.rollback().await?;
@@ -166,21 +167,48 @@ impl Store {
             .await?;
             blobs.sort();
             blobs.dedup();
+            erased.released_blobs = blobs;
+            tx.commit().await?;
+            Ok(erased)
+        })
+    }
+
+    /// Deletes, with `remove`, the files among these that no row names, and says which. It
+    /// runs in a transaction that no group's recording overlaps
+    /// ([`BeginWrite::begin_naming_blobs`]): a group that names one of these files either
+    /// committed before (the file is kept) or checks after this that its files exist (and is
+    /// retried, writing the file again). Deleting after the erasure's commit, outside such a
+    /// transaction, could delete a file that a group found stored and then named.
+    pub async fn remove_unreferenced_blobs<E>(
+        &self,
+        blobs: &[String],
+        mut remove: impl FnMut(&str) -> Result<(), E>,
+    ) -> Result<Result<Vec<String>, E>, StoreError> {
+        if blobs.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        with_pool!(&self.pool, pool => {
+            let mut tx = pool.begin_naming_blobs().await?;
+            let mut removed = Vec::new();
             for sha in blobs {
                 let (refs,): (i64,) = sqlx::query_as(
                     "SELECT (SELECT count(*) FROM documents WHERE sha256 = $1)
                           + (SELECT count(*) FROM messages WHERE raw_digest = 'sha256:' || $1)
                           + (SELECT count(*) FROM mail_seen WHERE raw_sha256 = $1)",
                 )
-                .bind(&sha)
+                .bind(sha)
                 .fetch_one(&mut *tx)
                 .await?;
                 if refs == 0 {
-                    erased.unreferenced_blobs.push(sha);
+                    if let Err(err) = remove(sha) {
+                        return Ok(Err(err));
+                    }
+                    removed.push(sha.clone());
                 }
             }
-            tx.commit().await?;
-            Ok(erased)
+            // Nothing was written: the transaction only held the others off.
+            tx.rollback().await?;
+            Ok(Ok(removed))
         })
     }
 }

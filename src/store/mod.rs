@@ -55,15 +55,32 @@ pub(crate) use with_pool;
 /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later fails with
 /// `SQLITE_BUSY_SNAPSHOT`, without waiting, when another connection committed in between,
 /// and the daemon writes from several tasks (recording, cursors, acknowledgements).
+///
+/// [`BeginWrite::begin_naming_blobs`] opens one that decides whether rows name a document file:
+/// recording a group (whose files must still exist when it commits) and deleting files
+/// nothing names (which must not delete one a group is about to name). Such transactions
+/// never overlap: on SQLite every write transaction holds the one write lock; on PostgreSQL
+/// they take the same transaction-scoped advisory lock.
 pub(crate) trait BeginWrite {
     type Db: sqlx::Database;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+    async fn begin_naming_blobs(&self)
+    -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
 }
+
+/// The PostgreSQL advisory lock of [`BeginWrite::begin_naming_blobs`] ("applymail blobs").
+const BLOB_NAMES_LOCK: i64 = 0x6170_706c_626c_6f62;
 
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
         self.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn begin_naming_blobs(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
+        self.begin_write().await
     }
 }
 
@@ -71,6 +88,17 @@ impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
         self.begin().await
+    }
+
+    async fn begin_naming_blobs(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(BLOB_NAMES_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 }
 

@@ -202,6 +202,18 @@ pub enum WriteKind {
 }
 
 impl WriteKind {
+    /// The hashes of the files its rows would name.
+    pub fn blobs(&self) -> impl Iterator<Item = &str> {
+        let (documents, raw) = match self {
+            WriteKind::Application { documents, .. } | WriteKind::FollowUp { documents, .. } => {
+                (documents.as_slice(), None)
+            }
+            WriteKind::Quarantined { raw_sha256, .. } => (&[][..], raw_sha256.as_deref()),
+            WriteKind::Ignored { .. } | WriteKind::Outbound { .. } => (&[][..], None),
+        };
+        documents.iter().map(|d| d.sha256.as_str()).chain(raw)
+    }
+
     /// The message row it would add, if any.
     fn message(&self) -> Option<&MessageRow> {
         match self {
@@ -238,21 +250,28 @@ impl Store {
     /// PostgreSQL server), so the group is decided first ([`Plan`]) and written one table
     /// at a time: a group costs about ten statements, whatever its size.
     pub async fn record(&self, writes: &[Write]) -> Result<Vec<Recorded>, StoreError> {
-        let nothing_to_wait_for = std::future::ready(Ok::<(), std::convert::Infallible>(()));
+        let nothing_to_wait_for = || std::future::ready(Ok::<(), std::convert::Infallible>(()));
         let Ok(outcomes) = self.record_after(writes, nothing_to_wait_for).await?;
         Ok(outcomes)
     }
 
     /// [`Store::record`], committing only once `durable` has succeeded: the files the rows
-    /// name are made durable while the rows are written, instead of before. When `durable`
-    /// fails, nothing is committed and its error is returned inside.
-    pub async fn record_after<E>(
+    /// name are made durable while the rows are written, instead of before. `durable` starts
+    /// once no file can be deleted any more before the commit (see
+    /// [`BeginWrite::begin_naming_blobs`]), so it is where to check that the files the rows
+    /// name still exist. When it fails, nothing is committed and its error is returned
+    /// inside.
+    pub async fn record_after<E, F>(
         &self,
         writes: &[Write],
-        durable: impl Future<Output = Result<(), E>>,
-    ) -> Result<Result<Vec<Recorded>, E>, StoreError> {
+        durable: impl FnOnce() -> F,
+    ) -> Result<Result<Vec<Recorded>, E>, StoreError>
+    where
+        F: Future<Output = Result<(), E>>,
+    {
         with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
+            let mut tx = pool.begin_naming_blobs().await?;
+            let durable = durable();
             let known = known_before!(tx, writes);
             let plan = Plan::new(writes, known);
             let inserted = insert_planned!(tx, &plan);
