@@ -151,11 +151,15 @@ impl BlobStore {
     /// that released it (see `Store::remove_unreferenced_blobs`).
     pub fn check_present<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
         for sha256 in hashes {
-            if let Err(e) = fs::symlink_metadata(self.path(sha256)) {
-                let why = format!(
-                    "document file {sha256} is gone (an erasure deleted it after this group found it stored); nothing of the group was recorded, and reading its messages again stores it again"
-                );
-                return Err(io::Error::new(e.kind(), why));
+            match fs::symlink_metadata(self.path(sha256)) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    let why = format!(
+                        "document file {sha256} is gone (an erasure deleted it after this group found it stored); nothing of the group was recorded, and reading its messages again stores it again"
+                    );
+                    return Err(io::Error::new(io::ErrorKind::NotFound, why));
+                }
+                Err(e) => return Err(e),
+                Ok(_) => {}
             }
         }
         Ok(())

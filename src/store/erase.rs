@@ -173,7 +173,7 @@ impl Store {
         })
     }
 
-    /// Deletes, with `remove`, the files among these that no row names, and says which. It
+    /// Deletes, with `remove`, the files among these that no row names. It
     /// runs in a transaction that no group's recording overlaps
     /// ([`BeginWrite::begin_naming_blobs`]): a group that names one of these files either
     /// committed before (the file is kept) or checks after this that its files exist (and is
@@ -183,13 +183,12 @@ impl Store {
         &self,
         blobs: &[String],
         mut remove: impl FnMut(&str) -> Result<(), E>,
-    ) -> Result<Result<Vec<String>, E>, StoreError> {
+    ) -> Result<Result<(), E>, StoreError> {
         if blobs.is_empty() {
-            return Ok(Ok(Vec::new()));
+            return Ok(Ok(()));
         }
         with_pool!(&self.pool, pool => {
             let mut tx = pool.begin_naming_blobs().await?;
-            let mut removed = Vec::new();
             for sha in blobs {
                 let (refs,): (i64,) = sqlx::query_as(
                     "SELECT (SELECT count(*) FROM documents WHERE sha256 = $1)
@@ -199,16 +198,15 @@ impl Store {
                 .bind(sha)
                 .fetch_one(&mut *tx)
                 .await?;
-                if refs == 0 {
-                    if let Err(err) = remove(sha) {
-                        return Ok(Err(err));
-                    }
-                    removed.push(sha.clone());
+                if refs == 0
+                    && let Err(err) = remove(sha)
+                {
+                    return Ok(Err(err));
                 }
             }
             // Nothing was written: the transaction only held the others off.
             tx.rollback().await?;
-            Ok(Ok(removed))
+            Ok(Ok(()))
         })
     }
 }
