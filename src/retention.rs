@@ -7,6 +7,7 @@ use chrono::Utc;
 use tracing::{error, info};
 
 use crate::blobs::BlobStore;
+use crate::domain::identity::{Identity, Legacy};
 use crate::shutdown::Shutdown;
 use crate::store::erase::{Erase, Erased};
 use crate::store::{Store, StoreError};
@@ -34,6 +35,54 @@ pub async fn erase(
         .remove_unreferenced_blobs(&erased.released_blobs, |sha| blobs.remove(sha))
         .await??;
     Ok(erased)
+}
+
+/// Erases everything about the person writing from `email`: their applications, and the
+/// quarantined messages that mention the address anywhere (their raw bytes are read here,
+/// since only the blob store has them).
+pub async fn forget(
+    store: &Store,
+    blobs: &BlobStore,
+    email: &str,
+    actor: &str,
+) -> Result<Erased, RetentionError> {
+    let needle = email.trim().to_lowercase();
+    let mut quarantined = Vec::new();
+    for (id, sha256, message_id) in store.quarantined_raw().await? {
+        let raw = match blobs.read(&sha256) {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if mentions(&raw, &needle) {
+            let identity = Identity::of(message_id.as_deref(), &raw, Legacy::None);
+            quarantined.push((id, identity.key()));
+        }
+    }
+    let what = Erase::Person {
+        email: &needle,
+        quarantined: &quarantined,
+    };
+    erase(store, blobs, &what, actor, false).await
+}
+
+/// Whether raw bytes hold an address, whatever its case.
+fn mentions(raw: &[u8], lowercase_address: &str) -> bool {
+    let needle = lowercase_address.as_bytes();
+    !needle.is_empty()
+        && raw
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
+}
+
+/// Takes quarantined messages out of the ledger so that they are read again, and deletes the
+/// raw copies nothing names any more; says how many were requeued.
+pub async fn requeue(store: &Store, blobs: &BlobStore, ids: &[i64]) -> Result<usize, RetentionError> {
+    let requeued = store.requeue(ids).await?;
+    store
+        .remove_unreferenced_blobs(&requeued.released_blobs, |sha| blobs.remove(sha))
+        .await??;
+    Ok(requeued.messages)
 }
 
 /// Erases the applications not hired whose last activity is older than `keep_for`.
@@ -72,4 +121,14 @@ pub fn spawn_daily(store: Store, blobs: BlobStore, keep_for: Duration, shutdown:
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_address_is_found_whatever_its_case() {
+        assert!(super::mentions(b"From: Marie <Marie.Dupont@Example.com>", "marie.dupont@example.com"));
+        assert!(!super::mentions(b"From: someone@example.com", "marie.dupont@example.com"));
+        assert!(!super::mentions(b"anything", ""));
+    }
 }

@@ -8,7 +8,6 @@ use super::status::os_user;
 use super::{open_blobs, open_store};
 use crate::config::Settings;
 use crate::retention;
-use crate::store::erase::Erase;
 
 pub async fn purge(
     settings: &Settings,
@@ -44,14 +43,14 @@ pub async fn forget(
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;
     let actor = by.unwrap_or_else(os_user);
-    let erased = retention::erase(&store, &blobs, &Erase::Person(email), &actor, false).await?;
+    let erased = retention::forget(&store, &blobs, email, &actor).await?;
     store.close().await;
-    if erased.applications == 0 {
+    if erased.applications == 0 && erased.quarantined == 0 {
         anyhow::bail!("no candidate writes from {email:?} (see `applymail list --search`)");
     }
     println!(
-        "erased {} application(s), {} message(s), {} document(s); the audit trail records the erasure without the address",
-        erased.applications, erased.messages, erased.documents
+        "erased {} application(s), {} message(s), {} document(s), {} quarantined message(s); the audit trail records the erasure without the address",
+        erased.applications, erased.messages, erased.documents, erased.quarantined
     );
     Ok(ExitCode::SUCCESS)
 }

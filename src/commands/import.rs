@@ -8,10 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::domain::named::Named;
 use crate::domain::source::Direction;
 use crate::ingest::Pipeline;
 use crate::shutdown::Shutdown;
 use crate::sources;
+use crate::watch::local::file_source;
 
 /// How many messages ended how.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -39,9 +41,11 @@ impl fmt::Display for ImportSummary {
     }
 }
 
-/// Imports inbound paths, then sent paths. An error reading or recording a message stops the
-/// import (nothing is half-recorded; rerunning it continues); a message that cannot be
-/// parsed is quarantined and the import goes on.
+/// Imports inbound paths, then sent paths. A message that cannot be parsed is quarantined and
+/// the import goes on; one that cannot be recorded is counted as failed, the import goes on,
+/// and fails at the end (rerunning it tries the failed ones again, and quarantines a message
+/// that keeps failing). An error reading the files or reaching the database stops it:
+/// nothing is half-recorded, and rerunning it continues.
 pub async fn import(
     pipeline: &Pipeline,
     inbound: &[PathBuf],
@@ -68,12 +72,11 @@ async fn import_one(
 ) -> anyhow::Result<()> {
     let source = sources::open(path, None)?;
     let progress = progress_bar(source.len, path);
-    pipeline
-        .ingest_source(source, direction, &Shutdown::never(), |_, recorded| {
-            *summary.outcomes.entry(recorded.outcome()).or_default() += 1;
-            progress.inc(1);
-        })
-        .await?;
+    file_source(pipeline, source, direction, &Shutdown::never(), |_, outcome| {
+        *summary.outcomes.entry(outcome.kind().as_str()).or_default() += 1;
+        progress.inc(1);
+    })
+    .await?;
     progress.finish_and_clear();
     Ok(())
 }

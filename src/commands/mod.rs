@@ -6,7 +6,7 @@ mod erase;
 mod export;
 mod import;
 mod list;
-mod run;
+pub mod run;
 mod show;
 mod status;
 
@@ -18,6 +18,7 @@ use crate::blobs::BlobStore;
 use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
 use crate::ingest::Pipeline;
+use crate::shutdown::Shutdown;
 use crate::store::Store;
 
 pub use import::{ImportSummary, import};
@@ -26,7 +27,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = config::load(&cli.config)
         .with_context(|| format!("configuration {}", cli.config.display()))?;
     match cli.command {
-        Command::Run { once } => on_worker(async move { run::run(&settings, once).await }).await,
+        Command::Run { once } => {
+            on_worker(async move { run::run(&settings, once, Shutdown::on_signals()).await }).await
+        }
         Command::Import { paths, sent } => {
             on_worker(async move {
                 let pipeline = pipeline(&settings).await?;

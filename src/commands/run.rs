@@ -1,24 +1,24 @@
 //! `run`: the daemon. It takes the mailbox lease (one active instance per mailbox), then
 //! watches an IMAP account or polls a local Maildir; `--once` makes one full pass and exits.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::sync::Notify;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use super::pipeline;
-use crate::config::{MailboxSettings, MaildirSettings, Settings};
-use crate::domain::source::Direction;
+use crate::config::{MailboxSettings, Settings};
 use crate::health::{Health, MailboxState};
-use crate::ingest::{Acknowledger, Pipeline, SentCopy, WatchContext, WatchError, watch_imap};
+use crate::outbox::{Acknowledger, SentCopy};
 use crate::shutdown::Shutdown;
-use crate::sources;
-use crate::store::lease::Lease;
+use crate::watch::sent::maildir_sent_folder;
+use crate::watch::{WatchContext, WatchError, watch_imap, watch_maildir};
 
-pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
+/// The daemon, until `shutdown` (or after one pass with `once`). The caller decides what
+/// stops it: the signals, for the command line; a trigger, for a test.
+pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
     let mut pipeline = pipeline(settings).await?;
     let acknowledger = match &settings.acknowledgement {
         None => None,
@@ -32,7 +32,7 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
                 let copy = match &settings.mailbox {
                     MailboxSettings::Imap(imap) => SentCopy::Imap(Arc::new(imap.clone())),
                     MailboxSettings::Maildir(maildir) => SentCopy::Maildir(
-                        sent_folder(maildir).unwrap_or_else(|| maildir.path.join(".Sent")),
+                        maildir_sent_folder(maildir).unwrap_or_else(|| maildir.path.join(".Sent")),
                     ),
                 };
                 acknowledger = acknowledger.with_sent_copy(copy);
@@ -41,7 +41,7 @@ pub async fn run(settings: &Settings, once: bool) -> anyhow::Result<ExitCode> {
             Some(acknowledger)
         }
     };
-    let shutdown = Shutdown::on_signals();
+    requeue_what_now_fits(&pipeline, settings).await?;
     let health = Arc::new(Health::default());
     if let Some(http) = &settings.http {
         crate::http::spawn(
@@ -137,87 +137,14 @@ fn mailbox_identity(mailbox: &MailboxSettings) -> String {
     }
 }
 
-async fn watch_maildir(
-    ctx: WatchContext<'_>,
-    maildir: &MaildirSettings,
-    lease: &mut Lease,
-) -> Result<(), WatchError> {
-    let WatchContext {
-        pipeline,
-        once,
-        shutdown,
-        health,
-    } = ctx;
-    info!(path = %maildir.path.display(), once, "watching Maildir");
-    loop {
-        lease.check().await?;
-        match pass(pipeline, maildir, shutdown).await {
-            Ok(()) => health.set(MailboxState::Connected),
-            Err(err) if once => return Err(WatchError::Other(err)),
-            Err(err) => {
-                health.set(MailboxState::Down(format!("{err:#}")));
-                // The database or the disk failed: nothing was recorded for the message in hand,
-                // so the next pass retries it.
-                error!(error = format!("{err:#}"), retry_in = ?maildir.poll_interval, "pass failed");
-            }
-        }
-        if once || shutdown.is_requested() {
-            return Ok(());
-        }
-        if shutdown.sleep(maildir.poll_interval).await {
-            return Ok(());
-        }
+/// Messages quarantined without being downloaded because they were larger than the limit then
+/// are read again once `limits.max_message_bytes` allows them.
+async fn requeue_what_now_fits(pipeline: &crate::ingest::Pipeline, settings: &Settings) -> anyhow::Result<()> {
+    let ids = pipeline.store().oversized_that_fit(settings.limits.max_message_bytes).await?;
+    if ids.is_empty() {
+        return Ok(());
     }
-}
-
-/// One pass: the inbox, then the sent folder, so that answers find their applications.
-async fn pass(
-    pipeline: &Pipeline,
-    maildir: &MaildirSettings,
-    shutdown: &Shutdown,
-) -> anyhow::Result<()> {
-    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
-    // `sources::open` would read any folder as a folder of .eml files: the mailbox must be a
-    // Maildir, or a wrong path would look like an empty mailbox.
-    if !sources::is_maildir(&maildir.path) {
-        anyhow::bail!(
-            "mailbox.path {} is not a Maildir (it has no new/ or cur/ folder)",
-            maildir.path.display()
-        );
-    }
-    let inbox = sources::open(&maildir.path, Some("maildir:INBOX"))
-        .with_context(|| format!("mailbox.path {}", maildir.path.display()))?;
-    pipeline
-        .ingest_source(inbox, Direction::Inbound, shutdown, |_, r| {
-            *counts.entry(r.outcome()).or_default() += 1
-        })
-        .await?;
-    if let Some(sent) = sent_folder(maildir) {
-        let source = sources::open(&sent, Some("maildir:Sent"))
-            .with_context(|| format!("mailbox.sent {}", sent.display()))?;
-        pipeline
-            .ingest_source(source, Direction::Outbound, shutdown, |_, r| {
-                *counts.entry(r.outcome()).or_default() += 1
-            })
-            .await?;
-    }
-    let new = counts
-        .iter()
-        .filter(|(o, _)| **o != "already-seen")
-        .map(|(_, n)| n)
-        .sum::<usize>();
-    if new > 0 {
-        info!(?counts, "pass done");
-    }
+    let requeued = crate::retention::requeue(pipeline.store(), pipeline.blobs(), &ids).await?;
+    info!(messages = requeued, "messages quarantined as too large now fit limits.max_message_bytes: reading them again");
     Ok(())
-}
-
-/// `sent = "Sent"` is the Maildir++ subfolder `.Sent`; an absolute path is taken as is;
-/// without the key, `.Sent` is used when it exists.
-fn sent_folder(maildir: &MaildirSettings) -> Option<PathBuf> {
-    match &maildir.sent {
-        Some(path) if path.is_absolute() || path.components().count() > 1 => Some(path.clone()),
-        Some(name) => Some(maildir.path.join(format!(".{}", name.display()))),
-        None => Some(maildir.path.join(".Sent")).filter(|p| sources::is_maildir(Path::new(p))),
-    }
 }

@@ -117,6 +117,7 @@ impl AckPolicy {
         candidate: &EmailAddress,
         forwarded: bool,
         organisation: &Organisation,
+        arrived_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), SkipReason> {
         if mail.automation.is_automatic() {
@@ -128,11 +129,9 @@ impl AckPolicy {
         if organisation.is_internal(candidate) || self.deny.denies(candidate) {
             return Err(SkipReason::Denied);
         }
-        // A message without a usable date counts as new: it is being seen for the first time.
-        let age = mail
-            .date
-            .map(|d| (now - d).to_std().unwrap_or_default())
-            .unwrap_or_default();
+        // The server's arrival time, never the sender's Date header: a Date in the past (or
+        // missing) must not decide whether a candidate gets an answer.
+        let age = (now - arrived_at).to_std().unwrap_or_default();
         if age > self.max_age {
             return Err(SkipReason::TooOld);
         }
@@ -381,15 +380,10 @@ mod tests {
             Automation::default(),
         );
         let candidate = addr("amina@example.com");
-        assert_eq!(policy.decide(&fresh, &candidate, false, &org, now), Ok(()));
+        let arrived = now - chrono::Duration::hours(1);
+        assert_eq!(policy.decide(&fresh, &candidate, false, &org, arrived, now), Ok(()));
         assert_eq!(
-            policy.decide(
-                &mail(None, Automation::default()),
-                &candidate,
-                false,
-                &org,
-                now
-            ),
+            policy.decide(&mail(None, Automation::default()), &candidate, false, &org, arrived, now),
             Ok(())
         );
         let auto = mail(
@@ -400,25 +394,32 @@ mod tests {
             },
         );
         assert_eq!(
-            policy.decide(&auto, &candidate, false, &org, now),
+            policy.decide(&auto, &candidate, false, &org, arrived, now),
             Err(SkipReason::Automatic)
         );
         assert_eq!(
-            policy.decide(&fresh, &candidate, true, &org, now),
+            policy.decide(&fresh, &candidate, true, &org, arrived, now),
             Err(SkipReason::Forwarded)
         );
         assert_eq!(
-            policy.decide(&fresh, &addr("rh@ong.example"), false, &org, now),
+            policy.decide(&fresh, &addr("rh@ong.example"), false, &org, arrived, now),
             Err(SkipReason::Denied)
         );
         assert_eq!(
-            policy.decide(&fresh, &addr("no-reply@example.com"), false, &org, now),
+            policy.decide(&fresh, &addr("no-reply@example.com"), false, &org, arrived, now),
             Err(SkipReason::Denied)
         );
-        let old = mail(Some(now - chrono::Duration::days(4)), Automation::default());
+        let old = now - chrono::Duration::days(4);
         assert_eq!(
-            policy.decide(&old, &candidate, false, &org, now),
-            Err(SkipReason::TooOld)
+            policy.decide(&fresh, &candidate, false, &org, old, now),
+            Err(SkipReason::TooOld),
+            "the server received it four days ago"
+        );
+        let dated_long_ago = mail(Some(now - chrono::Duration::days(400)), Automation::default());
+        assert_eq!(
+            policy.decide(&dated_long_ago, &candidate, false, &org, arrived, now),
+            Ok(()),
+            "the sender's Date header decides nothing"
         );
     }
 }

@@ -2,16 +2,22 @@
 //! the file system, so every rule can be tested with plain values.
 
 pub mod acknowledgement;
+pub mod attempts;
 pub mod body_letter;
 pub mod classify;
 pub mod cursor;
 pub mod document;
 pub mod email;
 pub mod fold;
+pub mod identity;
 pub mod mail;
 pub mod name;
+pub mod named;
 pub mod organisation;
+pub mod outcome;
 pub mod posting;
+pub mod printable;
+pub mod record;
 pub mod source;
 pub mod status;
 pub mod subject;

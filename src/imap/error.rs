@@ -1,5 +1,23 @@
 //! What can go wrong with the mail server, in variants that the retry logic can act on.
 
+use std::fmt;
+
+/// How the server refused a command (RFC 3501 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    No,
+    Bad,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::No => "NO",
+            Refusal::Bad => "BAD",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
     #[error("cannot connect to {host}:{port}: {source}")]
@@ -25,12 +43,29 @@ pub enum ImapError {
     Credentials(String),
     #[error("timed out after {seconds}s while {doing}")]
     Timeout { doing: &'static str, seconds: u64 },
+    /// The command's tagged completion said NO or BAD: the server's own words.
+    #[error("the server refused {command}: {status} {text}")]
+    Refused {
+        command: &'static str,
+        status: Refusal,
+        text: String,
+    },
+    #[error("the server ended the session during {command}: BYE {text}")]
+    Bye { command: &'static str, text: String },
+    #[error("the connection closed before the server completed {command}")]
+    ConnectionLost { command: &'static str },
+    #[error("{command}: {source}")]
+    Io {
+        command: &'static str,
+        source: std::io::Error,
+    },
+    /// What the IMAP library reported while greeting or logging in.
     #[error("{doing}: {source}")]
     Protocol {
         doing: &'static str,
         source: async_imap::error::Error,
     },
-    #[error("the server did not report UIDVALIDITY for {folder} (connection lost?)")]
+    #[error("the server did not report UIDVALIDITY for {folder}")]
     NoUidValidity { folder: String },
     #[error(
         "FETCH returned {got} of {asked} messages in {folder}, and the missing ones still exist"
@@ -45,13 +80,14 @@ pub enum ImapError {
 }
 
 impl ImapError {
-    /// A NO to a command about `folder` (SELECT, STATUS): the folder does not exist.
+    /// A refusal of a command about `folder` (SELECT, STATUS) that says the folder does not
+    /// exist (the `[NONEXISTENT]` response code, RFC 5530). Any other refusal stays what it
+    /// is: `NO [UNAVAILABLE]` is worth retrying, a missing folder is the admin's to fix.
     pub(super) fn naming_folder(self, folder: &str) -> ImapError {
         match self {
-            ImapError::Protocol {
-                source: async_imap::error::Error::No(_),
-                ..
-            } => ImapError::NoSuchFolder(folder.into()),
+            ImapError::Refused { text, .. } if text.starts_with("[NONEXISTENT]") => {
+                ImapError::NoSuchFolder(folder.into())
+            }
             other => other,
         }
     }
@@ -67,5 +103,10 @@ impl ImapError {
             self,
             ImapError::TlsConfig(_) | ImapError::NoStarttls { .. } | ImapError::NoSuchFolder(_)
         ) || matches!(self, ImapError::Tls { source, .. } if source.kind() == std::io::ErrorKind::InvalidData)
+    }
+
+    /// A refusal that leaves the connection usable: the next command can be sent.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, ImapError::Refused { .. })
     }
 }

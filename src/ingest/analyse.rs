@@ -1,158 +1,132 @@
-//! The CPU stage, run on the blocking pool a chunk of messages per call, several chunks at
-//! once: parse, triage, and for every message whose outcome the message alone decides, hash
-//! it and write its blobs (not yet synced). Only outbound mail and possible follow-ups are
-//! left for the ordered stage, which asks the database about earlier messages.
-//!
-//! Writing the blobs here rather than in the ordered stage spreads the file system's work
-//! (file creation, copying into the page cache) over both cores; the ordered stage then only
-//! syncs them once per group and records.
-
-use std::io;
+//! The CPU stage: parse, triage and identity, with no I/O. A group's messages are analysed
+//! on the blocking pool, a share of them per core ([`in_parallel`]).
 
 use bytes::Bytes;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use super::{Analysed, Analysis, BODY_LETTER_NAME, IngestError, LedgerCheck, Pipeline, Related};
-use crate::blobs::sha256_hex;
-use crate::domain::document::{DocumentKind, DocumentSource};
+use super::{Pipeline, RawMessage};
+use crate::domain::document::DocumentKind;
+use crate::domain::email::EmailAddress;
+use crate::domain::identity::{Identity, Legacy};
 use crate::domain::mail::{Document, Mail};
+use crate::domain::outcome::IgnoreReason;
+use crate::domain::record::{AckIntent, MessageFacts, NewApplication};
 use crate::domain::source::{Direction, SourceRef};
 use crate::domain::triage::{Filing, OutboundKind, Verdict, outbound_answers, triage};
 use crate::extract::parse_mail;
-use crate::sources::RawMessage;
-use crate::store::record::{AckIntent, DocumentRow, FilingRow, MessageRow, WriteKind, raw_digest};
 
-/// A message of a chunk once the ledger has been asked about it.
-enum Pending {
-    Known(SourceRef),
-    ToSettle(RawMessage),
+/// A message once read.
+#[derive(Debug)]
+pub(super) struct Analysed {
+    pub source: SourceRef,
+    pub message_id: Option<String>,
+    /// What an erasure's tombstone would name; `None` for mail never kept anyway.
+    pub identity: Option<Identity>,
+    pub what: What,
+}
+
+#[derive(Debug)]
+pub(super) enum What {
+    Ignored(IgnoreReason),
+    /// Kept whole, with the reason it cannot be filed.
+    Quarantined { raw: Bytes, error: String },
+    Application {
+        message: MessageFacts,
+        filing: NewApplication,
+        documents: Vec<(Document, DocumentKind)>,
+        body_letter: Option<String>,
+    },
+    /// A candidate's message that names no posting: a follow-up if its thread is known.
+    FollowUp {
+        sender: EmailAddress,
+        message: MessageFacts,
+        documents: Vec<(Document, DocumentKind)>,
+    },
+    /// Mail the organisation sent: an answer to the applications it concerns, if any.
+    Outbound { message: MessageFacts, by_thread: bool },
+}
+
+impl What {
+    /// Whether deciding it asks the database about earlier messages, which must then be
+    /// recorded first.
+    pub fn looks_up_earlier_messages(&self) -> bool {
+        matches!(self, What::FollowUp { .. } | What::Outbound { .. })
+    }
 }
 
 impl Pipeline {
-    /// The CPU stage for a chunk of messages, in order: those the ledger knows are not
-    /// parsed, the others are settled by one call on the blocking pool. Stops at the first
-    /// failure, which ends the pass: nothing after it would be recorded.
-    pub(super) async fn analyse(
+    /// Analyses messages on the blocking pool, in order.
+    pub(super) async fn analyse_all(
         &self,
-        chunk: Vec<io::Result<RawMessage>>,
+        messages: Vec<RawMessage>,
         direction: Direction,
-        check: LedgerCheck,
-    ) -> Vec<Result<Analysed, IngestError>> {
-        let mut pending = Vec::with_capacity(chunk.len());
-        let mut failure = None;
-        for message in chunk {
-            match self.ask_ledger(message, check).await {
-                Ok(message) => pending.push(message),
-                Err(err) => {
-                    failure = Some(err);
-                    break;
-                }
-            }
-        }
-        let mut results = if pending.iter().any(|p| matches!(p, Pending::ToSettle(_))) {
-            let pipeline = self.clone();
-            tokio::task::spawn_blocking(move || pipeline.settle_all(pending, direction))
-                .await
-                .unwrap_or_else(|failed| vec![Err(IngestError::Task(failed))])
-        } else {
-            // Nothing to parse: no call on the blocking pool.
-            self.settle_all(pending, direction)
-        };
-        if results.iter().all(Result::is_ok) {
-            results.extend(failure.map(Err));
-        }
-        results
+    ) -> Result<Vec<Analysed>, tokio::task::JoinError> {
+        let pipeline = self.clone();
+        in_parallel(messages, move |message| pipeline.analyse(message, direction)).await
     }
 
-    async fn ask_ledger(
-        &self,
-        message: io::Result<RawMessage>,
-        check: LedgerCheck,
-    ) -> Result<Pending, IngestError> {
-        let message = message.map_err(IngestError::Source)?;
-        if check == LedgerCheck::PerMessage && self.store.seen(&message.source).await? {
-            return Ok(Pending::Known(message.source));
-        }
-        Ok(Pending::ToSettle(message))
-    }
-
-    /// Blocking.
-    fn settle_all(
-        &self,
-        pending: Vec<Pending>,
-        direction: Direction,
-    ) -> Vec<Result<Analysed, IngestError>> {
-        let mut results = Vec::with_capacity(pending.len());
-        for message in pending {
-            let result = match message {
-                Pending::Known(source) => Ok(Analysed::already_seen(source)),
-                Pending::ToSettle(RawMessage { source, raw }) => self
-                    .settle(raw, direction)
-                    .map(|result| Analysed { source, result })
-                    .map_err(IngestError::from),
-            };
-            let failed = result.is_err();
-            results.push(result);
-            if failed {
-                break;
-            }
-        }
-        results
-    }
-
-    /// Settles what a message is, writing its blobs when that needs nothing from the database.
-    /// Blocking.
-    pub(super) fn settle(&self, raw: Bytes, direction: Direction) -> io::Result<Analysis> {
+    /// What a message is. Blocking (CPU-bound).
+    pub(super) fn analyse(&self, message: RawMessage, direction: Direction) -> Analysed {
+        let RawMessage {
+            source,
+            raw,
+            arrived_at,
+        } = message;
         let rules = &self.rules;
+        let quarantine = |raw: Bytes, message_id: Option<String>, error: String| Analysed {
+            identity: Some(Identity::of(message_id.as_deref(), &raw, self.store.legacy_identities())),
+            source: source.clone(),
+            message_id,
+            what: What::Quarantined { raw, error },
+        };
         if raw.len() as u64 > rules.max_message_bytes {
             let error = format!(
                 "message of {} bytes exceeds limits.max_message_bytes ({})",
                 raw.len(),
                 rules.max_message_bytes
             );
-            return self.quarantine(&raw, None, error);
+            return quarantine(raw, None, error);
         }
         let mail = match parse_mail(&raw, &rules.limits) {
             Ok(mail) => mail,
-            Err(err) => return self.quarantine(&raw, None, err.to_string()),
+            Err(err) => return quarantine(raw, None, err.to_string()),
         };
         let verdict = match direction {
             Direction::Outbound => Verdict::Outbound,
             Direction::Inbound => triage(&mail, &rules.postings, &rules.organisation),
         };
-        let message_id = mail.message_id.clone();
-        let settled = |kind: WriteKind, bytes: u64| Analysis::Settled {
-            message_id: message_id.clone(),
-            kind,
-            bytes,
+        let facts = |forwarded_by| {
+            message_facts(&mail, direction, &raw, arrived_at, self.store.legacy_identities(), forwarded_by)
         };
-        Ok(match verdict {
-            Verdict::Ignored(reason) => settled(
-                WriteKind::Ignored {
-                    reason: reason.as_str(),
-                },
-                0,
-            ),
-            Verdict::Quarantine(error) => return self.quarantine(&raw, message_id, error),
+        let decided = |what| Analysed {
+            source: source.clone(),
+            message_id: mail.message_id.clone(),
+            identity: None,
+            what,
+        };
+        let with_identity = |message: &MessageFacts, what| Analysed {
+            identity: Some(message.identity.clone()),
+            ..decided(what)
+        };
+        match verdict {
+            Verdict::Ignored(reason) => decided(What::Ignored(reason)),
+            Verdict::Quarantine(error) => quarantine(raw.clone(), mail.message_id.clone(), error),
             Verdict::Outbound => match outbound_answers(&mail, &rules.organisation) {
-                OutboundKind::Automatic => settled(
-                    WriteKind::Ignored {
-                        reason: "automatic-outbound",
-                    },
-                    0,
-                ),
-                kind => Analysis::Related(Related::Outbound {
-                    row: message_row(&mail, Direction::Outbound, self.fingerprint(&raw), None),
-                    by_thread: kind == OutboundKind::Answer,
-                }),
+                OutboundKind::Automatic => decided(What::Ignored(IgnoreReason::AutomaticOutbound)),
+                kind => {
+                    let message = facts(None);
+                    let by_thread = kind == OutboundKind::Answer;
+                    with_identity(&message.clone(), What::Outbound { message, by_thread })
+                }
             },
             Verdict::PossibleFollowUp { sender, documents } => {
-                Analysis::Related(Related::FollowUp {
-                    thread: mail.thread_ids().map(str::to_owned).collect(),
+                let message = facts(None);
+                let what = What::FollowUp {
                     sender: sender.address,
-                    row: message_row(&mail, direction, self.fingerprint(&raw), None),
+                    message: message.clone(),
                     documents,
-                })
+                };
+                with_identity(&message, what)
             }
             Verdict::Application(filing) => {
                 let Filing {
@@ -164,122 +138,55 @@ impl Pipeline {
                     body_letter,
                     forwarded_by,
                 } = *filing;
-                let fingerprint = self.fingerprint(&raw);
-                drop(raw);
-                let documents = self.put_documents(documents, body_letter)?;
-                let bytes = documents.iter().map(|d| d.size).sum();
+                let message = facts(forwarded_by.clone());
                 let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
-                    match queue.policy.decide(
+                    let decided = queue.policy.decide(
                         &mail,
                         &candidate,
                         forwarded_by.is_some(),
                         &rules.organisation,
+                        message.arrived_at,
                         Utc::now(),
-                    ) {
+                    );
+                    match decided {
                         Ok(()) => AckIntent::Send {
                             message_id: super::new_message_id(&queue.domain),
                         },
                         Err(reason) => AckIntent::Skip(reason),
                     }
                 });
-                let message = message_row(&mail, direction, fingerprint, forwarded_by);
-                let filing = FilingRow {
+                let filing = NewApplication {
                     posting,
                     candidate,
                     name,
                     subject_nonconforming,
                     acknowledgement,
                 };
-                settled(
-                    WriteKind::Application {
-                        message,
-                        filing,
-                        documents,
-                    },
-                    bytes,
-                )
+                let what = What::Application {
+                    message: message.clone(),
+                    filing,
+                    documents,
+                    body_letter,
+                };
+                with_identity(&message, what)
             }
-        })
-    }
-
-    fn fingerprint(&self, raw: &[u8]) -> Fingerprint {
-        Fingerprint {
-            digest: raw_digest(raw),
-            sha256: self
-                .store
-                .holds_sha256_identities()
-                .then(|| sha256_hex(raw)),
-            size: raw.len() as u64,
         }
-    }
-
-    /// Keeps the raw bytes of a message that cannot be filed: they are all there is of it.
-    fn quarantine(
-        &self,
-        raw: &[u8],
-        message_id: Option<String>,
-        error: String,
-    ) -> io::Result<Analysis> {
-        let blob = self.blobs.put_unsynced(raw)?;
-        Ok(Analysis::Settled {
-            message_id,
-            bytes: blob.size,
-            kind: WriteKind::Quarantined {
-                raw_sha256: Some(blob.sha256),
-                error,
-            },
-        })
-    }
-
-    /// Writes a message's documents (and its body letter), unsynced. Blocking.
-    pub(super) fn put_documents(
-        &self,
-        documents: Vec<(Document, DocumentKind)>,
-        body_letter: Option<String>,
-    ) -> io::Result<Vec<DocumentRow>> {
-        let mut rows = Vec::with_capacity(documents.len() + 1);
-        for (doc, kind) in documents {
-            let blob = self.blobs.put_unsynced(&doc.bytes)?;
-            rows.push(DocumentRow {
-                kind,
-                source: doc.source,
-                filename: doc.filename,
-                content_type: doc.content_type,
-                sha256: blob.sha256,
-                size: blob.size,
-            });
-        }
-        if let Some(text) = body_letter {
-            let blob = self.blobs.put_unsynced(text.as_bytes())?;
-            rows.push(DocumentRow {
-                kind: DocumentKind::Letter,
-                source: DocumentSource::Body,
-                filename: BODY_LETTER_NAME.into(),
-                content_type: "text/plain; charset=utf-8".into(),
-                sha256: blob.sha256,
-                size: blob.size,
-            });
-        }
-        Ok(rows)
     }
 }
 
-/// The identity of a filed message's raw bytes. The bytes themselves are not stored: the
-/// mailbox keeps the message, its documents are stored decoded, and writing both would
-/// write every document twice (once inside its base64).
-struct Fingerprint {
-    digest: String,
-    sha256: Option<String>,
-    size: u64,
-}
-
-fn message_row(
+/// A filed message's facts. Its arrival is the server's, or for an import the Date header no
+/// later than now; the Date header shown is never later than the arrival.
+fn message_facts(
     mail: &Mail,
     direction: Direction,
-    raw: Fingerprint,
-    forwarded_by: Option<crate::domain::email::EmailAddress>,
-) -> MessageRow {
-    MessageRow {
+    raw: &[u8],
+    arrived_at: Option<DateTime<Utc>>,
+    legacy: Legacy,
+    forwarded_by: Option<EmailAddress>,
+) -> MessageFacts {
+    let now = Utc::now();
+    let arrived_at = arrived_at.unwrap_or_else(|| mail.date.map_or(now, |date| date.min(now)));
+    MessageFacts {
         direction,
         message_id: mail.message_id.clone(),
         in_reply_to: mail.in_reply_to.clone(),
@@ -287,11 +194,42 @@ fn message_row(
         from_address: mail.from.as_ref().map(|s| s.address.clone()),
         recipients: mail.recipients.clone(),
         subject: mail.subject.clone(),
-        // A message without a usable Date is dated when applymail first saw it.
-        sent_at: mail.date.unwrap_or_else(Utc::now),
-        raw_digest: raw.digest,
-        raw_sha256: raw.sha256,
-        raw_size: raw.size,
+        date: mail.date.map_or(arrived_at, |date| date.min(arrived_at)),
+        arrived_at,
+        identity: Identity::of(mail.message_id.as_deref(), raw, legacy),
+        raw_size: raw.len() as u64,
         forwarded_by,
     }
+}
+
+/// Runs `work` over `items` on the blocking pool, a share of them per core, and returns the
+/// results in the items' order. One call per share, not per item: each call wakes a pool
+/// thread and then the waiting task.
+pub(super) async fn in_parallel<T, R>(
+    items: Vec<T>,
+    work: impl Fn(T) -> R + Clone + Send + 'static,
+) -> Result<Vec<R>, tokio::task::JoinError>
+where
+    T: Send + 'static,
+    R: Send + 'static,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = items.len().div_ceil(cores).max(1);
+    let mut items = items.into_iter();
+    let mut tasks = Vec::new();
+    loop {
+        let chunk: Vec<T> = items.by_ref().take(share).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let work = work.clone();
+        tasks.push(tokio::task::spawn_blocking(move || {
+            chunk.into_iter().map(&work).collect::<Vec<R>>()
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.extend(task.await?);
+    }
+    Ok(results)
 }

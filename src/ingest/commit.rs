@@ -1,208 +1,194 @@
-//! The ordered stage, in two steps so that a group of messages shares one disk sync and one
-//! database transaction:
-//!
-//! 1. [`Pipeline::stage`] settles what the analysis could not alone, asking the database
-//!    about earlier messages (which applications an answer concerns, which application a
-//!    follow-up continues) and writing a follow-up's blobs;
-//! 2. [`Pipeline::record`] makes the group's blobs durable with one [`BlobStore::sync`],
-//!    then records every message in one transaction, in arrival order, and only then
-//!    reports the outcomes.
-//!
-//! The database never names a file before that file is durable, and nothing is reported
-//! (so nothing acknowledged to the server) before the transaction commits, which is what
-//! commit-before-acknowledge needs; the group only shares the waits. Filed messages keep
-//! their documents (decoded) and their headers (rows); their raw bytes are stored only when
-//! they are quarantined.
-//!
-//! [`BlobStore::sync`]: crate::blobs::BlobStore::sync
+//! Storing a group of messages: their documents are written to the blob store (a share per
+//! core), then one sync makes them durable while one transaction writes the group's rows,
+//! which commits only once the sync succeeded. The database never names a file that is not
+//! on disk, and nothing is reported (so nothing acknowledged to the server) before the
+//! commit. Filed messages keep their documents (decoded) and their headers (rows); their raw
+//! bytes are stored only when they are quarantined.
 
-use tracing::{debug, info, warn};
+use std::io;
 
-use super::{Analysed, Analysis, IngestError, Pipeline, Related};
-use crate::domain::source::SourceRef;
-use crate::store::record::{AckIntent, Recorded, Write, WriteKind};
+use tracing::{info, warn};
 
-/// A message whose blobs are written and whose rows are decided.
-#[derive(Debug)]
-pub struct Staged {
-    pub source: SourceRef,
-    /// `None`: these coordinates were recorded before.
-    write: Option<Write>,
-    /// Bytes written to the blob store for it (what a group is bounded by).
-    pub bytes: u64,
-}
+use super::analyse::in_parallel;
+use super::decide::{Staged, StagedKind};
+use super::{IngestError, Pipeline, RawMessage};
+use crate::domain::document::{DocumentKind, DocumentSource};
+use crate::domain::mail::Document;
+use crate::domain::outcome::Outcome;
+use crate::domain::record::{AckIntent, Decision, DecisionKind, StoredDocument};
+use crate::domain::source::{Direction, SourceRef};
+use crate::domain::printable::printable;
 
-impl Analysed {
-    /// Whether staging this message asks the database about earlier messages, which must
-    /// therefore be recorded first.
-    pub(super) fn looks_up_earlier_messages(&self) -> bool {
-        matches!(self.result, Analysis::Related(_))
-    }
-}
+/// The name under which a letter written in the body is listed.
+const BODY_LETTER_NAME: &str = "lettre (corps du message).txt";
 
 impl Pipeline {
-    pub(super) async fn stage(&self, analysed: Analysed) -> Result<Staged, IngestError> {
-        let Analysed { source, result } = analysed;
-        let (message_id, kind, bytes) = match result {
-            Analysis::AlreadySeen => {
-                return Ok(Staged {
-                    source,
-                    write: None,
-                    bytes: 0,
-                });
-            }
-            Analysis::Settled {
-                message_id,
-                kind,
-                bytes,
-            } => (message_id, kind, bytes),
-            Analysis::Related(related) => self.relate(related).await?,
-        };
-        Ok(Staged {
-            write: Some(Write {
-                source: source.clone(),
-                message_id,
-                kind,
-            }),
-            source,
-            bytes,
-        })
-    }
-
-    async fn relate(
+    /// Analyses, decides and stores messages, in order. The group is stored in parts: before
+    /// a message whose decision asks the database about earlier ones, what came before it is
+    /// committed first.
+    pub(super) async fn commit_messages(
         &self,
-        related: Related,
-    ) -> Result<(Option<String>, WriteKind, u64), IngestError> {
-        let ignored = |row: &crate::store::record::MessageRow, reason| {
-            (row.message_id.clone(), WriteKind::Ignored { reason }, 0)
-        };
-        match related {
-            Related::Outbound { row, by_thread } => {
-                let answered = self.store.answered_applications(&row, by_thread).await?;
-                if answered.is_empty() {
-                    return Ok(ignored(&row, "unrelated-outbound"));
-                }
-                Ok((
-                    row.message_id.clone(),
-                    WriteKind::Outbound {
-                        message: row,
-                        application_ids: answered,
-                    },
-                    0,
-                ))
+        messages: Vec<RawMessage>,
+        direction: Direction,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        let analysed = self.analyse_all(messages, direction).await?;
+        let erased = self.erased_keys(&analysed).await?;
+        let mut outcomes = Vec::with_capacity(analysed.len());
+        let mut staged = Vec::with_capacity(analysed.len());
+        for message in analysed {
+            let is_erased = message
+                .identity
+                .as_ref()
+                .is_some_and(|identity| identity.keys().iter().any(|key| erased.contains(key)));
+            if !is_erased && message.what.looks_up_earlier_messages() && !staged.is_empty() {
+                outcomes.extend(self.store_staged(std::mem::take(&mut staged)).await?);
             }
-            Related::FollowUp {
-                thread,
-                sender,
-                row,
-                documents,
-            } => {
-                let Some(application_id) = self.store.thread_application(&sender, &thread).await?
-                else {
-                    return Ok(ignored(&row, "no-posting"));
-                };
-                let pipeline = self.clone();
-                let documents =
-                    tokio::task::spawn_blocking(move || pipeline.put_documents(documents, None))
-                        .await??;
-                let bytes = documents.iter().map(|d| d.size).sum();
-                Ok((
-                    row.message_id.clone(),
-                    WriteKind::FollowUp {
-                        message: row,
-                        application_id,
-                        documents,
-                    },
-                    bytes,
-                ))
-            }
+            staged.push(self.decide(message, is_erased).await?);
         }
+        outcomes.extend(self.store_staged(staged).await?);
+        Ok(outcomes)
     }
 
-    /// Makes the group's blobs durable while one transaction writes the group's rows, commits
-    /// it once they are, then logs each outcome; returns them in order.
-    pub(super) async fn record(
+    /// Writes the staged messages' blobs, syncs them and records the group.
+    pub(super) async fn store_staged(
         &self,
-        group: Vec<Staged>,
-    ) -> Result<Vec<(SourceRef, Recorded)>, IngestError> {
-        if group.is_empty() {
+        staged: Vec<Staged>,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        if staged.is_empty() {
             return Ok(Vec::new());
         }
-        let started = std::time::Instant::now();
-        let written = group.iter().any(|s| s.bytes > 0);
-        let mut order = Vec::with_capacity(group.len());
-        let mut writes = Vec::with_capacity(group.len());
-        for Staged { source, write, .. } in group {
-            order.push((source, write.is_some()));
-            writes.extend(write);
-        }
-        let named: Vec<String> = writes
+        let decisions = self.write_staged(staged).await?;
+        self.record(decisions).await
+    }
+
+    /// Writes the staged messages' blobs (not yet durable), a share per core.
+    pub(super) async fn write_staged(&self, staged: Vec<Staged>) -> Result<Vec<Decision>, IngestError> {
+        let pipeline = self.clone();
+        Ok(in_parallel(staged, move |s| pipeline.write_blobs(s))
+            .await?
+            .into_iter()
+            .collect::<io::Result<Vec<Decision>>>()?)
+    }
+
+    /// Makes the decisions' blobs durable while one transaction records them, then reports
+    /// them.
+    pub(super) async fn record(&self, decisions: Vec<Decision>) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        let named: Vec<String> = decisions
             .iter()
-            .flat_map(|w| w.kind.blobs())
+            .flat_map(|d| d.kind.blobs())
             .map(str::to_owned)
             .collect();
         let blobs = self.blobs.clone();
-        let mut synced = std::time::Duration::ZERO;
         // Called once no erasure can delete a file any more before the commit: the files the
-        // rows name are checked, then synced while the transaction writes the rows, which
-        // commit once they are durable.
-        let durable = || {
-            let sync = (written || !named.is_empty()).then(|| {
-                tokio::task::spawn_blocking(move || {
-                    let started = std::time::Instant::now();
-                    blobs.check_present(named.iter().map(String::as_str))?;
-                    if written {
-                        blobs.sync()?;
-                    }
-                    Ok::<_, std::io::Error>(started.elapsed())
-                })
-            });
-            async {
-                if let Some(sync) = sync {
-                    synced = sync.await??;
-                }
-                Ok::<_, IngestError>(())
+        // rows name are checked, then synced while the transaction writes the rows.
+        let durable = || async move {
+            if named.is_empty() {
+                return Ok(());
             }
+            tokio::task::spawn_blocking(move || {
+                blobs.check_present(named.iter().map(String::as_str))?;
+                blobs.sync()
+            })
+            .await??;
+            Ok::<(), IngestError>(())
         };
-        let outcomes = if writes.is_empty() {
-            durable().await?;
-            Vec::new()
-        } else {
-            self.store.record_after(&writes, durable).await??
-        };
-        debug!(
-            messages = order.len(),
-            sync_ms = synced.as_millis() as u64,
-            record_ms = started.elapsed().as_millis() as u64,
-            "group recorded"
-        );
-        let mut recorded = writes.iter().zip(outcomes);
-        let mut reports = Vec::with_capacity(order.len());
-        for (source, written) in order {
-            match if written { recorded.next() } else { None } {
-                Some((write, outcome)) => {
-                    self.report(write, &outcome);
-                    reports.push((source, outcome));
-                }
-                None => reports.push((source, Recorded::AlreadySeen)),
-            }
+        let outcomes = self.store.record_after(&decisions, durable).await??;
+        let mut reports = Vec::with_capacity(outcomes.len());
+        for (decision, outcome) in decisions.into_iter().zip(outcomes) {
+            self.report(&decision, &outcome);
+            reports.push((decision.source, outcome));
         }
         Ok(reports)
     }
 
+    /// Stores a staged message's documents (or its raw bytes, for quarantine). Blocking.
+    fn write_blobs(&self, staged: Staged) -> io::Result<Decision> {
+        let Staged {
+            source,
+            message_id,
+            kind,
+        } = staged;
+        let kind = match kind {
+            StagedKind::Rows(kind) => kind,
+            StagedKind::Quarantine { raw, error } => {
+                let blob = self.blobs.put(&raw)?;
+                DecisionKind::Quarantined {
+                    raw_sha256: Some(blob.sha256),
+                    size: Some(blob.size),
+                    error,
+                }
+            }
+            StagedKind::Application {
+                message,
+                filing,
+                documents,
+                body_letter,
+            } => DecisionKind::Application {
+                message,
+                filing,
+                documents: self.put_documents(documents, body_letter)?,
+            },
+            StagedKind::FollowUp {
+                message,
+                application_id,
+                documents,
+            } => DecisionKind::FollowUp {
+                message,
+                application_id,
+                documents: self.put_documents(documents, None)?,
+            },
+        };
+        Ok(Decision {
+            source,
+            message_id,
+            kind,
+        })
+    }
+
+    fn put_documents(
+        &self,
+        documents: Vec<(Document, DocumentKind)>,
+        body_letter: Option<String>,
+    ) -> io::Result<Vec<StoredDocument>> {
+        let mut stored = Vec::with_capacity(documents.len() + 1);
+        for (doc, kind) in documents {
+            let blob = self.blobs.put(&doc.bytes)?;
+            stored.push(StoredDocument {
+                kind,
+                source: doc.source,
+                filename: doc.filename,
+                content_type: doc.content_type,
+                sha256: blob.sha256,
+                size: blob.size,
+            });
+        }
+        if let Some(text) = body_letter {
+            let blob = self.blobs.put(text.as_bytes())?;
+            stored.push(StoredDocument {
+                kind: DocumentKind::Letter,
+                source: DocumentSource::Body,
+                filename: BODY_LETTER_NAME.into(),
+                content_type: "text/plain; charset=utf-8".into(),
+                sha256: blob.sha256,
+                size: blob.size,
+            });
+        }
+        Ok(stored)
+    }
+
     /// What follows a committed outcome: the log line, the metric, and waking the
     /// acknowledgement sender.
-    fn report(&self, write: &Write, recorded: &Recorded) {
-        if *recorded == Recorded::AlreadySeen {
+    fn report(&self, decision: &Decision, outcome: &Outcome) {
+        if *outcome == Outcome::AlreadySeen {
             return;
         }
-        let source = &write.source;
-        crate::health::record_outcome(recorded.outcome());
-        match (&write.kind, recorded) {
-            (WriteKind::Quarantined { error, .. }, Recorded::Quarantined) => {
-                warn!(mailbox = %source.mailbox, location = %source.location, error = %error, "message quarantined");
+        let source = &decision.source;
+        crate::health::record_outcome(outcome.as_str());
+        match (&decision.kind, outcome) {
+            (DecisionKind::Quarantined { error, .. }, Outcome::Quarantined) => {
+                warn!(mailbox = %source.mailbox, location = %printable(&source.location), error = %printable(error), "message quarantined");
             }
-            (WriteKind::Application { filing, .. }, Recorded::Filed { .. }) => {
+            (DecisionKind::Application { filing, .. }, Outcome::Filed { .. }) => {
                 if let (Some(AckIntent::Send { .. }), Some(queue)) =
                     (&filing.acknowledgement, &self.acknowledgements)
                 {
@@ -213,10 +199,10 @@ impl Pipeline {
         }
         info!(
             mailbox = %source.mailbox,
-            location = %source.location,
-            message_id = write.message_id.as_deref().unwrap_or("-"),
-            outcome = recorded.outcome(),
-            application_id = recorded.application_id(),
+            location = %printable(&source.location),
+            message_id = %printable(decision.message_id.as_deref().unwrap_or("-")),
+            outcome = outcome.as_str(),
+            application_id = outcome.application_id(),
             "message processed"
         );
     }

@@ -1,19 +1,14 @@
 //! The pipeline's promises to its callers, on a real SQLite store and blob store: an outcome
-//! is reported only once committed, and a message is committed while its stream is idle
-//! rather than waiting for a full group.
+//! is reported only once committed; a message that keeps failing is quarantined after a few
+//! attempts, across restarts, while the others are filed; erased mail is not stored again.
 
 use std::path::Path;
 
-use futures_util::StreamExt;
-use tokio::sync::{mpsc, oneshot};
-
-use super::{LedgerCheck, Pipeline};
+use super::{IngestError, Pipeline, RawMessage};
 use crate::blobs::BlobStore;
+use crate::domain::outcome::{IgnoreReason, Outcome};
 use crate::domain::source::{Direction, SourceRef};
-use crate::shutdown::Shutdown;
-use crate::sources::RawMessage;
 use crate::store::Store;
-use crate::store::record::Recorded;
 
 async fn pipeline(dir: &Path) -> Pipeline {
     let text = format!(
@@ -37,36 +32,15 @@ subject = "Coordination Maroc"
     );
     let settings = crate::config::load_str(&text, Path::new("test.toml"), [])
         .expect("the test configuration loads");
-    let store = Store::open(&settings.database.url)
-        .await
-        .expect("SQLite opens");
+    let store = Store::open(&settings.database.url).await.expect("SQLite opens");
     let blobs = BlobStore::open(&settings.storage.dir).expect("blob store opens");
     Pipeline::new(&settings, store, blobs)
 }
 
-/// Whether the ledger holds these coordinates, asked from inside a synchronous callback (at
-/// the very moment an outcome is reported).
-fn committed(store: &Store, source: &SourceRef) -> bool {
-    let handle = tokio::runtime::Handle::current();
-    tokio::task::block_in_place(|| handle.block_on(store.seen(source))).unwrap()
-}
-
-/// Runs the pipeline over inbound `messages`, the ledger asked per message, never shut down.
-async fn ingest(
-    pipeline: &Pipeline,
-    messages: impl futures_util::Stream<Item = std::io::Result<RawMessage>> + Unpin,
-    each: impl FnMut(&SourceRef, &Recorded),
-) -> Result<(), super::IngestError> {
-    let shutdown = Shutdown::never();
-    pipeline
-        .ingest_stream(
-            messages,
-            Direction::Inbound,
-            LedgerCheck::PerMessage,
-            &shutdown,
-            each,
-        )
-        .await
+/// The base64 of the CV candidate `n` attaches: distinct bytes per candidate.
+fn cv(n: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("%PDF-1.4\n% CV of candidate {n}\n"))
 }
 
 fn application(n: usize) -> RawMessage {
@@ -78,169 +52,157 @@ fn application(n: usize) -> RawMessage {
          --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour, voici ma candidature.\r\n\
          --b\r\nContent-Type: application/pdf; name=\"CV.pdf\"\r\n\
          Content-Disposition: attachment; filename=\"CV.pdf\"\r\n\
-         Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDw+PgplbmRvYmoK\r\n--b--\r\n"
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        cv(n)
     );
     RawMessage {
         source: SourceRef::new("test", format!("{n}")),
         raw: raw.into_bytes().into(),
+        arrived_at: None,
     }
 }
 
-/// The stream hands over one message, then waits for the test's go before the second: the
-/// first must be committed and reported meanwhile, by the group's wait running out. Were it
-/// held for a fuller group, stream and pipeline would wait for each other until the timeout.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lone_message_is_committed_while_the_stream_is_idle() {
-    let dir = tempfile::tempdir().unwrap();
-    let pipeline = pipeline(dir.path()).await;
-    let (go, gone) = oneshot::channel::<()>();
-    let messages = futures_util::stream::once(async { Ok(application(1)) }).chain(
-        futures_util::stream::once(async {
-            gone.await.expect("the test sends its go");
-            Ok(application(2))
-        }),
-    );
-    let (reported, mut reports) = mpsc::unbounded_channel::<(SourceRef, Recorded, bool)>();
-    let store = pipeline.store().clone();
-    let ingesting = ingest(&pipeline, Box::pin(messages), move |source, recorded| {
-        let in_ledger = committed(&store, source);
-        let _ = reported.send((source.clone(), recorded.clone(), in_ledger));
-    });
-    let drive = async move {
-        let (first, recorded, in_ledger) = reports.recv().await.expect("the first outcome");
-        assert_eq!(first.location, "1");
-        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
-        assert!(in_ledger, "reported before its commit");
-        go.send(()).unwrap();
-        let (second, _, in_ledger) = reports.recv().await.expect("the second outcome");
-        assert_eq!(second.location, "2");
-        assert!(in_ledger, "reported before its commit");
-    };
-    let (ingested, ()) = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        tokio::join!(ingesting, drive)
-    })
-    .await
-    .expect("the first message was committed without waiting for the second");
-    ingested.unwrap();
+fn filed(outcomes: &[(SourceRef, Outcome)]) -> Vec<String> {
+    outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Filed { .. }))
+        .map(|(s, _)| s.location.clone())
+        .collect()
 }
 
-/// Every outcome of a source larger than a group is reported once, in order, and each is in
-/// the ledger when it is reported.
+/// Every outcome of a batch is reported once, in order, and each is in the ledger when it is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_are_reported_in_order_and_after_their_commit() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
-    let total = super::GROUP_MESSAGES * 2 + 5;
-    let messages = futures_util::stream::iter((0..total).map(|n| Ok(application(n))));
-    let store = pipeline.store().clone();
-    let mut order = Vec::new();
-    ingest(&pipeline, Box::pin(messages), |source, recorded| {
-        assert!(
-            committed(&store, source),
-            "{source:?} reported before its commit"
-        );
-        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
-        order.push(source.location.clone());
-    })
-    .await
-    .unwrap();
-    let expected: Vec<String> = (0..total).map(|n| n.to_string()).collect();
-    assert_eq!(order, expected);
+    let batch: Vec<RawMessage> = (0..70).map(application).collect();
+    let outcomes = pipeline.ingest(batch, Direction::Inbound).await.unwrap();
+    let expected: Vec<String> = (0..70).map(|n| n.to_string()).collect();
+    assert_eq!(filed(&outcomes), expected);
+    for (source, _) in &outcomes {
+        assert!(pipeline.store().seen(source).await.unwrap());
+    }
+    let again = pipeline.ingest(vec![application(3)], Direction::Inbound).await.unwrap();
+    assert_eq!(again[0].1, Outcome::AlreadySeen);
 }
 
-/// A message the source cannot read, in the middle of a chunk: the pass stops with the
-/// source's error and records nothing after it; what it did not record is filed by the next
-/// pass, so nothing is lost.
+/// A message that fails every time (its CV cannot be written: a folder holds its file's
+/// name) between two good ones. The first attempt fails the three together; then each is
+/// tried alone, the good ones are filed, and the bad one, once it has failed three times while
+/// others went through, is quarantined with its error; the pipeline is opened afresh before
+/// each attempt, as after a restart. Nothing is left to retry, and nothing was filed twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_source_failure_inside_a_chunk_stops_the_pass_and_loses_nothing() {
+async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocked = {
+        let pipeline = pipeline(dir.path()).await;
+        let sha = crate::blobs::sha256_hex(format!("%PDF-1.4\n% CV of candidate {}\n", 2).as_bytes());
+        let path = pipeline.blobs().path(&sha);
+        std::fs::create_dir_all(path.join("in-the-way")).unwrap();
+        path
+    };
+    let batch = || vec![application(1), application(2), application(3)];
+    let mut filed_so_far = Vec::new();
+    for attempt in 1..=2 {
+        let pipeline = pipeline(dir.path()).await;
+        let err = pipeline.ingest(batch(), Direction::Inbound).await.unwrap_err();
+        assert!(
+            matches!(&err, IngestError::Failed { source_ref, .. } if attempt == 1 || source_ref.location == "2"),
+            "attempt {attempt}: {err}"
+        );
+        let outcomes: Vec<_> = batch();
+        for message in outcomes {
+            if pipeline.store().seen(&message.source).await.unwrap() {
+                filed_so_far.push(message.source.location);
+            }
+        }
+    }
+    assert_eq!(filed_so_far, ["1", "3"], "the good messages were filed on their second attempt, alone");
+
+    let pipeline = pipeline(dir.path()).await;
+    let outcomes = pipeline.ingest(batch(), Direction::Inbound).await.unwrap();
+    let quarantined: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, o)| *o == Outcome::Quarantined)
+        .map(|(s, _)| s.location.as_str())
+        .collect();
+    assert_eq!(quarantined, ["2"]);
+    let rows = pipeline.store().quarantined().await.unwrap();
+    let reason = rows[0].reason.as_deref().unwrap_or_default();
+    assert!(reason.contains("failed 3 times"), "{reason}");
+    assert!(rows[0].raw_sha256.is_some(), "its raw bytes are kept");
+    let left = pipeline.store().attempts("test", &["1", "2", "3"]).await.unwrap();
+    assert!(left.is_empty(), "nothing is left to retry: {left:?}");
+    assert!(blocked.is_dir());
+}
+
+/// The database down (its file unreachable) fails every message alike: nothing is blamed,
+/// counted or quarantined for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_cannot_count_attempts_blames_no_message() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
-    let store = pipeline.store().clone();
-    let messages = futures_util::stream::iter(vec![
-        Ok(application(1)),
-        Ok(application(2)),
-        Err(std::io::Error::other("unreadable")),
-        Ok(application(4)),
-    ]);
-    let mut reported = Vec::new();
-    let ingested = ingest(&pipeline, Box::pin(messages), |source, _| {
-        assert!(
-            committed(&store, source),
-            "{source:?} reported before its commit"
-        );
-        reported.push(source.location.clone());
-    })
-    .await;
-    assert!(
-        matches!(ingested, Err(super::IngestError::Source(_))),
-        "{ingested:?}"
-    );
-    assert!(!store.seen(&application(4).source).await.unwrap());
+    pipeline.store().close().await;
+    let err = pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap_err();
+    assert!(matches!(err, IngestError::Store(_)), "{err}");
+}
 
-    let again = futures_util::stream::iter([1, 2, 4].map(|n| Ok(application(n))));
-    let mut filed = Vec::new();
-    ingest(&pipeline, Box::pin(again), |source, recorded| {
-        if matches!(recorded, Recorded::Filed { .. }) {
-            filed.push(source.location.clone());
-        }
-    })
-    .await
-    .unwrap();
-    filed.extend(reported);
-    filed.sort();
-    assert_eq!(filed, ["1", "2", "4"], "each message filed once");
+/// Erased mail read again (a copy at new coordinates) is recorded as erased, and its
+/// documents are not written back to the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erased_mail_met_again_is_not_stored_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = pipeline(dir.path()).await;
+    pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap();
+    let erased = crate::retention::forget(pipeline.store(), pipeline.blobs(), "candidate1@example.net", "test")
+        .await
+        .unwrap();
+    let cv = erased.released_blobs.first().expect("the CV was released").clone();
+    assert!(!pipeline.blobs().path(&cv).exists());
+    let mut copy = application(1);
+    copy.source = SourceRef::new("Archive", "1");
+    let outcomes = pipeline.ingest(vec![copy], Direction::Inbound).await.unwrap();
+    assert_eq!(outcomes[0].1, Outcome::Ignored(IgnoreReason::Erased));
+    assert!(!pipeline.blobs().path(&cv).exists(), "the erased CV is not written again");
 }
 
 /// A candidate sends the CV that an erased application held, at the moment of the erasure:
-/// the analysis finds the file stored, the erasure then deletes it (nothing named it any
-/// more), and the group must not commit rows naming a file that is gone. It fails instead,
-/// records nothing, and reading the message again writes the file again.
+/// the file is found stored (not written again), the erasure then deletes it (nothing named
+/// it any more), and the group must not commit rows naming a file that is gone. It fails
+/// instead, records nothing, and reading the message again writes the file again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_document_erased_between_its_analysis_and_its_commit_is_written_again() {
+async fn a_document_erased_between_its_writing_and_its_commit_is_written_again() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
     let store = pipeline.store().clone();
-    let first = futures_util::stream::iter([Ok(application(1))]);
-    ingest(&pipeline, Box::pin(first), |_, _| {}).await.unwrap();
+    pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap();
 
-    // The same CV, in another candidate's application, analysed: found stored, not written.
-    let mut analysed = pipeline
-        .analyse(
-            vec![Ok(application(2))],
-            Direction::Inbound,
-            LedgerCheck::PerMessage,
-        )
-        .await;
-    let analysed = analysed.pop().unwrap().unwrap();
-    let erased = crate::retention::erase(
-        &store,
-        pipeline.blobs(),
-        &crate::store::erase::Erase::Person("candidate1@example.net"),
-        "test",
-        false,
-    )
-    .await
-    .unwrap();
+    // The same CV, in another candidate's application: found stored, not written.
+    let mut same_cv = application(1);
+    same_cv.source = SourceRef::new("test", "2");
+    same_cv.raw = String::from_utf8_lossy(&same_cv.raw)
+        .replace("candidate1@example.net", "other@example.net")
+        .replace("<app-1@", "<app-2@")
+        .into_bytes()
+        .into();
+    let analysed = pipeline.analyse(same_cv.clone(), Direction::Inbound);
+    let staged = pipeline.decide(analysed, false).await.unwrap();
+    let decisions = pipeline.write_staged(vec![staged]).await.unwrap();
+    let erased = crate::retention::forget(&store, pipeline.blobs(), "candidate1@example.net", "test")
+        .await
+        .unwrap();
     assert_eq!(erased.applications, 1);
-    let cv = erased.released_blobs.first().expect("the CV was released");
-    assert!(!pipeline.blobs().path(cv).exists(), "nothing named the CV");
+    let cv = erased.released_blobs.first().expect("the CV was released").clone();
+    assert!(!pipeline.blobs().path(&cv).exists(), "nothing named the CV");
 
-    let staged = pipeline.stage(analysed).await.unwrap();
-    let recorded = pipeline.record(vec![staged]).await;
+    let recorded = pipeline.record(decisions).await;
     assert!(
-        matches!(&recorded, Err(super::IngestError::Blobs(e)) if e.kind() == std::io::ErrorKind::NotFound),
+        matches!(&recorded, Err(IngestError::Blobs(e)) if e.kind() == std::io::ErrorKind::NotFound),
         "{recorded:?}"
     );
-    assert!(!store.seen(&application(2).source).await.unwrap());
+    assert!(!store.seen(&same_cv.source).await.unwrap());
 
-    let again = futures_util::stream::iter([Ok(application(2))]);
-    let mut filed = 0;
-    ingest(&pipeline, Box::pin(again), |_, recorded| {
-        assert!(matches!(recorded, Recorded::Filed { .. }), "{recorded:?}");
-        filed += 1;
-    })
-    .await
-    .unwrap();
-    assert_eq!(filed, 1);
-    assert!(pipeline.blobs().read(cv).is_ok(), "the CV is stored again");
+    let again = pipeline.ingest(vec![same_cv], Direction::Inbound).await.unwrap();
+    assert!(matches!(again[0].1, Outcome::Filed { .. }), "{again:?}");
+    assert!(pipeline.blobs().read(&cv).is_ok(), "the CV is stored again");
 }

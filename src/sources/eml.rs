@@ -3,7 +3,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{MessageSource, RawMessage, annotate};
+use super::{LocalMessage, MessageSource, annotate};
 use crate::domain::source::SourceRef;
 
 /// Every regular file under `dir` whose name ends in `.eml`, in name order, recursively:
@@ -21,9 +21,10 @@ pub fn open_dir(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
             .display()
             .to_string();
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
-        Ok(RawMessage {
+        Ok(LocalMessage {
             source: SourceRef::new(mailbox.clone(), location),
             raw: raw.into(),
+            delivered_at: None,
         })
     });
     Ok(MessageSource {
@@ -38,9 +39,10 @@ pub fn open_file(path: &Path, mailbox: String) -> io::Result<MessageSource> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let raw = std::fs::read(path).map_err(|e| annotate(path, e))?;
-    let message = RawMessage {
+    let message = LocalMessage {
         source: SourceRef::new(mailbox, location),
         raw: raw.into(),
+        delivered_at: None,
     };
     Ok(MessageSource {
         len: Some(1),

@@ -3,7 +3,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{MessageSource, RawMessage, annotate};
+use chrono::{DateTime, Utc};
+
+use super::{LocalMessage, MessageSource, annotate};
 use crate::domain::source::SourceRef;
 
 /// A Maildir has `new/` and `cur/`; one of them is enough to read it (a copy made by a tool
@@ -44,7 +46,8 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     let len = files.len();
     let messages = files.into_iter().map(move |(unique, path)| {
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
-        Ok(RawMessage {
+        Ok(LocalMessage {
+            delivered_at: delivered_at(&unique),
             source: SourceRef::new(mailbox.clone(), unique),
             raw: raw.into(),
         })
@@ -81,6 +84,13 @@ pub fn store_read(dir: &Path, message: &[u8]) -> io::Result<PathBuf> {
     Ok(target)
 }
 
+/// The delivery time a unique name starts with (maildir(5): seconds since the epoch). Unlike
+/// the file's time, it survives a copy of the Maildir.
+fn delivered_at(unique: &str) -> Option<DateTime<Utc>> {
+    let seconds: i64 = unique.split('.').next()?.parse().ok()?;
+    DateTime::from_timestamp(seconds, 0)
+}
+
 pub fn unique_name(file_name: &str) -> &str {
     file_name.split(':').next().unwrap_or(file_name)
 }
@@ -97,6 +107,15 @@ fn delivery_key(unique: &str) -> (u64, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_delivery_time_comes_from_the_unique_name() {
+        assert_eq!(
+            delivered_at("1625000000.M1P2.host").map(|d| d.timestamp()),
+            Some(1_625_000_000)
+        );
+        assert_eq!(delivered_at("note.txt"), None);
+    }
 
     #[test]
     fn unique_names_drop_flags() {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use mail_parser::mailbox::mbox::MessageIterator;
 
-use super::{MessageSource, RawMessage, annotate};
+use super::{LocalMessage, MessageSource, annotate};
 use crate::domain::source::SourceRef;
 
 /// An mbox starts with a `From ` separator line; an .eml starts with a header.
@@ -28,9 +28,10 @@ pub fn open(path: &Path, mailbox: String) -> io::Result<MessageSource> {
                 let message = message.map_err(|_| {
                     io::Error::new(io::ErrorKind::InvalidData, "unreadable mbox entry")
                 })?;
-                Ok(RawMessage {
+                Ok(LocalMessage {
                     source: SourceRef::new(mailbox.clone(), format!("#{index}")),
                     raw: message.unwrap_contents().into(),
+                    delivered_at: None,
                 })
             });
     Ok(MessageSource {

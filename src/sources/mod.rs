@@ -12,24 +12,27 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 
 use crate::domain::source::SourceRef;
 
 pub use maildir::{is_maildir, store_read};
 
-/// One message read from a source. Its bytes are shared, not copied: a message downloaded
-/// over IMAP stays in the buffer it was read into.
+/// One message read from a local source.
 #[derive(Debug)]
-pub struct RawMessage {
+pub struct LocalMessage {
     pub source: SourceRef,
     pub raw: Bytes,
+    /// When it was delivered, when the source says (a Maildir's unique name does; a copied
+    /// `.eml` file's time is the copy's, so it says nothing).
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// Messages from one place, read one at a time.
 pub struct MessageSource {
     /// How many messages there are, when that is known without reading them.
     pub len: Option<usize>,
-    pub messages: Box<dyn Iterator<Item = io::Result<RawMessage>> + Send>,
+    pub messages: Box<dyn Iterator<Item = io::Result<LocalMessage>> + Send>,
 }
 
 /// Opens whatever is at `path`: a Maildir, a folder of `.eml` files (searched recursively),

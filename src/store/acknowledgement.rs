@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{BeginWrite, Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, dispatch};
 use crate::domain::acknowledgement::SkipReason;
 
 /// A queued acknowledgement with what the message needs.
@@ -58,7 +58,7 @@ impl Store {
     /// Marks acknowledgements that a crash interrupted mid-send as `uncertain`; returns
     /// their applications.
     pub async fn recover_interrupted_acks(&self) -> Result<Vec<i64>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             let rows: Vec<(i64,)> = sqlx::query_as(
                 "UPDATE acknowledgements SET state = 'uncertain',
                      reason = 'interrupted while the SMTP server had the message: not sent again'
@@ -76,7 +76,7 @@ impl Store {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<DueAck>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             Ok(sqlx::query_as(
                 "SELECT k.application_id, k.message_id, k.in_reply_to, k.refs, c.email, c.first_name, c.last_name,
                         a.posting, a.reply_status, k.attempts
@@ -95,7 +95,7 @@ impl Store {
 
     /// When the next pending acknowledgement is due, if any is queued.
     pub async fn next_ack_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
                 "SELECT MIN(next_attempt_at) FROM acknowledgements WHERE state = 'pending'",
             )
@@ -108,7 +108,7 @@ impl Store {
     /// Takes a pending acknowledgement for sending; false when another instance took it or
     /// it is no longer pending. Committed before the first byte goes to the SMTP server.
     pub async fn claim_ack(&self, application_id: i64) -> Result<bool, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             let done = sqlx::query(
                 "UPDATE acknowledgements SET state = 'sending', attempts = attempts + 1
                  WHERE application_id = $1 AND state = 'pending'",
@@ -134,7 +134,7 @@ impl Store {
             AckOutcome::Uncertain { error } => ("uncertain", Some(error.as_str()), None, None),
             AckOutcome::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
         };
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "UPDATE acknowledgements SET state = $2, reason = $3, next_attempt_at = $4, sent_at = $5
@@ -160,7 +160,7 @@ impl Store {
     }
 
     pub async fn ack_state(&self, application_id: i64) -> Result<Option<AckState>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             Ok(sqlx::query_as(
                 "SELECT state, reason, attempts, sent_at FROM acknowledgements WHERE application_id = $1",
             )

@@ -1,16 +1,13 @@
 //! IMAP folder cursors, advanced only after the outcomes below them are committed.
 
-use std::collections::HashMap;
-
 use chrono::Utc;
-use sqlx::QueryBuilder;
 
-use super::{Store, StoreError, with_pool};
+use super::{Store, StoreError, dispatch};
 use crate::domain::cursor::{Cursor, Uid, UidValidity};
 
 impl Store {
     pub async fn cursor(&self, mailbox: &str) -> Result<Option<Cursor>, StoreError> {
-        let row: Option<(i64, i64)> = with_pool!(&self.pool, pool => {
+        let row: Option<(i64, i64)> = dispatch!(&self.pool, pool => {
             sqlx::query_as("SELECT uid_validity, next_uid FROM mailbox_cursors WHERE mailbox = $1")
                 .bind(mailbox)
                 .fetch_optional(pool)
@@ -25,7 +22,7 @@ impl Store {
     }
 
     pub async fn save_cursor(&self, mailbox: &str, cursor: Cursor) -> Result<(), StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             sqlx::query(
                 "INSERT INTO mailbox_cursors (mailbox, uid_validity, next_uid, updated_at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, next_uid = excluded.next_uid,
@@ -39,28 +36,5 @@ impl Store {
             .await?;
         });
         Ok(())
-    }
-
-    /// What the ledger recorded (`filed`, `ignored`, …) for those of these locations of one
-    /// mailbox that it knows, in one query.
-    pub async fn seen_outcomes(
-        &self,
-        mailbox: &str,
-        locations: &[String],
-    ) -> Result<HashMap<String, String>, StoreError> {
-        if locations.is_empty() {
-            return Ok(HashMap::new());
-        }
-        let rows: Vec<(String, String)> = with_pool!(&self.pool, pool => {
-            let mut query = QueryBuilder::new("SELECT location, outcome FROM mail_seen WHERE mailbox = ");
-            query.push_bind(mailbox).push(" AND location IN (");
-            let mut list = query.separated(", ");
-            for location in locations {
-                list.push_bind(location);
-            }
-            query.push(")");
-            query.build_query_as().fetch_all(pool).await?
-        });
-        Ok(rows.into_iter().collect())
     }
 }

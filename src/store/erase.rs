@@ -2,26 +2,39 @@
 //! Moroccan law 09-08): it is kept no longer than configured, and a person can be erased
 //! entirely.
 //!
-//! One transaction deletes the applications (documents, history and links go with them),
-//! the messages no application refers to any more, and the candidates left without an
-//! application; it blanks the ledger rows of those messages (their coordinates stay, without
-//! Message-ID, so that the mailbox is not filed again) and records an audit row without
-//! personal data. It returns the hashes of the files it released; the caller then deletes
-//! those nothing refers to any more with [`Store::remove_unreferenced_blobs`] (after the
-//! commit: a crash in between leaves an orphan file, never a row without its file).
+//! One transaction deletes the applications (documents, history and links go with them), the
+//! messages no remaining application refers to, and the candidates left without an
+//! application. The ledger keeps the coordinates of what it erased (so that the mailbox is
+//! not read again), without Message-ID, and each erased message leaves a tombstone: a keyed
+//! hash of its identity, so that the same message met at new coordinates is not filed again.
+//! An audit row records the erasure without personal data. It returns the hashes of the files
+//! it released; the caller deletes those nothing refers to any more with
+//! [`Store::remove_unreferenced_blobs`] (after the commit: a crash in between leaves an
+//! orphan file, never a row without its file).
+//!
+//! Every list is bound a chunk at a time: a purge may erase tens of thousands of rows.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use sqlx::QueryBuilder;
 
-use super::{BeginWrite, Store, StoreError, with_pool};
+use super::sql::{execute_in, rows_in};
+use super::{Store, StoreError, dispatch};
+use crate::domain::identity::tombstone;
 
 /// Which applications to erase.
 #[derive(Debug, Clone)]
 pub enum Erase<'a> {
-    /// Every application not hired whose last activity (message or status change) is older.
+    /// Every application not hired whose last activity (a message arriving, a status change)
+    /// is older.
     InactiveSince(DateTime<Utc>),
-    /// Everything about the person writing from this address.
-    Person(&'a str),
+    /// Everything about the person writing from this address, with the ledger rows of the
+    /// quarantined messages that mention it (found by the caller, who can read them) and
+    /// those messages' identity keys.
+    Person {
+        email: &'a str,
+        quarantined: &'a [(i64, String)],
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,156 +42,189 @@ pub struct Erased {
     pub applications: i64,
     pub messages: i64,
     pub documents: i64,
+    /// Quarantined raw messages erased.
+    pub quarantined: i64,
     /// Files the erased rows named: those nothing else names are to be deleted (see
     /// [`Store::remove_unreferenced_blobs`]).
     pub released_blobs: Vec<String>,
 }
 
-macro_rules! ids {
-    ($tx:ident, $sql:expr, $bind:expr) => {{
-        let rows: Vec<(i64,)> = sqlx::query_as($sql)
-            .bind($bind)
-            .fetch_all(&mut *$tx)
-            .await?;
-        rows.into_iter().map(|(id,)| id).collect::<Vec<i64>>()
-    }};
-}
-
-/// `DELETE`/`UPDATE`/`SELECT … WHERE column IN (ids)`, nothing for an empty list.
-macro_rules! in_ids {
-    ($tx:ident, $prefix:expr, $ids:expr) => {{
-        let ids: &[i64] = $ids;
-        if !ids.is_empty() {
-            let mut query = QueryBuilder::new($prefix);
-            let mut list = query.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            query.build().execute(&mut *$tx).await?;
-        }
-    }};
-}
-
-macro_rules! strings_in_ids {
-    ($tx:ident, $prefix:expr, $ids:expr) => {{
-        let ids: &[i64] = $ids;
-        if ids.is_empty() {
-            Vec::<String>::new()
-        } else {
-            let mut query = QueryBuilder::new($prefix);
-            let mut list = query.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            let rows: Vec<(String,)> = query.build_query_as().fetch_all(&mut *$tx).await?;
-            rows.into_iter().map(|(s,)| s).collect()
-        }
-    }};
-}
-
 impl Store {
     /// Erases what `what` selects; with `dry_run`, only counts it.
-    pub async fn erase(
-        &self,
-        what: &Erase<'_>,
-        actor: &str,
-        dry_run: bool,
-    ) -> Result<Erased, StoreError> {
-        with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let applications: Vec<i64> = match what {
-                Erase::InactiveSince(cutoff) => ids!(
-                    tx,
+    pub async fn erase(&self, what: &Erase<'_>, actor: &str, dry_run: bool) -> Result<Erased, StoreError> {
+        let mut tx = self.pool.begin_write().await?;
+        let applications: Vec<i64> = match what {
+            Erase::InactiveSince(cutoff) => dispatch!(&mut tx, tx => {
+                let rows: Vec<(i64,)> = sqlx::query_as(
                     "SELECT a.id FROM applications a
                      WHERE a.status <> 'hired'
                        AND a.last_inbound_at < $1
                        AND (a.last_outbound_at IS NULL OR a.last_outbound_at < $1)
                        AND NOT EXISTS (SELECT 1 FROM status_history h WHERE h.application_id = a.id AND h.changed_at >= $1)",
-                    *cutoff
-                ),
-                Erase::Person(email) => ids!(
-                    tx,
+                )
+                .bind(*cutoff)
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter().map(|(id,)| id).collect()
+            }),
+            Erase::Person { email, .. } => dispatch!(&mut tx, tx => {
+                let rows: Vec<(i64,)> = sqlx::query_as(
                     "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email = $1",
-                    email.trim().to_lowercase()
-                ),
-            };
-            // The messages of these applications that no other application shares.
-            let mut messages: Vec<i64> = Vec::new();
-            for &application in &applications {
-                let own = ids!(
-                    tx,
-                    "SELECT am.message_id FROM application_messages am WHERE am.application_id = $1
-                       AND NOT EXISTS (SELECT 1 FROM application_messages o WHERE o.message_id = am.message_id AND o.application_id <> $1)",
-                    application
-                );
-                messages.extend(own);
+                )
+                .bind(email.trim().to_lowercase())
+                .fetch_all(&mut **tx)
+                .await?;
+                rows.into_iter().map(|(id,)| id).collect()
+            }),
+        };
+        let quarantined: &[(i64, String)] = match what {
+            Erase::Person { quarantined, .. } => quarantined,
+            Erase::InactiveSince(_) => &[],
+        };
+
+        // The messages of these applications that no other application shares.
+        let links: Vec<(i64, i64)> = rows_in(
+            &mut tx,
+            "SELECT application_id, message_id FROM application_messages WHERE application_id IN ",
+            &applications,
+            "",
+        )
+        .await?;
+        let mut candidates_messages: Vec<i64> = links.iter().map(|(_, m)| *m).collect();
+        candidates_messages.sort_unstable();
+        candidates_messages.dedup();
+        let all_links: Vec<(i64, i64)> = rows_in(
+            &mut tx,
+            "SELECT application_id, message_id FROM application_messages WHERE message_id IN ",
+            &candidates_messages,
+            "",
+        )
+        .await?;
+        let erased_applications: HashSet<i64> = applications.iter().copied().collect();
+        let mut shared: HashSet<i64> = HashSet::new();
+        for (application, message) in &all_links {
+            if !erased_applications.contains(application) {
+                shared.insert(*message);
             }
-            messages.sort_unstable();
-            messages.dedup();
-            let mut blobs = strings_in_ids!(tx, "SELECT sha256 FROM documents WHERE application_id IN (", &applications);
-            let documents = blobs.len() as i64;
-            // Early versions stored a filed message's raw bytes too, under their SHA-256.
-            blobs.extend(strings_in_ids!(
-                tx,
-                "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest LIKE 'sha256:%' AND id IN (",
-                &messages
-            ));
-            let mut erased = Erased {
-                applications: applications.len() as i64,
-                messages: messages.len() as i64,
-                documents,
-                released_blobs: Vec::new(),
-            };
-            if dry_run || applications.is_empty() {
-                tx.rollback().await?;
-                return Ok(erased);
-            }
-            let candidates: Vec<i64> = {
-                let mut all = Vec::new();
-                for &application in &applications {
-                    all.extend(ids!(tx, "SELECT candidate_id FROM applications WHERE id = $1", application));
-                }
-                all.sort_unstable();
-                all.dedup();
-                all
-            };
-            // The ledger keeps the coordinates (so the mailbox is not filed again) but loses
-            // the Message-ID and the links.
-            in_ids!(tx, "UPDATE mail_seen SET message_id = NULL, reason = 'erased', application_id = NULL, message_ref = NULL WHERE message_ref IN (", &messages);
-            in_ids!(tx, "UPDATE mail_seen SET message_id = NULL, reason = 'erased', application_id = NULL WHERE application_id IN (", &applications);
-            in_ids!(tx, "DELETE FROM applications WHERE id IN (", &applications);
-            in_ids!(tx, "DELETE FROM messages WHERE id IN (", &messages);
-            in_ids!(tx, "DELETE FROM candidates WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = candidates.id) AND id IN (", &candidates);
+        }
+        let messages: Vec<i64> = candidates_messages.into_iter().filter(|m| !shared.contains(m)).collect();
+
+        let documents: Vec<(String,)> =
+            rows_in(&mut tx, "SELECT sha256 FROM documents WHERE application_id IN ", &applications, "").await?;
+        let mut erased = Erased {
+            applications: applications.len() as i64,
+            messages: messages.len() as i64,
+            documents: documents.len() as i64,
+            quarantined: quarantined.len() as i64,
+            released_blobs: Vec::new(),
+        };
+        if dry_run || (applications.is_empty() && quarantined.is_empty()) {
+            return Ok(erased);
+        }
+        let mut blobs: Vec<String> = documents.into_iter().map(|(sha,)| sha).collect();
+        // Early versions stored a filed message's raw bytes too, under their SHA-256.
+        let raw: Vec<(String,)> = rows_in(
+            &mut tx,
+            "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest LIKE 'sha256:%' AND id IN ",
+            &messages,
+            "",
+        )
+        .await?;
+        blobs.extend(raw.into_iter().map(|(sha,)| sha));
+        let quarantined_ids: Vec<i64> = quarantined.iter().map(|(id, _)| *id).collect();
+        let quarantined_raw: Vec<(Option<String>,)> =
+            rows_in(&mut tx, "SELECT raw_sha256 FROM mail_seen WHERE id IN ", &quarantined_ids, "").await?;
+        blobs.extend(quarantined_raw.into_iter().filter_map(|(sha,)| sha));
+
+        // Tombstones: the erased messages' identities, and the quarantined ones'.
+        let keys: Vec<(String,)> = rows_in(&mut tx, "SELECT dedupe_key FROM messages WHERE id IN ", &messages, "").await?;
+        let mut stones: Vec<String> = keys
+            .iter()
+            .map(|(key,)| tombstone(&self.tombstone_key, key))
+            .chain(quarantined.iter().map(|(_, key)| tombstone(&self.tombstone_key, key)))
+            .collect();
+        stones.sort();
+        stones.dedup();
+        let candidates: Vec<(i64,)> = rows_in(
+            &mut tx,
+            "SELECT DISTINCT candidate_id FROM applications WHERE id IN ",
+            &applications,
+            "",
+        )
+        .await?;
+        let candidates: Vec<i64> = candidates.into_iter().map(|(id,)| id).collect();
+
+        // The ledger keeps the coordinates (so the mailbox is not read again) but loses the
+        // Message-ID, the links and any raw message.
+        let blank = "UPDATE mail_seen SET message_id = NULL, reason = 'erased', application_id = NULL, message_ref = NULL";
+        execute_in(&mut tx, &format!("{blank} WHERE message_ref IN "), &messages, "").await?;
+        execute_in(&mut tx, &format!("{blank} WHERE application_id IN "), &applications, "").await?;
+        execute_in(
+            &mut tx,
+            &format!("{blank}, outcome = 'ignored', raw_sha256 = NULL, raw_size = NULL WHERE id IN "),
+            &quarantined_ids,
+            "",
+        )
+        .await?;
+        execute_in(&mut tx, "DELETE FROM applications WHERE id IN ", &applications, "").await?;
+        execute_in(&mut tx, "DELETE FROM messages WHERE id IN ", &messages, "").await?;
+        execute_in(
+            &mut tx,
+            "DELETE FROM candidates WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.candidate_id = candidates.id) AND id IN ",
+            &candidates,
+            "",
+        )
+        .await?;
+        let now = Utc::now();
+        for chunk in stones.chunks(super::sql::CHUNK) {
+            dispatch!(&mut tx, tx => {
+                let mut insert = sqlx::QueryBuilder::new("INSERT INTO erased_identities (tombstone, erased_at) ");
+                insert.push_values(chunk, |mut row, stone| {
+                    row.push_bind(stone.as_str()).push_bind(now);
+                });
+                insert.push(" ON CONFLICT (tombstone) DO NOTHING");
+                insert.build().persistent(false).execute(&mut **tx).await?;
+            });
+        }
+        dispatch!(&mut tx, tx => {
             sqlx::query(
                 "INSERT INTO erasures (kind, applications, messages, documents, actor, erased_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(match what {
                 Erase::InactiveSince(_) => "purge",
-                Erase::Person(_) => "forget",
+                Erase::Person { .. } => "forget",
             })
             .bind(erased.applications)
-            .bind(erased.messages)
+            .bind(erased.messages + erased.quarantined)
             .bind(erased.documents)
             .bind(actor)
-            .bind(Utc::now())
-            .execute(&mut *tx)
+            .bind(now)
+            .execute(&mut **tx)
             .await?;
-            blobs.sort();
-            blobs.dedup();
-            erased.released_blobs = blobs;
-            tx.commit().await?;
-            Ok(erased)
-        })
+        });
+        tx.commit().await?;
+        blobs.sort();
+        blobs.dedup();
+        erased.released_blobs = blobs;
+        Ok(erased)
     }
 
-    /// Deletes, with `remove`, the files among these that no row names. It
-    /// runs in a transaction that no group's recording overlaps
-    /// ([`BeginWrite::begin_naming_blobs`]): a group that names one of these files either
-    /// committed before (the file is kept) or checks after this that its files exist (and is
-    /// retried, writing the file again). Deleting after the erasure's commit, outside such a
-    /// transaction, could delete a file that a group found stored and then named.
+    /// The quarantined messages whose raw bytes are kept: their ledger id, raw hash and
+    /// Message-ID, for an erasure to look into.
+    pub async fn quarantined_raw(&self) -> Result<Vec<(i64, String, Option<String>)>, StoreError> {
+        Ok(dispatch!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT id, raw_sha256, message_id FROM mail_seen WHERE outcome = 'quarantined' AND raw_sha256 IS NOT NULL",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Deletes, with `remove`, the files among these that no row names. It runs in a
+    /// transaction that no group's recording overlaps ([`super::BeginWrite::begin_naming_blobs`]):
+    /// a group that names one of these files either committed before (the file is kept) or
+    /// checks after this that its files exist (and is retried, writing the file again).
     pub async fn remove_unreferenced_blobs<E>(
         &self,
         blobs: &[String],
@@ -187,26 +233,30 @@ impl Store {
         if blobs.is_empty() {
             return Ok(Ok(()));
         }
-        with_pool!(&self.pool, pool => {
-            let mut tx = pool.begin_naming_blobs().await?;
-            for sha in blobs {
-                let (refs,): (i64,) = sqlx::query_as(
-                    "SELECT (SELECT count(*) FROM documents WHERE sha256 = $1)
-                          + (SELECT count(*) FROM messages WHERE raw_digest = 'sha256:' || $1)
-                          + (SELECT count(*) FROM mail_seen WHERE raw_sha256 = $1)",
-                )
-                .bind(sha)
-                .fetch_one(&mut *tx)
+        let mut tx = self.pool.begin_naming_blobs().await?;
+        let hashes: Vec<&str> = blobs.iter().map(String::as_str).collect();
+        let mut named: HashSet<String> = HashSet::new();
+        for (head, tail) in [
+            ("SELECT sha256 FROM documents WHERE sha256 IN ", ""),
+            ("SELECT raw_sha256 FROM mail_seen WHERE raw_sha256 IN ", ""),
+        ] {
+            let rows: Vec<(String,)> = rows_in(&mut tx, head, &hashes, tail).await?;
+            named.extend(rows.into_iter().map(|(sha,)| sha));
+        }
+        let legacy: Vec<String> = hashes.iter().map(|sha| format!("sha256:{sha}")).collect();
+        let legacy_refs: Vec<&str> = legacy.iter().map(String::as_str).collect();
+        let rows: Vec<(String,)> =
+            rows_in(&mut tx, "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest IN ", &legacy_refs, "")
                 .await?;
-                if refs == 0
-                    && let Err(err) = remove(sha)
-                {
-                    return Ok(Err(err));
-                }
+        named.extend(rows.into_iter().map(|(sha,)| sha));
+        for sha in blobs.iter().filter(|sha| !named.contains(*sha)) {
+            if let Err(err) = remove(sha) {
+                return Ok(Err(err));
             }
-            // Nothing was written: the transaction only held the others off.
-            tx.rollback().await?;
-            Ok(Ok(()))
-        })
+        }
+        // Nothing was written: the transaction only held the others off.
+        drop(tx);
+        Ok(Ok(()))
     }
 }
+

@@ -4,16 +4,20 @@
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
 //! the recruiters' reads; [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
-//! `RETURNING`), and [`with_pool!`] runs the same code against either concrete pool: sqlx's
+//! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
 //! `sqlx::Database` drowns in trait bounds.
 
 pub mod acknowledgement;
+pub mod attempts;
 pub mod cursor;
 pub mod erase;
 pub mod lease;
+pub mod ledger;
 pub mod queries;
 pub mod record;
+mod secrets;
+mod sql;
 pub mod status;
 #[cfg(test)]
 mod tests;
@@ -29,27 +33,78 @@ use sqlx::sqlite::{
 };
 
 use crate::config::DatabaseUrl;
+use crate::domain::identity::Legacy;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// The two backends' pools.
-#[derive(Debug, Clone)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+/// One value per backend: a pool, a transaction, a connection. Code written once runs on
+/// either through [`dispatch!`], which expands its body for each concrete type: sqlx's `Any`
+/// driver cannot carry timestamps or booleans, and code generic over `sqlx::Database` drowns
+/// in trait bounds.
+#[derive(Debug)]
+pub(crate) enum Backend<S, P> {
+    Sqlite(S),
+    Postgres(P),
 }
 
-/// Runs the same code with `$pool` bound to whichever concrete pool the store has.
-macro_rules! with_pool {
-    ($store_pool:expr, $pool:ident => $body:expr) => {
-        match $store_pool {
-            $crate::store::Pool::Sqlite($pool) => $body,
-            $crate::store::Pool::Postgres($pool) => $body,
+pub(crate) type Pool = Backend<SqlitePool, PgPool>;
+/// A transaction that writes, on either backend (see [`BeginWrite`]).
+pub(crate) type Tx = Backend<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Transaction<'static, sqlx::Postgres>>;
+
+impl Clone for Pool {
+    fn clone(&self) -> Self {
+        match self {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.clone()),
+            Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
+        }
+    }
+}
+
+/// Runs the same code with `$binding` bound to whichever concrete value a [`Backend`] holds.
+/// The one macro of the store: everything else is plain functions.
+macro_rules! dispatch {
+    ($value:expr, $binding:ident => $body:expr) => {
+        match $value {
+            $crate::store::Backend::Sqlite($binding) => $body,
+            $crate::store::Backend::Postgres($binding) => $body,
         }
     };
 }
-pub(crate) use with_pool;
+pub(crate) use dispatch;
+
+impl Tx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        dispatch!(self, tx => tx.commit().await)
+    }
+}
+
+impl Pool {
+    /// A transaction that writes (see [`BeginWrite::begin_write`]).
+    pub(crate) async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin_write().await?),
+            Backend::Postgres(pool) => Backend::Postgres(pool.begin_write().await?),
+        })
+    }
+
+    /// A transaction that only reads, for a few statements that must see one state.
+    pub(crate) async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
+            Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A transaction that decides whether rows name a document file (see
+    /// [`BeginWrite::begin_naming_blobs`]).
+    pub(crate) async fn begin_naming_blobs(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin_naming_blobs().await?),
+            Backend::Postgres(pool) => Backend::Postgres(pool.begin_naming_blobs().await?),
+        })
+    }
+}
 
 /// Opening a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`): a transaction that reads first and writes later fails with
@@ -117,13 +172,24 @@ pub enum StoreError {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// What a daemon locks so that only one instance works on this database's mailbox.
     lease: lease::LeaseTarget,
     /// Whether messages recorded under the SHA-256 identity remain (migration 0006).
-    sha256_identities: bool,
+    legacy: Legacy,
+    /// The key of erased messages' tombstones ([`crate::domain::identity::tombstone`]).
+    tombstone_key: [u8; 32],
+}
+
+/// Never the connection options: PostgreSQL's print the password.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &if self.is_postgres() { "postgres" } else { "sqlite" })
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -132,52 +198,51 @@ impl Store {
     pub async fn open(url: &DatabaseUrl) -> Result<Store, StoreError> {
         let (pool, lease) = if url.is_sqlite() {
             let (pool, path) = open_sqlite(url).await?;
-            (Pool::Sqlite(pool), lease::LeaseTarget::SqliteFile(path))
+            (Backend::Sqlite(pool), lease::LeaseTarget::SqliteFile(path))
         } else {
             let (pool, options) = open_postgres(url).await?;
             (
-                Pool::Postgres(pool),
+                Backend::Postgres(pool),
                 lease::LeaseTarget::Postgres(Box::new(options)),
             )
         };
-        let (old,): (i64,) = with_pool!(&pool, pool => {
+        let (old,): (i64,) = dispatch!(&pool, pool => {
             sqlx::query_as(
                 "SELECT count(*) FROM (SELECT 1 FROM messages WHERE raw_digest LIKE 'sha256:%' LIMIT 1) AS old",
             )
             .fetch_one(pool)
             .await?
         });
+        let tombstone_key = secrets::tombstone_key(&pool).await?;
         Ok(Store {
             pool,
             lease,
-            sha256_identities: old > 0,
+            legacy: if old > 0 { Legacy::Also } else { Legacy::None },
+            tombstone_key,
         })
     }
 
     /// Whether the database still holds messages recorded under the identity of before
-    /// migration 0006 (SHA-256 of the raw bytes): while it does, a message read must carry
-    /// that hash too ([`record::MessageRow::raw_sha256`]), or a copy of an old message at
-    /// new coordinates (after a UIDVALIDITY change, say) would be filed a second time. It
-    /// stays true until the retention purge has erased the last of them and the daemon
-    /// restarts.
-    pub fn holds_sha256_identities(&self) -> bool {
-        self.sha256_identities
+    /// migration 0006 (see [`crate::domain::identity`]). It stays so until the retention
+    /// purge has erased the last of them and the daemon restarts.
+    pub fn legacy_identities(&self) -> Legacy {
+        self.legacy
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.pool, Pool::Postgres(_))
+        matches!(self.pool, Backend::Postgres(_))
     }
 
     /// A cheap round trip, for health checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
     }
 
     pub async fn close(&self) {
-        with_pool!(&self.pool, pool => pool.close().await);
+        dispatch!(&self.pool, pool => pool.close().await);
     }
 }
 

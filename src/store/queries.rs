@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::{FromRow, QueryBuilder};
 
-use super::{Store, StoreError, with_pool};
+use super::{Store, StoreError, dispatch};
 use crate::domain::document::DocumentKind;
+use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 
 #[derive(Debug, Clone, FromRow)]
@@ -109,7 +110,7 @@ pub struct ApplicationDetail {
 
 impl Store {
     pub async fn list(&self, filter: &Filter) -> Result<Vec<ApplicationRow>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
         let mut query = QueryBuilder::new(APPLICATION_SELECT);
         query.push(" WHERE 1 = 1");
         if let Some(status) = filter.status {
@@ -152,7 +153,7 @@ impl Store {
 
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationDetail>, StoreError> {
         let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
-        let row: Option<ApplicationRow> = with_pool!(&self.pool, pool => {
+        let row: Option<ApplicationRow> = dispatch!(&self.pool, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?
         });
         let Some(application) = row else {
@@ -163,7 +164,7 @@ impl Store {
     }
 
     pub async fn history(&self, application_id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
             Ok(sqlx::query_as(
                 "SELECT status, note, actor, changed_at FROM status_history WHERE application_id = $1 ORDER BY changed_at, id",
             )
@@ -184,7 +185,7 @@ impl Store {
         applications: Vec<ApplicationRow>,
         only: Option<i64>,
     ) -> Result<Vec<ApplicationDetail>, StoreError> {
-        let (documents, messages): (Vec<DocumentInfo>, Vec<MessageInfo>) = with_pool!(&self.pool, pool => {
+        let (documents, messages): (Vec<DocumentInfo>, Vec<MessageInfo>) = dispatch!(&self.pool, pool => {
         let mut query = QueryBuilder::new(
             "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
              FROM documents d JOIN messages m ON m.id = d.message_id",

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 
-use super::{BeginWrite, Store, StoreError, with_pool};
+use super::{BeginWrite, Store, StoreError, dispatch};
+use crate::domain::named::Named;
 use crate::domain::status::ApplicationStatus;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,7 +33,7 @@ impl Store {
         &self,
         change: &StatusChange<'_>,
     ) -> Result<ApplicationStatus, StatusError> {
-        with_pool!(&self.pool, pool => {
+        dispatch!(&self.pool, pool => {
         let mut tx = pool.begin_write().await.map_err(StoreError::from)?;
         let row: Option<(String,)> =
             sqlx::query_as("SELECT status FROM applications WHERE id = $1")

@@ -5,7 +5,18 @@
 use crate::config::DatabaseUrl;
 use crate::domain::source::SourceRef;
 use crate::store::Store;
-use crate::store::record::{Recorded, Write, WriteKind};
+use crate::domain::outcome::{IgnoreReason, Outcome};
+use crate::domain::record::{Decision, DecisionKind};
+
+const IGNORED: Outcome = Outcome::Ignored(IgnoreReason::MailingList);
+
+fn ignored(source: SourceRef) -> Decision {
+    Decision {
+        source,
+        message_id: None,
+        kind: DecisionKind::Ignored(IgnoreReason::MailingList),
+    }
+}
 
 /// A store on a fresh SQLite file, and the folder that holds it (deleted when dropped).
 async fn sqlite_store() -> (Store, tempfile::TempDir) {
@@ -15,7 +26,7 @@ async fn sqlite_store() -> (Store, tempfile::TempDir) {
 }
 
 fn sqlite_pool(store: &Store) -> &sqlx::SqlitePool {
-    let crate::store::Pool::Sqlite(pool) = &store.pool else {
+    let crate::store::Backend::Sqlite(pool) = &store.pool else {
         panic!("a SQLite URL opens SQLite");
     };
     pool
@@ -32,15 +43,11 @@ async fn concurrent_groups_all_commit_on_sqlite() {
         let store = store.clone();
         tokio::spawn(async move {
             for group in 0..50 {
-                let writes: Vec<Write> = (0..5)
-                    .map(|n| Write {
-                        source: SourceRef::new("test", format!("{writer}/{group}/{n}")),
-                        message_id: None,
-                        kind: WriteKind::Ignored { reason: "test" },
-                    })
+                let writes: Vec<Decision> = (0..5)
+                    .map(|n| ignored(SourceRef::new("test", format!("{writer}/{group}/{n}"))))
                     .collect();
                 let recorded = store.record(&writes).await?;
-                assert!(recorded.iter().all(|r| *r == Recorded::Ignored));
+                assert!(recorded.iter().all(|r| *r == IGNORED));
             }
             Ok::<_, crate::store::StoreError>(())
         })
@@ -49,7 +56,7 @@ async fn concurrent_groups_all_commit_on_sqlite() {
         writer.await.unwrap().expect("every group commits");
     }
     let seen = store
-        .seen_outcomes("test", &["0/0/0".to_owned(), "3/49/4".to_owned()])
+        .seen_outcomes("test", &["0/0/0", "3/49/4"])
         .await
         .unwrap();
     assert_eq!(seen.len(), 2);
@@ -62,11 +69,7 @@ async fn concurrent_groups_all_commit_on_sqlite() {
 async fn a_group_commits_only_after_its_files_are_durable() {
     let (store, _dir) = sqlite_store().await;
     let source = |n: u32| SourceRef::new("test", n.to_string());
-    let write = |n: u32| Write {
-        source: source(n),
-        message_id: None,
-        kind: WriteKind::Ignored { reason: "test" },
-    };
+    let write = |n: u32| ignored(source(n));
     let reader = store.clone();
     let recorded = store
         .record_after(&[write(1)], || async {
@@ -75,7 +78,7 @@ async fn a_group_commits_only_after_its_files_are_durable() {
         })
         .await
         .unwrap();
-    assert_eq!(recorded, Ok(vec![Recorded::Ignored]));
+    assert_eq!(recorded, Ok(vec![IGNORED]));
     assert!(store.seen(&source(1)).await.unwrap());
 
     let failed = store
@@ -87,7 +90,7 @@ async fn a_group_commits_only_after_its_files_are_durable() {
     // The failed group's transaction is over: the next one takes the write lock.
     assert_eq!(
         store.record(&[write(3)]).await.unwrap(),
-        vec![Recorded::Ignored]
+        vec![IGNORED]
     );
 }
 
@@ -142,51 +145,10 @@ async fn every_sqlite_connection_has_the_bounded_page_cache() {
 /// recorded by an earlier group.
 #[tokio::test]
 async fn repeats_inside_a_group_and_across_groups_are_recognised() {
-    use crate::domain::email::EmailAddress;
-    use crate::domain::name::PersonName;
-    use crate::domain::posting::PostingId;
-    use crate::domain::source::Direction;
-    use crate::store::record::{DocumentRow, FilingRow, MessageRow};
 
     let (store, _dir) = sqlite_store().await;
-    let candidate = EmailAddress::parse("amina.benali@example.org").unwrap();
-    let message = MessageRow {
-        direction: Direction::Inbound,
-        message_id: Some("<cv@example.org>".into()),
-        in_reply_to: Vec::new(),
-        references: Vec::new(),
-        from_address: Some(candidate.clone()),
-        recipients: Vec::new(),
-        subject: "Coordination Maroc – Benali Amina".into(),
-        sent_at: chrono::Utc::now(),
-        raw_digest: format!("blake3:{}", "ab".repeat(32)),
-        raw_sha256: None,
-        raw_size: 1_000,
-        forwarded_by: None,
-    };
-    let application = |mailbox: &str, location: &str| Write {
-        source: SourceRef::new(mailbox, location),
-        message_id: message.message_id.clone(),
-        kind: WriteKind::Application {
-            message: message.clone(),
-            filing: FilingRow {
-                posting: PostingId::parse("coordination-maroc").unwrap(),
-                candidate: candidate.clone(),
-                name: PersonName {
-                    last_name: "Benali".into(),
-                    first_name: "Amina".into(),
-                },
-                subject_nonconforming: false,
-                acknowledgement: None,
-            },
-            documents: vec![DocumentRow::cv_for_tests()],
-        },
-    };
-    let ignored = |location: &str| Write {
-        source: SourceRef::new("INBOX", location),
-        message_id: None,
-        kind: WriteKind::Ignored { reason: "test" },
-    };
+    let application = |mailbox: &str, location: &str| application_from(mailbox, location, "amina.benali@example.org", "<cv@example.org>");
+    let ignored = |location: &str| ignored(SourceRef::new("INBOX", location));
 
     let first = store
         .record(&[
@@ -198,16 +160,16 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
         ])
         .await
         .unwrap();
-    let Recorded::Filed { application_id } = first[0] else {
+    let Outcome::Filed { application_id } = first[0] else {
         panic!("the first copy opens an application: {first:?}");
     };
     assert_eq!(
         first[1..],
         [
-            Recorded::Ignored,
-            Recorded::Duplicate,
-            Recorded::AlreadySeen,
-            Recorded::AlreadySeen
+            IGNORED,
+            Outcome::Duplicate,
+            Outcome::AlreadySeen,
+            Outcome::AlreadySeen
         ]
     );
     let second = store
@@ -221,9 +183,9 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
     assert_eq!(
         second,
         [
-            Recorded::AlreadySeen,
-            Recorded::Duplicate,
-            Recorded::AlreadySeen
+            Outcome::AlreadySeen,
+            Outcome::Duplicate,
+            Outcome::AlreadySeen
         ]
     );
 
@@ -250,4 +212,126 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
         ],
         "each duplicate names the application the message was filed under"
     );
+}
+
+/// An application of `email` whose message (Message-ID `message_id`, the same bytes whatever
+/// the coordinates) carries a CV.
+fn application_from(mailbox: &str, location: &str, email: &str, message_id: &str) -> Decision {
+    use crate::domain::document::{DocumentKind, DocumentSource};
+    use crate::domain::email::EmailAddress;
+    use crate::domain::identity::{Identity, Legacy};
+    use crate::domain::name::PersonName;
+    use crate::domain::posting::PostingId;
+    use crate::domain::record::{MessageFacts, NewApplication, StoredDocument};
+    use crate::domain::source::Direction;
+
+    let candidate = EmailAddress::parse(email).unwrap();
+    let now = chrono::Utc::now();
+    let message = MessageFacts {
+        direction: Direction::Inbound,
+        message_id: Some(message_id.into()),
+        in_reply_to: Vec::new(),
+        references: Vec::new(),
+        from_address: Some(candidate.clone()),
+        recipients: Vec::new(),
+        subject: "Coordination Maroc – Benali Amina".into(),
+        date: now,
+        arrived_at: now,
+        identity: Identity::of(Some(message_id), message_id.as_bytes(), Legacy::None),
+        raw_size: 1_000,
+        forwarded_by: None,
+    };
+    Decision {
+        source: SourceRef::new(mailbox, location),
+        message_id: message.message_id.clone(),
+        kind: DecisionKind::Application {
+            message,
+            filing: NewApplication {
+                posting: PostingId::parse("coordination-maroc").unwrap(),
+                candidate,
+                name: PersonName {
+                    last_name: "Benali".into(),
+                    first_name: "Amina".into(),
+                },
+                subject_nonconforming: false,
+                acknowledgement: None,
+            },
+            documents: vec![StoredDocument {
+                kind: DocumentKind::Cv,
+                source: DocumentSource::Attachment,
+                filename: "CV.pdf".into(),
+                content_type: "application/pdf".into(),
+                sha256: "cd".repeat(32),
+                size: 500,
+            }],
+        },
+    }
+}
+
+/// Erased mail met again at new coordinates (a folder renumbered, a copy) is not filed again:
+/// its tombstone, a keyed hash of its identity, is all the database keeps of it.
+#[tokio::test]
+async fn an_erased_message_met_again_elsewhere_is_not_filed_again() {
+    use crate::store::erase::Erase;
+    let (store, _dir) = sqlite_store().await;
+    let first = store.record(&[application_from("INBOX", "1/1", "amina@example.org", "<a@x>")]).await.unwrap();
+    assert!(matches!(first[0], Outcome::Filed { .. }));
+    let erased = store
+        .erase(&Erase::Person { email: "amina@example.org", quarantined: &[] }, "test", false)
+        .await
+        .unwrap();
+    assert_eq!((erased.applications, erased.messages), (1, 1));
+    let again = store.record(&[application_from("INBOX", "2/1", "amina@example.org", "<a@x>")]).await.unwrap();
+    assert_eq!(again, [Outcome::Ignored(IgnoreReason::Erased)]);
+    let pool = sqlite_pool(&store);
+    let (applications, stones, addresses): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM applications), (SELECT count(*) FROM erased_identities),
+                (SELECT count(*) FROM mail_seen WHERE message_id IS NOT NULL)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((applications, stones, addresses), (0, 1, 0));
+    let leak: Option<(String,)> = sqlx::query_as("SELECT tombstone FROM erased_identities WHERE tombstone LIKE '%a@x%'")
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+    assert!(leak.is_none(), "the tombstone holds no Message-ID");
+}
+
+/// No statement takes an unbounded list: a message whose References name 40,000 ids (more
+/// than SQLite's 32,766 variables) is looked up, and a purge of 33,000 applications runs.
+#[tokio::test]
+async fn lookups_and_purges_of_tens_of_thousands_of_rows_work() {
+    use crate::domain::email::EmailAddress;
+    use crate::store::erase::Erase;
+    let (store, _dir) = sqlite_store().await;
+    let refs: Vec<String> = (0..40_000).map(|n| format!("<ref-{n}@example.org>")).collect();
+    let sender = EmailAddress::parse("someone@example.org").unwrap();
+    assert_eq!(store.thread_application(&sender, &refs).await.unwrap(), None);
+
+    let pool = sqlite_pool(&store);
+    let old = "2020-01-01 00:00:00+00:00";
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 33000)
+         INSERT INTO candidates (email, last_name, first_name, created_at)
+         SELECT 'c' || i || '@example.org', 'Nom', 'Prénom', $1 FROM n",
+    )
+    .bind(old)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at)
+         SELECT id, 'coordination-maroc', FALSE, $1, $1 FROM candidates",
+    )
+    .bind(old)
+    .execute(pool)
+    .await
+    .unwrap();
+    let cutoff = chrono::Utc::now() - chrono::Duration::days(365);
+    let erased = store.erase(&Erase::InactiveSince(cutoff), "test", false).await.unwrap();
+    assert_eq!(erased.applications, 33_000);
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM candidates").fetch_one(pool).await.unwrap();
+    assert_eq!(left, 0);
 }

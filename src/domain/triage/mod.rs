@@ -11,34 +11,7 @@ use super::organisation::Organisation;
 use super::posting::{Posting, PostingId};
 use super::subject::{AutomaticSubject, SubjectMatch, automatic_subject};
 
-/// Why a message is not filed. Recorded with the message's coordinates, nothing else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IgnoreReason {
-    AutoReply,
-    ReadReceipt,
-    Bounce,
-    MailingList,
-    Internal,
-    NoPosting,
-    NoSender,
-    /// An outbound message that answers no application.
-    UnrelatedOutbound,
-}
-
-impl IgnoreReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IgnoreReason::AutoReply => "auto-reply",
-            IgnoreReason::ReadReceipt => "read-receipt",
-            IgnoreReason::Bounce => "bounce",
-            IgnoreReason::MailingList => "mailing-list",
-            IgnoreReason::Internal => "internal",
-            IgnoreReason::NoPosting => "no-posting",
-            IgnoreReason::NoSender => "no-sender",
-            IgnoreReason::UnrelatedOutbound => "unrelated-outbound",
-        }
-    }
-}
+pub use super::outcome::IgnoreReason;
 
 /// An application ready to be filed.
 #[derive(Debug, Clone)]

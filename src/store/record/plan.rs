@@ -15,8 +15,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::{AckIntent, DocumentRow, FilingRow, MessageRow, Recorded, Write, WriteKind};
+use crate::domain::named::Named;
+use crate::domain::outcome::{IgnoreReason, Outcome, OutcomeKind};
 use crate::domain::posting::PostingId;
+use crate::domain::record::{AckIntent, Decision, DecisionKind, MessageFacts, NewApplication, StoredDocument};
 use crate::domain::source::SourceRef;
 
 /// What the database held before the group, asked once for the whole group.
@@ -26,6 +28,8 @@ pub(super) struct Known {
     pub seen: HashMap<String, HashSet<String>>,
     /// Message row ids by dedupe key.
     pub messages: HashMap<String, i64>,
+    /// Identity keys of erased messages (their tombstones were found).
+    pub erased: HashSet<String>,
 }
 
 impl Known {
@@ -61,7 +65,7 @@ pub(super) struct ApplicationRow<'a> {
 #[derive(Debug)]
 pub(super) struct NewMessage<'a> {
     pub source: &'a SourceRef,
-    pub row: &'a MessageRow,
+    pub row: &'a MessageFacts,
     /// `row`'s dedupe key, made once.
     pub key: String,
 }
@@ -71,7 +75,7 @@ pub(super) struct NewMessage<'a> {
 enum Step<'a> {
     AlreadySeen,
     /// A ledger row only (ignored, quarantined mail).
-    LedgerOnly(Seen<'a>, Recorded),
+    LedgerOnly(Seen<'a>, Outcome),
     /// A message recorded before the group, or earlier in it, under this dedupe key.
     Duplicate {
         seen: Seen<'a>,
@@ -84,18 +88,30 @@ enum Step<'a> {
     },
 }
 
+impl<'a> Step<'a> {
+    fn ignored(source: &'a SourceRef, message_id: Option<&'a str>, reason: IgnoreReason) -> Self {
+        // Of an erased person's mail, not even the Message-ID is kept.
+        let message_id = message_id.filter(|_| reason != IgnoreReason::Erased);
+        let seen = Seen {
+            reason: Some(reason.as_str()),
+            ..Seen::new(source, message_id, OutcomeKind::Ignored)
+        };
+        Step::LedgerOnly(seen, Outcome::Ignored(reason))
+    }
+}
+
 #[derive(Debug)]
 enum NewKind<'a> {
     /// Filed under [`Plan::applications`]`[application]`, which it opens unless the
     /// application exists already or an earlier message of the group opened it.
     File {
         application: usize,
-        filing: &'a FilingRow,
-        documents: &'a [DocumentRow],
+        filing: &'a NewApplication,
+        documents: &'a [StoredDocument],
     },
     FollowUp {
         application_id: i64,
-        documents: &'a [DocumentRow],
+        documents: &'a [StoredDocument],
     },
     Answer {
         application_ids: &'a [i64],
@@ -127,21 +143,23 @@ pub(super) enum Touch {
 pub(super) struct Seen<'a> {
     pub source: &'a SourceRef,
     pub message_id: Option<&'a str>,
-    pub outcome: &'static str,
+    pub outcome: OutcomeKind,
     pub reason: Option<&'a str>,
     pub raw_sha256: Option<&'a str>,
+    pub raw_size: Option<u64>,
     pub message_ref: Option<i64>,
     pub application_id: Option<i64>,
 }
 
 impl<'a> Seen<'a> {
-    fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: &'static str) -> Self {
+    fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: OutcomeKind) -> Self {
         Seen {
             source,
             message_id,
             outcome,
             reason: None,
             raw_sha256: None,
+            raw_size: None,
             message_ref: None,
             application_id: None,
         }
@@ -157,7 +175,7 @@ pub(super) struct Later<'a> {
     /// `(application_id, message_ref)`.
     pub links: Vec<(i64, i64)>,
     /// Documents, with their application, message and position in it.
-    pub documents: Vec<(i64, i64, usize, &'a DocumentRow)>,
+    pub documents: Vec<(i64, i64, usize, &'a StoredDocument)>,
     /// New applications' acknowledgement rows.
     pub acknowledgements: Vec<AckRow<'a>>,
     pub touches: Vec<Touch>,
@@ -165,7 +183,7 @@ pub(super) struct Later<'a> {
 
 impl<'a> Later<'a> {
     /// Links an inbound message and its documents to an application.
-    fn attach(&mut self, application_id: i64, message_ref: i64, documents: &'a [DocumentRow]) {
+    fn attach(&mut self, application_id: i64, message_ref: i64, documents: &'a [StoredDocument]) {
         self.links.push((application_id, message_ref));
         self.documents.extend(
             documents
@@ -189,7 +207,7 @@ impl<'a> Later<'a> {
 pub(super) struct AckRow<'a> {
     pub application_id: i64,
     pub intent: &'a AckIntent,
-    pub message: &'a MessageRow,
+    pub message: &'a MessageFacts,
 }
 
 /// A group's writes, decided.
@@ -206,7 +224,7 @@ pub(super) struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    pub fn new(writes: &'a [Write], known: Known) -> Plan<'a> {
+    pub fn new(writes: &'a [Decision], known: Known) -> Plan<'a> {
         let mut planner = Planner {
             plan: Plan {
                 steps: Vec::with_capacity(writes.len()),
@@ -233,14 +251,14 @@ impl<'a> Plan<'a> {
     }
 
     /// Each write's outcome, in order, and the rows that refer to the inserted ones.
-    pub fn resolve(self, inserted: &Inserted) -> (Vec<Recorded>, Later<'a>) {
+    pub fn resolve(self, inserted: &Inserted) -> (Vec<Outcome>, Later<'a>) {
         let mut later = Later::default();
         let mut outcomes = Vec::with_capacity(self.steps.len());
         let mut opened = vec![false; self.applications.len()];
         let mut new_ids: HashMap<String, i64> = HashMap::with_capacity(self.messages.len());
         for step in self.steps {
             let recorded = match step {
-                Step::AlreadySeen => Recorded::AlreadySeen,
+                Step::AlreadySeen => Outcome::AlreadySeen,
                 Step::LedgerOnly(seen, recorded) => {
                     later.seen.push(seen);
                     recorded
@@ -262,7 +280,7 @@ impl<'a> Plan<'a> {
                         application_id,
                         ..seen
                     });
-                    Recorded::Duplicate
+                    Outcome::Duplicate
                 }
                 Step::New { message, kind } => {
                     let NewMessage { source, row, key } = &self.messages[message];
@@ -289,12 +307,12 @@ impl<'a> Plan<'a> {
                                         message: row,
                                     });
                                 }
-                                Recorded::Filed { application_id }
+                                Outcome::Filed { application_id }
                             } else {
                                 later
                                     .touches
-                                    .push(Touch::Inbound(application_id, row.sent_at));
-                                Recorded::FollowUp { application_id }
+                                    .push(Touch::Inbound(application_id, row.arrived_at));
+                                Outcome::FollowUp { application_id }
                             };
                             later.attach(application_id, message_ref, documents);
                             recorded
@@ -305,18 +323,18 @@ impl<'a> Plan<'a> {
                         } => {
                             later
                                 .touches
-                                .push(Touch::Inbound(application_id, row.sent_at));
+                                .push(Touch::Inbound(application_id, row.arrived_at));
                             later.attach(application_id, message_ref, documents);
-                            Recorded::FollowUp { application_id }
+                            Outcome::FollowUp { application_id }
                         }
                         NewKind::Answer { application_ids } => {
                             for &application_id in application_ids {
                                 later.links.push((application_id, message_ref));
                                 later
                                     .touches
-                                    .push(Touch::Answered(application_id, row.sent_at));
+                                    .push(Touch::Answered(application_id, row.arrived_at));
                             }
-                            Recorded::Outbound {
+                            Outcome::Outbound {
                                 application_ids: application_ids.to_vec(),
                             }
                         }
@@ -324,7 +342,7 @@ impl<'a> Plan<'a> {
                     later.seen.push(Seen {
                         message_ref: Some(message_ref),
                         application_id: recorded.application_id(),
-                        ..Seen::new(source, row.message_id.as_deref(), recorded.outcome())
+                        ..Seen::new(source, row.message_id.as_deref(), recorded.kind())
                     });
                     recorded
                 }
@@ -348,29 +366,24 @@ struct Planner<'a, 'k> {
 }
 
 impl<'a> Planner<'a, '_> {
-    fn step(&mut self, write: &'a Write) {
+    fn step(&mut self, write: &'a Decision) {
         let source = &write.source;
         let message_id = write.message_id.as_deref();
         let step = if self.known.holds(source) || self.recorded.contains(source) {
             Step::AlreadySeen
         } else {
             match &write.kind {
-                WriteKind::Ignored { reason } => {
-                    let seen = Seen {
-                        reason: Some(reason),
-                        ..Seen::new(source, message_id, "ignored")
-                    };
-                    Step::LedgerOnly(seen, Recorded::Ignored)
-                }
-                WriteKind::Quarantined { raw_sha256, error } => {
+                DecisionKind::Ignored(reason) => Step::ignored(source, message_id, *reason),
+                DecisionKind::Quarantined { raw_sha256, size, error } => {
                     let seen = Seen {
                         reason: Some(error),
                         raw_sha256: raw_sha256.as_deref(),
-                        ..Seen::new(source, message_id, "quarantined")
+                        raw_size: *size,
+                        ..Seen::new(source, message_id, OutcomeKind::Quarantined)
                     };
-                    Step::LedgerOnly(seen, Recorded::Quarantined)
+                    Step::LedgerOnly(seen, Outcome::Quarantined)
                 }
-                WriteKind::Application {
+                DecisionKind::Application {
                     message,
                     filing,
                     documents,
@@ -379,7 +392,7 @@ impl<'a> Planner<'a, '_> {
                     filing,
                     documents,
                 }),
-                WriteKind::FollowUp {
+                DecisionKind::FollowUp {
                     message,
                     application_id,
                     documents,
@@ -387,7 +400,7 @@ impl<'a> Planner<'a, '_> {
                     application_id: *application_id,
                     documents,
                 }),
-                WriteKind::Outbound {
+                DecisionKind::Outbound {
                     message,
                     application_ids,
                 } => self.message(source, message, |_| NewKind::Answer { application_ids }),
@@ -404,16 +417,18 @@ impl<'a> Planner<'a, '_> {
     fn message(
         &mut self,
         source: &'a SourceRef,
-        message: &'a MessageRow,
+        message: &'a MessageFacts,
         kind: impl FnOnce(&mut Self) -> NewKind<'a>,
     ) -> Step<'a> {
-        let key = message.dedupe_key();
-        let seen = Seen::new(source, message.message_id.as_deref(), "duplicate");
-        // A message recorded before migration 0006 is known by its SHA-256 key only.
-        let sha256_key = message.sha256_dedupe_key();
-        let before = [Some(&key), sha256_key.as_ref()]
-            .into_iter()
-            .flatten()
+        let keys = message.identity.keys();
+        let message_id = message.message_id.as_deref();
+        if keys.iter().any(|key| self.known.erased.contains(key)) {
+            return Step::ignored(source, message_id, IgnoreReason::Erased);
+        }
+        let key = message.identity.key();
+        let seen = Seen::new(source, message_id, OutcomeKind::Duplicate);
+        let before = keys
+            .iter()
             .find_map(|known| Some((*self.known.messages.get(known)?, known.clone())));
         if let Some((before, key)) = before {
             self.plan.duplicated_before.push(before);
@@ -436,7 +451,7 @@ impl<'a> Planner<'a, '_> {
     }
 
     /// The index of the application this filing goes to among the group's.
-    fn application(&mut self, filing: &'a FilingRow, message: &'a MessageRow) -> usize {
+    fn application(&mut self, filing: &'a NewApplication, message: &'a MessageFacts) -> usize {
         let candidate = self.candidate(filing);
         let applications = &mut self.plan.applications;
         *self
@@ -447,14 +462,14 @@ impl<'a> Planner<'a, '_> {
                     candidate,
                     posting: &filing.posting,
                     subject_nonconforming: filing.subject_nonconforming,
-                    received_at: message.sent_at,
+                    received_at: message.arrived_at,
                 });
                 applications.len() - 1
             })
     }
 
     /// The index of the filing's candidate among the group's, merging its name.
-    fn candidate(&mut self, filing: &'a FilingRow) -> usize {
+    fn candidate(&mut self, filing: &'a NewApplication) -> usize {
         let email = filing.candidate.as_str();
         let name = &filing.name;
         if let Some(&at) = self.candidate_index.get(email) {
@@ -486,34 +501,47 @@ mod tests {
 
     use super::*;
     use crate::domain::email::EmailAddress;
+    use crate::domain::identity::{Identity, Legacy};
     use crate::domain::name::PersonName;
     use crate::domain::source::Direction;
 
-    fn message(id: &str, sha: &str, day: u32) -> MessageRow {
-        MessageRow {
+    fn message(id: &str, bytes: &str, day: u32) -> MessageFacts {
+        let message_id = format!("<{id}@example.org>");
+        let at = chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0).unwrap();
+        MessageFacts {
             direction: Direction::Inbound,
-            message_id: Some(format!("<{id}@example.org>")),
+            identity: Identity::of(Some(&message_id), bytes.as_bytes(), Legacy::None),
+            message_id: Some(message_id),
             in_reply_to: Vec::new(),
             references: Vec::new(),
             from_address: None,
             recipients: Vec::new(),
             subject: "Coordination Maroc – Benali Amina".into(),
-            sent_at: chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0)
-                .unwrap(),
-            raw_digest: format!("blake3:{}", sha.repeat(32)),
-            raw_sha256: None,
+            date: at,
+            arrived_at: at,
             raw_size: 1_000,
             forwarded_by: None,
         }
     }
 
-    fn application(location: &str, message: MessageRow, email: &str, name: (&str, &str)) -> Write {
-        Write {
+    fn cv() -> StoredDocument {
+        StoredDocument {
+            kind: crate::domain::document::DocumentKind::Cv,
+            source: crate::domain::document::DocumentSource::Attachment,
+            filename: "CV.pdf".into(),
+            content_type: "application/pdf".into(),
+            sha256: "cd".repeat(32),
+            size: 500,
+        }
+    }
+
+    fn application(location: &str, message: MessageFacts, email: &str, name: (&str, &str)) -> Decision {
+        Decision {
             source: SourceRef::new("INBOX", location),
             message_id: message.message_id.clone(),
-            kind: WriteKind::Application {
+            kind: DecisionKind::Application {
                 message,
-                filing: FilingRow {
+                filing: NewApplication {
                     posting: PostingId::parse("coordination-maroc").unwrap(),
                     candidate: EmailAddress::parse(email).unwrap(),
                     name: PersonName {
@@ -525,7 +553,7 @@ mod tests {
                         crate::domain::acknowledgement::SkipReason::TooOld,
                     )),
                 },
-                documents: vec![DocumentRow::cv_for_tests()],
+                documents: vec![cv()],
             },
         }
     }
@@ -539,7 +567,7 @@ mod tests {
             (
                 source.mailbox.as_str(),
                 source.location.as_str(),
-                s.outcome,
+                s.outcome.as_str(),
                 s.message_ref,
                 s.application_id,
             )
@@ -585,7 +613,7 @@ mod tests {
         assert_eq!(plan.applications.len(), 1);
         assert_eq!(
             plan.applications[0].received_at,
-            writes[0].kind.message().unwrap().sent_at
+            writes[0].kind.message().unwrap().arrived_at
         );
         assert_eq!(plan.messages.len(), 2);
 
@@ -594,10 +622,10 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                Recorded::Filed {
+                Outcome::Filed {
                     application_id: 100
                 },
-                Recorded::FollowUp {
+                Outcome::FollowUp {
                     application_id: 100
                 }
             ]
@@ -615,7 +643,7 @@ mod tests {
             .map(|(a, m, p, _)| (*a, *m, *p))
             .collect();
         assert_eq!(documents, [(100, 500, 0), (100, 501, 0)]);
-        let resent_at = writes[1].kind.message().unwrap().sent_at;
+        let resent_at = writes[1].kind.message().unwrap().arrived_at;
         assert_eq!(later.touches, [Touch::Inbound(100, resent_at)]);
         assert_eq!(
             ledger(&later),
@@ -639,7 +667,7 @@ mod tests {
         let (outcomes, later) = plan.resolve(&ids);
         assert_eq!(
             outcomes,
-            [Recorded::FollowUp {
+            [Outcome::FollowUp {
                 application_id: 100
             }]
         );
@@ -674,7 +702,8 @@ mod tests {
         ];
         let known = Known {
             seen: HashMap::from([("INBOX".to_owned(), HashSet::from(["3".to_owned()]))]),
-            messages: HashMap::from([(before.dedupe_key(), 7)]),
+            messages: HashMap::from([(before.identity.key(), 7)]),
+            erased: HashSet::new(),
         };
         let plan = Plan::new(&writes, known);
         assert_eq!(
@@ -690,16 +719,16 @@ mod tests {
         assert_eq!(
             outcomes,
             [
-                Recorded::Filed {
+                Outcome::Filed {
                     application_id: 100
                 },
-                Recorded::AlreadySeen,
-                Recorded::Duplicate,
-                Recorded::Duplicate,
-                Recorded::Filed {
+                Outcome::AlreadySeen,
+                Outcome::Duplicate,
+                Outcome::Duplicate,
+                Outcome::Filed {
                     application_id: 101
                 },
-                Recorded::AlreadySeen,
+                Outcome::AlreadySeen,
             ]
         );
         assert_eq!(
