@@ -13,7 +13,7 @@ use crate::domain::source::Direction;
 use crate::ingest::Pipeline;
 use crate::shutdown::Shutdown;
 use crate::sources;
-use crate::watch::local::file_source;
+use crate::watch::local::{Arrival, file_source};
 
 /// How many messages ended how.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -72,7 +72,7 @@ async fn import_one(
 ) -> anyhow::Result<()> {
     let source = sources::open(path, None)?;
     let progress = progress_bar(source.len, path);
-    file_source(pipeline, source, direction, &Shutdown::never(), |_, outcome| {
+    file_source(pipeline, source, direction, Arrival::DateHeader, &Shutdown::never(), |_, outcome| {
         *summary.outcomes.entry(outcome.kind().as_str()).or_default() += 1;
         progress.inc(1);
     })

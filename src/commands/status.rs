@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::open_store;
 use crate::config::Settings;
+use crate::domain::named::parse_named;
 use crate::domain::status::ApplicationStatus;
 use crate::store::status::StatusChange;
 
@@ -17,7 +18,7 @@ pub async fn status(
     by: Option<String>,
     force: bool,
 ) -> anyhow::Result<ExitCode> {
-    let status: ApplicationStatus = status.parse().context("status")?;
+    let status: ApplicationStatus = parse_named(status).context("status")?;
     let actor = by.unwrap_or_else(os_user);
     let store = open_store(settings).await?;
     let previous = store

@@ -11,10 +11,10 @@ pub const MAX_FAILURES: i64 = 3;
 /// restarts and a machine's reboots interrupt innocent messages too.
 pub const MAX_INTERRUPTED: i64 = 5;
 
-/// What is known of the attempts at one message, counting the one about to be made.
+/// What is known of the attempts at one message so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attempts {
-    /// Attempts made, this one included.
+    /// Attempts made (each counted as it began).
     pub made: i64,
     /// Those that ended with an error.
     pub failures: i64,
@@ -35,9 +35,9 @@ pub enum Next {
 }
 
 impl Attempts {
-    /// Earlier attempts that neither succeeded nor failed: the daemon stopped during them.
+    /// Attempts that neither succeeded nor failed: the daemon stopped during them.
     pub fn interrupted(&self) -> i64 {
-        (self.made - 1 - self.failures).max(0)
+        (self.made - self.failures).max(0)
     }
 
     pub fn next(&self) -> Next {
@@ -51,10 +51,10 @@ impl Attempts {
                     .unwrap_or_default()
             ));
         }
-        if self.made > 1 { Next::Alone } else { Next::Together }
+        if self.made > 0 { Next::Alone } else { Next::Together }
     }
 
-    /// After this attempt failed alone (and was recorded): whether to give up on it.
+    /// After an attempt failed alone (and was recorded): whether to give up on it.
     pub fn give_up_after_failure(&self) -> bool {
         self.failures >= MAX_FAILURES && self.others_went_through
     }
@@ -75,15 +75,16 @@ mod tests {
 
     #[test]
     fn a_first_attempt_goes_with_the_others_and_a_retry_alone() {
-        assert_eq!(attempts(1, 0, false).next(), Next::Together);
-        assert_eq!(attempts(2, 1, false).next(), Next::Alone);
-        assert_eq!(attempts(3, 0, false).next(), Next::Alone, "two interrupted");
+        assert_eq!(attempts(0, 0, false).next(), Next::Together);
+        assert_eq!(attempts(1, 1, false).next(), Next::Alone);
+        assert_eq!(attempts(2, 0, false).next(), Next::Alone, "two interrupted");
     }
 
     #[test]
     fn a_message_that_stops_the_daemon_again_and_again_is_given_up() {
-        assert_eq!(attempts(5, 0, false).next(), Next::Alone);
-        let Next::GiveUp(why) = attempts(6, 0, false).next() else { panic!() };
+        assert_eq!(attempts(4, 0, false).next(), Next::Alone);
+        assert_eq!(attempts(9, 5, false).next(), Next::Alone, "four interrupted");
+        let Next::GiveUp(why) = attempts(5, 0, false).next() else { panic!() };
         assert!(why.contains("stopped 5 times"), "{why}");
     }
 

@@ -295,18 +295,18 @@ pub(super) async fn timed<T>(
     }
 }
 
-/// A folder name as an IMAP quoted string (RFC 3501 §4.3). Names come from the config and from
-/// LIST; one with a line break could smuggle a command, so those are refused upstream.
+/// A folder name as an IMAP quoted string (RFC 3501 §4.3), in modified UTF-7. Names come from
+/// the config and from LIST; the encoding turns a line break, which could smuggle a command,
+/// into base64 like any other character outside printable ASCII.
 pub(super) fn quoted(name: &str) -> String {
+    let name = super::utf7::encode(name);
     let mut out = String::with_capacity(name.len() + 2);
     out.push('"');
     for c in name.chars() {
         if c == '"' || c == '\\' {
             out.push('\\');
         }
-        if c != '\r' && c != '\n' {
-            out.push(c);
-        }
+        out.push(c);
     }
     out.push('"');
     out
@@ -320,6 +320,7 @@ mod tests {
     fn folder_names_are_quoted_without_line_breaks() {
         assert_eq!(quoted("Sent"), "\"Sent\"");
         assert_eq!(quoted("a \"b\" \\c"), "\"a \\\"b\\\" \\\\c\"");
-        assert_eq!(quoted("x\r\nA1 DELETE INBOX"), "\"xA1 DELETE INBOX\"");
+        assert_eq!(quoted("x\r\nA1 DELETE INBOX"), "\"x&AA0ACg-A1 DELETE INBOX\"");
+        assert_eq!(quoted("Envoyés"), "\"Envoy&AOk-s\"");
     }
 }

@@ -66,7 +66,7 @@ impl ImapClient {
                 return Some(response);
             };
             folders.push(Folder {
-                name: list.name.to_string(),
+                name: super::utf7::decode(&list.name).unwrap_or_else(|| list.name.to_string()),
                 special_use: list.name_attributes.iter().filter_map(special_use).map(str::to_owned).collect(),
             });
             None

@@ -13,7 +13,8 @@
 //! - [`command`]: sending a command and checking its completion;
 //! - [`folders`]: capabilities, LIST, SELECT, STATUS, SEARCH;
 //! - [`messages`]: sizes, FETCH, STORE, MOVE, APPEND;
-//! - [`idle`]: waiting for news (RFC 2177).
+//! - [`idle`]: waiting for news (RFC 2177);
+//! - [`utf7`]: folder names in modified UTF-7.
 
 mod command;
 mod connect;
@@ -22,6 +23,7 @@ mod folders;
 mod idle;
 mod messages;
 mod tls;
+mod utf7;
 
 use async_imap::Session;
 

@@ -1,6 +1,6 @@
 //! A poison message must not block the mailbox. Each attempt at a message is counted in the
-//! database before it is made ([`Pipeline::count_attempts`]), so that one that stops the
-//! daemon is counted too. A message that failed once, or was being processed when the daemon
+//! database as it begins, committed before the work, so that one that stops the daemon is
+//! counted too. A message that failed once, or was being processed when the daemon
 //! stopped, is tried again alone, so that its failure is its own and the messages around it
 //! go through; one that keeps failing while others go through, or keeps stopping the daemon,
 //! is quarantined with its error (the rule is [`crate::domain::attempts`]). Failures of the
@@ -18,21 +18,15 @@ use crate::domain::outcome::Outcome;
 use crate::domain::record::DecisionKind;
 use crate::domain::source::{Direction, SourceRef};
 
-/// Messages whose attempt is counted, in order.
+/// Messages to record, in order, each with what is known of the attempts at it so far.
 #[derive(Debug, Default)]
-pub struct Counted {
+pub struct Pending {
     messages: Vec<(RawMessage, Attempts)>,
 }
 
-impl Counted {
-    /// Messages fetched or read, each with its attempts counted.
-    pub fn new(messages: Vec<(RawMessage, Attempts)>) -> Counted {
-        Counted { messages }
-    }
-
-    /// The messages' coordinates.
-    pub fn sources(&self) -> impl Iterator<Item = &SourceRef> {
-        self.messages.iter().map(|(message, _)| &message.source)
+impl Pending {
+    pub fn new(messages: Vec<(RawMessage, Attempts)>) -> Pending {
+        Pending { messages }
     }
 
     pub fn len(&self) -> usize {
@@ -99,8 +93,8 @@ impl Failures {
 const FAILURES_IN_A_ROW: usize = 2;
 
 impl Pipeline {
-    /// Counts an attempt at each message, committed before any is made.
-    pub async fn count_attempts(&self, messages: Vec<RawMessage>) -> Result<Counted, IngestError> {
+    /// What is known of the attempts at these messages so far.
+    pub async fn pending(&self, messages: Vec<RawMessage>) -> Result<Pending, IngestError> {
         let mut by_mailbox: HashMap<String, HashMap<String, Attempts>> = HashMap::new();
         let mut mailboxes: Vec<&str> = messages.iter().map(|m| m.source.mailbox.as_str()).collect();
         mailboxes.sort_unstable();
@@ -111,41 +105,59 @@ impl Pipeline {
                 .filter(|m| m.source.mailbox == mailbox)
                 .map(|m| m.source.location.as_str())
                 .collect();
-            let counted = self.store.count_attempts(mailbox, &locations).await?;
-            by_mailbox.insert(mailbox.to_owned(), counted);
+            let known = self.store.attempts(mailbox, &locations).await?;
+            by_mailbox.insert(mailbox.to_owned(), known);
         }
         let messages = messages
             .into_iter()
             .map(|message| {
                 let attempts = by_mailbox
                     .get_mut(&message.source.mailbox)
-                    .and_then(|counted| counted.remove(&message.source.location))
+                    .and_then(|known| known.remove(&message.source.location))
                     .unwrap_or_default();
                 (message, attempts)
             })
             .collect();
-        Ok(Counted { messages })
+        Ok(Pending { messages })
     }
 
-    /// Attempts messages whose attempt is counted: those that never failed together, the
-    /// others alone. Everything that can be recorded is; the call fails when a message failed
-    /// without being quarantined, naming the first.
-    pub async fn ingest_counted(
+    /// Counts an attempt at each of these messages, committed before any is made: an attempt
+    /// that stops the daemon is counted too.
+    async fn count(&self, messages: &[RawMessage]) -> Result<(), IngestError> {
+        let mut mailboxes: Vec<&str> = messages.iter().map(|m| m.source.mailbox.as_str()).collect();
+        mailboxes.sort_unstable();
+        mailboxes.dedup();
+        for mailbox in mailboxes {
+            let locations: Vec<&str> = messages
+                .iter()
+                .filter(|m| m.source.mailbox == mailbox)
+                .map(|m| m.source.location.as_str())
+                .collect();
+            self.store.count_attempts(mailbox, &locations).await?;
+        }
+        Ok(())
+    }
+
+    /// Records pending messages: those never tried before together, the others alone, each
+    /// attempt counted as it begins. Everything that can be recorded is; the call fails when a
+    /// message failed without being quarantined, naming the first.
+    pub async fn ingest_pending(
         &self,
-        counted: Counted,
+        pending: Pending,
         direction: Direction,
     ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
-        let mut outcomes = Vec::with_capacity(counted.len());
+        let mut outcomes = Vec::with_capacity(pending.len());
         let mut failures = Failures::default();
         let mut went_through = false;
         let mut in_a_row = 0;
-        for run in runs(counted) {
+        for run in runs(pending) {
             match run {
                 Run::GiveUp(message, why) => {
                     warn!(mailbox = %message.source.mailbox, location = %message.source.location, reason = %why, "giving up on a message: quarantined");
                     outcomes.extend(self.quarantine(message.source, message.raw, why).await?);
                 }
                 Run::Together(messages) => {
+                    self.count(&messages).await?;
                     match self.commit_messages(messages.clone(), direction).await {
                         Ok(done) => {
                             went_through |= done.iter().any(|(_, o)| *o != Outcome::AlreadySeen);
@@ -159,7 +171,7 @@ impl Pipeline {
                         }
                     }
                 }
-                Run::Alone(message) => match self.commit_messages(vec![message.clone()], direction).await {
+                Run::Alone(message) => match self.count_and_commit(message.clone(), direction).await {
                     Ok(done) => {
                         went_through = true;
                         in_a_row = 0;
@@ -177,6 +189,15 @@ impl Pipeline {
         }
         self.settle(failures, went_through, &mut outcomes).await?;
         Ok(outcomes)
+    }
+
+    async fn count_and_commit(
+        &self,
+        message: RawMessage,
+        direction: Direction,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        self.count(std::slice::from_ref(&message)).await?;
+        self.commit_messages(vec![message], direction).await
     }
 
     /// Records each failure; quarantines the messages that failed alone too often while
@@ -252,12 +273,12 @@ impl Pipeline {
     }
 }
 
-/// Cuts counted messages into runs, in order: consecutive messages that never failed go
-/// together; a message tried before goes alone, or is given up.
-fn runs(counted: Counted) -> Vec<Run> {
+/// Cuts pending messages into runs, in order: consecutive messages never tried go together;
+/// a message tried before goes alone, or is given up.
+fn runs(pending: Pending) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut together = Vec::new();
-    for (message, attempts) in counted.messages {
+    for (message, attempts) in pending.messages {
         let run = match attempts.next() {
             Next::Together => {
                 together.push(message);

@@ -6,9 +6,9 @@
 //! 1. **source**: a watch loop (`watch`) or `import` hands over a batch of [`RawMessage`]s;
 //! 2. **ledger**: messages whose coordinates the ledger holds are answered at once
 //!    ([`Pipeline::ingest`]);
-//! 3. **attempt**: each attempt at the others is counted in the database before it is made,
-//!    and decides whether a message goes with the others, alone, or to quarantine
-//!    ([`attempts`]);
+//! 3. **attempt**: what is known of earlier attempts at the others decides whether a message
+//!    goes with the others, alone, or to quarantine, and each attempt is counted in the
+//!    database before it is made ([`attempts`]);
 //! 4. **analyse**: parse, triage and identity, several messages at once on the blocking pool
 //!    ([`analyse`]);
 //! 5. **decide**: what only the database knows: erased identities, the applications an answer
@@ -45,7 +45,7 @@ use crate::domain::source::{Direction, SourceRef};
 use crate::extract::ExtractLimits;
 use crate::store::{Store, StoreError};
 
-pub use attempts::Counted;
+pub use attempts::Pending;
 
 /// One message as a source read it. Its bytes are shared, not copied: a message downloaded
 /// over IMAP stays in the buffer it was read into.
@@ -155,8 +155,8 @@ impl Pipeline {
         direction: Direction,
     ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
         let (mut outcomes, fresh) = self.split_known(batch).await?;
-        let counted = self.count_attempts(fresh).await?;
-        outcomes.extend(self.ingest_counted(counted, direction).await?);
+        let pending = self.pending(fresh).await?;
+        outcomes.extend(self.ingest_pending(pending, direction).await?);
         Ok(outcomes)
     }
 

@@ -47,7 +47,7 @@ pub fn open(dir: &Path, mailbox: String) -> io::Result<MessageSource> {
     let messages = files.into_iter().map(move |(unique, path)| {
         let raw = std::fs::read(&path).map_err(|e| annotate(&path, e))?;
         Ok(LocalMessage {
-            delivered_at: delivered_at(&unique),
+            delivered_at: delivered_at(&path),
             source: SourceRef::new(mailbox.clone(), unique),
             raw: raw.into(),
         })
@@ -84,11 +84,11 @@ pub fn store_read(dir: &Path, message: &[u8]) -> io::Result<PathBuf> {
     Ok(target)
 }
 
-/// The delivery time a unique name starts with (maildir(5): seconds since the epoch). Unlike
-/// the file's time, it survives a copy of the Maildir.
-fn delivered_at(unique: &str) -> Option<DateTime<Utc>> {
-    let seconds: i64 = unique.split('.').next()?.parse().ok()?;
-    DateTime::from_timestamp(seconds, 0)
+/// When the message was delivered: its file's time, which the delivery agent set and a mail
+/// client moving it from `new/` to `cur/` keeps.
+fn delivered_at(path: &Path) -> Option<DateTime<Utc>> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(modified.into())
 }
 
 pub fn unique_name(file_name: &str) -> &str {
@@ -107,15 +107,6 @@ fn delivery_key(unique: &str) -> (u64, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_delivery_time_comes_from_the_unique_name() {
-        assert_eq!(
-            delivered_at("1625000000.M1P2.host").map(|d| d.timestamp()),
-            Some(1_625_000_000)
-        );
-        assert_eq!(delivered_at("note.txt"), None);
-    }
 
     #[test]
     fn unique_names_drop_flags() {

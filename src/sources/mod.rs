@@ -23,8 +23,8 @@ pub use maildir::{is_maildir, store_read};
 pub struct LocalMessage {
     pub source: SourceRef,
     pub raw: Bytes,
-    /// When it was delivered, when the source says (a Maildir's unique name does; a copied
-    /// `.eml` file's time is the copy's, so it says nothing).
+    /// When it was delivered, when the source says: a Maildir's file time does; an `.eml` or
+    /// mbox file says nothing.
     pub delivered_at: Option<DateTime<Utc>>,
 }
 

@@ -21,7 +21,7 @@ use crate::domain::outcome::{Outcome, OutcomeKind};
 use crate::domain::source::{Direction, SourceRef};
 use crate::health::record_sync;
 use crate::imap::{FILED_KEYWORD, ImapClient, ImapError};
-use crate::ingest::{Counted, Pipeline, RawMessage};
+use crate::ingest::{Pending, Pipeline, RawMessage};
 use crate::shutdown::Shutdown;
 
 /// Messages fetched per UID FETCH at most, and bytes (by the sizes announced; at least one
@@ -130,7 +130,7 @@ async fn read_batches(
     while let Some(current) = ready.take() {
         let next = batches.next().filter(|_| !shutdown.is_requested());
         let (recorded, downloaded) = tokio::join!(
-            pipeline.ingest_counted(current.counted, folder.direction),
+            pipeline.ingest_pending(current.pending, folder.direction),
             async {
                 match next {
                     Some(batch) => download(pipeline, client, folder, batch).await.map(Some),
@@ -139,19 +139,7 @@ async fn read_batches(
             }
         );
         // The pipeline's failure explains the pass's end, not the download's.
-        let outcomes = match recorded {
-            Ok(outcomes) => outcomes,
-            Err(err) => {
-                if let Ok(Some(unread)) = &downloaded {
-                    // Counted, never attempted: not an attempt that stopped the daemon.
-                    for source in unread.counted.sources() {
-                        let why = "not read: the pass stopped before it";
-                        let _ = pipeline.store().record_failure(source, why, false).await;
-                    }
-                }
-                return Err(err.into());
-            }
-        };
+        let outcomes = recorded?;
         ready = downloaded?;
         let Downloaded { batch, mut done, mut to_mark } = current.rest;
         for (source, outcome) in &outcomes {
@@ -202,7 +190,7 @@ struct Batch {
 
 /// A batch ready for the pipeline.
 struct Ready {
-    counted: Counted,
+    pending: Pending,
     rest: Downloaded,
 }
 
@@ -245,8 +233,8 @@ async fn plan_batches(client: &mut ImapClient, uids: &[Uid], limit: u64) -> Resu
 }
 
 /// Downloads what a batch needs: not what the ledger holds (the filed ones of those are
-/// marked again), not what is too large (recorded as such). Each attempt is counted first;
-/// a message tried before is fetched alone.
+/// marked again), not what is too large (recorded as such). A message tried before is
+/// fetched alone.
 async fn download(
     pipeline: &Pipeline,
     client: &mut ImapClient,
@@ -282,9 +270,9 @@ async fn download(
     }
     let locations: Vec<String> = wanted.iter().map(|&uid| folder.cursor.location(uid)).collect();
     let location_refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-    let attempts = pipeline.store().count_attempts(&folder.mailbox, &location_refs).await?;
+    let attempts = pipeline.store().attempts(&folder.mailbox, &location_refs).await?;
     let attempts_of = |uid: Uid| attempts.get(&folder.cursor.location(uid)).cloned().unwrap_or_default();
-    let (alone, together): (Vec<Uid>, Vec<Uid>) = wanted.iter().partition(|&&uid| attempts_of(uid).made > 1);
+    let (alone, together): (Vec<Uid>, Vec<Uid>) = wanted.iter().partition(|&&uid| attempts_of(uid).made > 0);
     let started = Instant::now();
     let mut fetched = match client.fetch(folder.imap_name, &together).await {
         Ok(fetched) => fetched,
@@ -318,7 +306,7 @@ async fn download(
     let got: HashSet<Uid> = fetched.iter().map(|m| m.uid).collect();
     // Expunged meanwhile, as a successful search showed: nothing to record.
     done.extend(wanted.iter().filter(|uid| !got.contains(uid)));
-    let counted = Counted::new(
+    let pending = Pending::new(
         fetched
             .into_iter()
             .map(|message| {
@@ -333,18 +321,34 @@ async fn download(
             .collect(),
     );
     Ok(Ready {
-        counted,
+        pending,
         rest: Downloaded { batch, done, to_mark },
     })
 }
 
-/// Records that fetching these messages failed, so that the attempts just counted are not
-/// taken for attempts that stopped the daemon. Best effort: the error that ends the pass is
-/// the fetch's.
+/// Records a failed attempt at fetching these messages: they are fetched alone next time.
+/// Best effort: the error that ends the pass is the fetch's.
 async fn note_failure(pipeline: &Pipeline, folder: &Folder<'_>, uids: &[Uid], err: &ImapError) {
+    let _ = failed_attempts(pipeline, folder, uids, err, false).await;
+}
+
+/// Counts an attempt at each of these messages and records its failure (see
+/// [`crate::domain::attempts`]); returns the last one's attempts.
+async fn failed_attempts(
+    pipeline: &Pipeline,
+    folder: &Folder<'_>,
+    uids: &[Uid],
+    err: &ImapError,
+    others_went_through: bool,
+) -> Result<Attempts, WatchError> {
+    let locations: Vec<String> = uids.iter().map(|&uid| folder.cursor.location(uid)).collect();
+    let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
+    pipeline.store().count_attempts(&folder.mailbox, &refs).await?;
+    let mut last = Attempts::default();
     for &uid in uids {
-        let _ = pipeline.store().record_failure(&folder.source(uid), &err.to_string(), false).await;
+        last = pipeline.store().record_failure(&folder.source(uid), &err.to_string(), others_went_through).await?;
     }
+    Ok(last)
 }
 
 /// A message the server refused to send, alone. Says whether it needs nothing more: it was
@@ -360,8 +364,9 @@ async fn refused_again(
     if !client.exists(uid).await? {
         return Ok(true);
     }
+    // The server answered the search about it: the fault is the message's.
+    let attempts = failed_attempts(pipeline, folder, &[uid], err, true).await?;
     let source = folder.source(uid);
-    let attempts: Attempts = pipeline.store().record_failure(&source, &err.to_string(), true).await?;
     if !attempts.give_up_after_failure() {
         return Ok(false);
     }

@@ -11,6 +11,16 @@ use crate::sources::MessageSource;
 const BATCH: usize = 64;
 const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
+/// Where a local source's arrival times come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// The source's own delivery times (the watched Maildir).
+    Delivered,
+    /// None: an import's files may be copies, whose times are the copy's; the Date header,
+    /// no later than now, stands in.
+    DateHeader,
+}
+
 /// Files every message of `source`, in order, a batch at a time, and hands each outcome to
 /// `each` once committed. Stops between two batches once shutdown is requested. A message
 /// that fails does not stop the others: the call fails at the end, naming the first.
@@ -18,6 +28,7 @@ pub async fn file_source(
     pipeline: &Pipeline,
     source: MessageSource,
     direction: Direction,
+    arrival: Arrival,
     shutdown: &Shutdown,
     mut each: impl FnMut(&SourceRef, &Outcome),
 ) -> Result<(), IngestError> {
@@ -54,7 +65,7 @@ pub async fn file_source(
             raw.push(RawMessage {
                 source: message.source,
                 raw: message.raw,
-                arrived_at: message.delivered_at,
+                arrived_at: message.delivered_at.filter(|_| arrival == Arrival::Delivered),
             });
         }
         match pipeline.ingest(raw, direction).await {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use tracing::{error, info};
 
-use super::local::file_source;
+use super::local::{Arrival, file_source};
 use super::sent::maildir_sent_folder;
 use super::{WatchContext, WatchError};
 use crate::config::MaildirSettings;
@@ -62,14 +62,14 @@ async fn pass(pipeline: &Pipeline, maildir: &MaildirSettings, shutdown: &Shutdow
     }
     let inbox = sources::open(&maildir.path, Some("maildir:INBOX"))
         .with_context(|| format!("mailbox.path {}", maildir.path.display()))?;
-    file_source(pipeline, inbox, Direction::Inbound, shutdown, |_, outcome| {
+    file_source(pipeline, inbox, Direction::Inbound, Arrival::Delivered, shutdown, |_, outcome| {
         *counts.entry(outcome.kind()).or_default() += 1
     })
     .await?;
     if let Some(sent) = maildir_sent_folder(maildir) {
         let source = sources::open(&sent, Some("maildir:Sent"))
             .with_context(|| format!("mailbox.sent {}", sent.display()))?;
-        file_source(pipeline, source, Direction::Outbound, shutdown, |_, outcome| {
+        file_source(pipeline, source, Direction::Outbound, Arrival::Delivered, shutdown, |_, outcome| {
             *counts.entry(outcome.kind()).or_default() += 1
         })
         .await?;
