@@ -57,11 +57,14 @@ where
     )
 }
 
-/// The IMAP library traces every byte it sends and receives: the LOGIN command with its
-/// password, and whole messages with candidates' documents. Whatever `RUST_LOG` says, those
-/// traces are never written.
+/// The IMAP and SMTP libraries trace every byte they send and receive at debug level: the
+/// IMAP LOGIN command with its password, SMTP's `AUTH PLAIN` (the base64 of the login and
+/// password), whole messages with candidates' documents and every acknowledgement in full.
+/// Whatever `RUST_LOG` says, those traces are never written; their warnings still are.
 fn not_wire_data(meta: &Metadata<'_>) -> bool {
-    let wire = ["async_imap", "imap_proto"]
+    // lettre 0.11 logs through `tracing` under its module paths
+    // (`lettre::transport::smtp::client::async_connection` writes "Wrote: …" and "<< …").
+    let wire = ["async_imap", "imap_proto", "lettre"]
         .iter()
         .any(|t| meta.target().starts_with(t));
     !wire || *meta.level() <= Level::INFO
