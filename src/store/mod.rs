@@ -34,10 +34,26 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// The two backends' pools.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+impl std::fmt::Debug for Pool {
+    // By hand, like every `Debug` over connection settings here: what sqlx prints is its
+    // business and may one day include the password (its `PgConnectOptions` does). The
+    // backend and the pool's size are what a reader of a log needs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (backend, size, idle) = match self {
+            Pool::Sqlite(pool) => ("Sqlite", pool.size(), pool.num_idle()),
+            Pool::Postgres(pool) => ("Postgres", pool.size(), pool.num_idle()),
+        };
+        f.debug_struct(backend)
+            .field("size", &size)
+            .field("idle", &idle)
+            .finish()
+    }
 }
 
 /// Runs the same code with `$pool` bound to whichever concrete pool the store has.
@@ -117,13 +133,25 @@ pub enum StoreError {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: Pool,
     /// What a daemon locks so that only one instance works on this database's mailbox.
     lease: lease::LeaseTarget,
     /// Whether messages recorded under the SHA-256 identity remain (migration 0006).
     sha256_identities: bool,
+}
+
+impl std::fmt::Debug for Store {
+    // Written out so that no field's connection settings (the password) can slip in: both
+    // fields print by hand-written impls that leave the password out.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("pool", &self.pool)
+            .field("lease", &self.lease)
+            .field("sha256_identities", &self.sha256_identities)
+            .finish()
+    }
 }
 
 impl Store {

@@ -17,6 +17,7 @@ mod imap;
 mod instances;
 mod maildir_run;
 mod page_cache;
+mod secrets;
 mod smtp;
 mod sources;
 mod synth;
