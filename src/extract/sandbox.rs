@@ -11,7 +11,7 @@
 //! Library users (and unit tests) that never call [`enable`] read in-process, as before.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -51,12 +51,22 @@ pub(super) fn in_process(bytes: &[u8]) -> Result<String, String> {
     }
 }
 
-fn in_child(exe: &PathBuf, bytes: &[u8]) -> Result<String, String> {
-    let mut child = Command::new(exe)
-        .arg(CHILD_ARG)
+/// The reader's process, all but its argument: pipes for the document and the text, and an
+/// empty environment. The daemon's environment holds the variables that `password_env` names
+/// (the IMAP and SMTP passwords), and a process fed hostile PDFs has no use for them.
+fn reader_command(executable: &Path) -> Command {
+    let mut command = Command::new(executable);
+    command
+        .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn in_child(exe: &Path, bytes: &[u8]) -> Result<String, String> {
+    let mut child = reader_command(exe)
+        .arg(CHILD_ARG)
         .spawn()
         .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
     // Feed stdin and drain stdout on their own threads so that neither pipe can fill up and
@@ -119,4 +129,24 @@ pub fn run_child() -> std::process::ExitCode {
     };
     let _ = std::io::stdout().write_all(answer.as_bytes());
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reader's command, run with `env` in the reader's place, shows the environment the
+    /// reader would get: none at all.
+    #[test]
+    fn the_reader_inherits_no_environment() {
+        let mut child = reader_command(Path::new("/usr/bin/env")).spawn().unwrap();
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            std::env::vars_os().next().is_some(),
+            "the test itself has an environment to leak"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    }
 }
