@@ -12,6 +12,7 @@ pub mod mail;
 pub mod name;
 pub mod organisation;
 pub mod posting;
+pub mod printable;
 pub mod source;
 pub mod status;
 pub mod subject;

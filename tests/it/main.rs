@@ -9,6 +9,7 @@ mod corpus;
 mod crash;
 mod dovecot;
 mod erase;
+mod escapes;
 mod faults;
 mod helpers;
 mod http;
