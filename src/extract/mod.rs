@@ -21,6 +21,10 @@ use crate::domain::mail::{Automation, Mail};
 use archive::ArchiveLimits;
 use doc_text::TextLimits;
 
+/// Characters kept of a subject: real ones are a line; a sender's can be a megabyte, which
+/// would then be stored, shown and parsed for a name.
+pub const MAX_SUBJECT_CHARS: usize = 1_000;
+
 /// Bounds on what one message may make applymail do.
 #[derive(Debug, Clone)]
 pub struct ExtractLimits {
@@ -140,13 +144,13 @@ fn convert(
         });
     }
     let walked = parts::walk(message, limits, depth, budget)?;
-    let mut body_text: String = message
-        .body_text(0)
-        .map(|b| b.into_owned())
-        .unwrap_or_default();
-    if let Some((cut, _)) = body_text.char_indices().nth(limits.max_body_chars) {
-        body_text.truncate(cut);
-    }
+    let body_text = cut_chars(
+        message
+            .body_text(0)
+            .map(|b| b.into_owned())
+            .unwrap_or_default(),
+        limits.max_body_chars,
+    );
     Ok(Mail {
         message_id: headers::message_id(message),
         in_reply_to: headers::id_list(message.in_reply_to()),
@@ -154,7 +158,7 @@ fn convert(
         date: message
             .date()
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
-        subject: headers::subject(message),
+        subject: cut_chars(headers::subject(message), MAX_SUBJECT_CHARS),
         from: headers::sender(message),
         recipients: headers::addresses(message),
         automation: automation(message),
@@ -163,6 +167,14 @@ fn convert(
         forwarded: walked.forwarded,
         problems: walked.problems,
     })
+}
+
+/// `text` cut to its first `max` characters.
+fn cut_chars(mut text: String, max: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        text.truncate(cut);
+    }
+    text
 }
 
 fn automation(message: &Message<'_>) -> Automation {

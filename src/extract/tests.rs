@@ -263,3 +263,16 @@ fn a_spent_text_budget_leaves_documents_unread() {
         unread.problems
     );
 }
+
+/// A megabyte subject is kept cut: the database, `show` and triage never see more.
+#[test]
+fn subjects_are_capped() {
+    let subject = format!("Coordination Maroc – DUPONT {}", "é".repeat(1_000_000));
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: {subject}\n\nbody\n"
+    ));
+    assert_eq!(m.subject.chars().count(), MAX_SUBJECT_CHARS);
+    assert!(m.subject.starts_with("Coordination Maroc – DUPONT éé"));
+    let m = parse("From: a@example.com\nSubject: Coordination Maroc\n\nbody\n");
+    assert_eq!(m.subject, "Coordination Maroc");
+}

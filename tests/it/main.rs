@@ -2,6 +2,7 @@
 //! configuration, driving the real `applymail` executable the way an admin would.
 
 mod acknowledgement;
+mod bounds;
 mod certs;
 mod chaos;
 mod cli;
