@@ -6,22 +6,31 @@
 
 use std::sync::Mutex;
 
-use serde::Serialize;
-
-/// The mailbox side of the daemon, as the watch loops report it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "state", content = "detail")]
+/// The mailbox side of the daemon, as the watch loops report it. Not `Serialize`: `/healthz`
+/// answers anyone who can reach it, and shows only [`MailboxState::word`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailboxState {
     Starting,
     /// Another instance holds the mailbox lease; this one waits, healthy.
     Standby,
     Connected,
     Idle,
-    /// The last attempt failed: why.
+    /// The last attempt failed: why (for the log; it may name the server and the login).
     Down(String),
 }
 
 impl MailboxState {
+    /// The state in one word, without its detail: what `/healthz` may say.
+    pub fn word(&self) -> &'static str {
+        match self {
+            MailboxState::Starting => "starting",
+            MailboxState::Standby => "standby",
+            MailboxState::Connected => "connected",
+            MailboxState::Idle => "idle",
+            MailboxState::Down(_) => "down",
+        }
+    }
+
     pub fn is_healthy(&self) -> bool {
         matches!(
             self,

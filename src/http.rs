@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::health::{Health, describe_metrics};
 use crate::shutdown::Shutdown;
@@ -71,7 +71,9 @@ pub async fn spawn(
 }
 
 /// 200 when the mailbox connection and the database are healthy, 503 otherwise; the body
-/// says which part is not.
+/// says which part is not, in state words only. Anyone who reaches the port reads it, and the
+/// errors behind a state name the mail server, the database host and the logins: those go to
+/// the log (the watch loops log the mailbox's, a failed ping here the database's).
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mailbox = state.health.mailbox();
     let database = match tokio::time::timeout(Duration::from_secs(3), state.store.ping()).await {
@@ -79,11 +81,17 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         Ok(Err(err)) => Err(err.to_string()),
         Err(_) => Err("no answer within 3 s".to_owned()),
     };
+    if let Err(error) = &database {
+        warn!(%error, "/healthz: the database does not answer");
+    }
     let healthy = mailbox.is_healthy() && database.is_ok();
     let body = json!({
         "status": if healthy { "ok" } else { "failing" },
-        "mailbox": { "ok": mailbox.is_healthy(), "state": mailbox },
-        "database": { "ok": database.is_ok(), "error": database.err() },
+        "mailbox": { "ok": mailbox.is_healthy(), "state": mailbox.word() },
+        "database": {
+            "ok": database.is_ok(),
+            "state": if database.is_ok() { "connected" } else { "down" },
+        },
     });
     (
         if healthy {
@@ -105,4 +113,40 @@ async fn render_metrics(
         )],
         state.metrics.render(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use crate::health::MailboxState;
+
+    /// A mailbox down for a reason naming its server and login, and a database that does not
+    /// answer: the body says "down" twice and nothing more.
+    #[tokio::test]
+    async fn healthz_shows_state_words_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+        let store = Store::open(&url).await.unwrap();
+        store.close().await;
+        let health = Arc::new(Health::default());
+        health.set(MailboxState::Down(
+            "cannot log in as recrutement@ong-exemple.org to imap.ong-exemple.org:993".into(),
+        ));
+        let state = AppState {
+            health,
+            store,
+            metrics: PrometheusBuilder::new().build_recorder().handle(),
+        };
+        let (status, Json(body)) = healthz(State(state)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            body,
+            json!({
+                "status": "failing",
+                "mailbox": { "ok": false, "state": "down" },
+                "database": { "ok": false, "state": "down" },
+            })
+        );
+    }
 }

@@ -28,7 +28,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole cause chain on one line, which is what an admin greps for.
-            eprintln!("applymail: {err:#}");
+            // A cause may quote a server or a sender: nothing in it may act on the terminal.
+            let message = format!("{err:#}");
+            eprintln!(
+                "applymail: {}",
+                applymail::domain::printable::printable(&message)
+            );
             ExitCode::FAILURE
         }
     }

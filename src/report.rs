@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::blobs::BlobStore;
+use crate::domain::printable::printable;
 use crate::store::queries::{ApplicationDetail, ApplicationRow};
 
 #[derive(Debug, Serialize)]
@@ -194,14 +195,12 @@ pub fn write_table(out: &mut dyn Write, rows: &[ApplicationRow]) -> std::io::Res
     writeln!(out, "{} application(s)", rows.len())
 }
 
+/// A cell of the table: made [`printable`] (a candidate's name must not move the terminal's
+/// cursor or reorder the line), then cut to its column.
 fn truncate(text: &str, width: usize) -> String {
-    // Control characters in a candidate's name must not move the terminal's cursor.
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let clean = printable(text);
     if clean.chars().count() <= width {
-        clean
+        clean.into_owned()
     } else {
         clean.chars().take(width - 1).chain(['…']).collect()
     }
@@ -225,7 +224,8 @@ mod tests {
 
     #[test]
     fn table_cells_are_cut_and_cleaned() {
-        assert_eq!(truncate("abc\u{1b}[2J", 10), "abc [2J");
+        assert_eq!(truncate("abc\u{1b}[2J", 14), "abc\\u{1b}[2J");
+        assert_eq!(truncate("ab\u{202e}cd\r", 20), "ab\\u{202e}cd\\u{d}");
         assert_eq!(truncate("abcdefghijkl", 5), "abcd…");
     }
 }

@@ -1,10 +1,13 @@
-//! `show`: one application, everything about it.
+//! `show`: one application, everything about it. What a sender or a recruiter wrote
+//! (names, address, subjects, Message-IDs, file names, notes) is printed through
+//! [`printable`], so that it cannot act on the terminal.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use super::{open_blobs, open_store};
 use crate::config::Settings;
+use crate::domain::printable::printable;
 use crate::report::timestamp;
 
 pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
@@ -20,13 +23,15 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     writeln!(
         out,
         "  Candidate:    {} {} <{}>",
-        a.first_name, a.last_name, a.email
+        printable(&a.first_name),
+        printable(&a.last_name),
+        printable(&a.email)
     )?;
     writeln!(out, "  Status:       {}", a.status)?;
     writeln!(out, "  Reply status: {}", a.reply_status)?;
     if let Some(ack) = store.ack_state(id).await? {
         let when = ack.sent_at.map(|t| format!(" at {}", timestamp(t)));
-        let why = ack.reason.map(|r| format!(" ({r})"));
+        let why = ack.reason.map(|r| format!(" ({})", printable(&r)));
         writeln!(
             out,
             "  Acknowledgement: {}{}{}",
@@ -60,7 +65,11 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "  {:<6} {}{}  [{}, {} bytes]",
-            d.kind, d.filename, current, d.source, d.size
+            d.kind,
+            printable(&d.filename),
+            current,
+            d.source,
+            d.size
         )?;
         writeln!(out, "         {}", blobs.path(&d.sha256).display())?;
     }
@@ -72,8 +81,8 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
             "  {} {}  {}  {}",
             arrow,
             timestamp(m.sent_at),
-            m.message_id.as_deref().unwrap_or("-"),
-            m.subject
+            printable(m.message_id.as_deref().unwrap_or("-")),
+            printable(&m.subject)
         )?;
     }
     writeln!(out, "\nHistory:")?;
@@ -83,10 +92,10 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
             "  {}  {:<11} by {}{}",
             timestamp(h.changed_at),
             h.status,
-            h.actor,
+            printable(&h.actor),
             h.note
                 .as_deref()
-                .map(|n| format!(": {n}"))
+                .map(|n| format!(": {}", printable(n)))
                 .unwrap_or_default()
         )?;
     }

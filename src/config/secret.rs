@@ -133,19 +133,74 @@ impl DatabaseUrl {
         self.0.starts_with("sqlite:")
     }
 
-    /// The URL with any password replaced, fit for logs and error messages.
+    /// The URL with any password replaced, fit for logs and error messages: the userinfo's
+    /// password and every query parameter naming a password (`password`, `sslpassword`, in any
+    /// case).
     pub fn redacted(&self) -> String {
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return self.0.clone();
+        let (before_query, query_and_fragment) = match self.0.find('?') {
+            Some(at) => self.0.split_at(at),
+            None => (self.0.as_str(), ""),
         };
-        match rest.split_once('@') {
-            Some((userinfo, host)) if userinfo.contains(':') => {
-                let user = userinfo.split(':').next().unwrap_or_default();
-                format!("{scheme}://{user}:[redacted]@{host}")
-            }
-            _ => self.0.clone(),
+        let mut out = redact_userinfo(before_query);
+        if let Some(rest) = query_and_fragment.strip_prefix('?') {
+            let (query, fragment) = match rest.find('#') {
+                Some(at) => rest.split_at(at),
+                None => (rest, ""),
+            };
+            out.push('?');
+            out.push_str(&redact_query(query));
+            out.push_str(fragment);
         }
+        out
     }
+}
+
+/// Where the URL's authority ends (RFC 3986 §3.2: at the first `/`, `?` or `#` after `//`),
+/// or 0 when it has none. A raw `@` in the password is allowed for; other delimiters in a
+/// password must be percent-encoded anyway, or the driver would not parse the URL either.
+fn authority_end(url: &str) -> usize {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return 0;
+    };
+    url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i)
+}
+
+/// `scheme://user:password@host…` → `scheme://user:[redacted]@host…`. The userinfo ends at
+/// the authority's LAST `@`: a password may hold `@` itself, a host never does.
+fn redact_userinfo(url: &str) -> String {
+    let Some(start) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let end = authority_end(url);
+    let authority = &url[start..end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            match userinfo.split_once(':') {
+                Some((user, _password)) => {
+                    format!("{}{user}:[redacted]{}", &url[..start], &url[start + at..])
+                }
+                None => url.to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Replaces the value of every `…password=` parameter; the others stay, an admin needs them.
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.to_ascii_lowercase().ends_with("password") => {
+                format!("{name}=[redacted]")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 impl fmt::Debug for DatabaseUrl {
@@ -177,6 +232,48 @@ mod tests {
             url.expose(),
             "postgres://app:hunter2-xyz@db.example/applymail"
         );
+    }
+
+    #[test]
+    fn a_password_holding_at_signs_is_redacted_whole() {
+        // The userinfo ends at the authority's last `@`: the first one is inside the password.
+        let url = DatabaseUrl::new("postgres://app:hun@ter2@xyz@db.example:5432/applymail".into());
+        assert_eq!(
+            url.redacted(),
+            "postgres://app:[redacted]@db.example:5432/applymail"
+        );
+        assert!(!format!("{url:?}").contains("ter2"));
+        // An `@` after the authority (a query's value) does not move the split.
+        let url = DatabaseUrl::new(
+            "postgres://app:s3cr@t@db.example/applymail?application_name=a@b".into(),
+        );
+        assert_eq!(
+            url.redacted(),
+            "postgres://app:[redacted]@db.example/applymail?application_name=a@b"
+        );
+    }
+
+    #[test]
+    fn password_query_parameters_are_redacted() {
+        for (url, redacted) in [
+            (
+                "postgres://app@db.example/applymail?password=hunter2-xyz",
+                "postgres://app@db.example/applymail?password=[redacted]",
+            ),
+            (
+                "postgres://db.example/applymail?sslmode=require&PassWord=hunter2-xyz&user=app",
+                "postgres://db.example/applymail?sslmode=require&PassWord=[redacted]&user=app",
+            ),
+            (
+                "postgres://app:hunter2-xyz@db.example/a?sslpassword=hunter2-xyz#f",
+                "postgres://app:[redacted]@db.example/a?sslpassword=[redacted]#f",
+            ),
+        ] {
+            let url = DatabaseUrl::new(url.into());
+            assert_eq!(url.redacted(), redacted);
+            assert!(!format!("{url:?}").contains("hunter2"));
+            assert!(!url.to_string().contains("hunter2"));
+        }
     }
 
     #[test]

@@ -7,6 +7,10 @@
 
 use super::fold::fold;
 
+/// Characters kept of a last name, and of a first name. The longest real names run to a few
+/// dozen; a sender's subject or display name can run to a megabyte.
+pub const MAX_NAME_PART_CHARS: usize = 100;
+
 /// A candidate's name as it will be filed. `first_name` may be empty; `last_name` is not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName {
@@ -267,7 +271,7 @@ fn assemble(last: Vec<Word>, first: Vec<Word>, display_words: Option<&[Word]>) -
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let (last, first) = (respell(last), respell(first));
+    let (last, first) = (capped(respell(last)), capped(respell(first)));
     if last.is_empty() {
         PersonName {
             last_name: first,
@@ -279,6 +283,32 @@ fn assemble(last: Vec<Word>, first: Vec<Word>, display_words: Option<&[Word]>) -
             first_name: first,
         }
     }
+}
+
+/// `part` cut to [`MAX_NAME_PART_CHARS`]: whole words while they fit, or the start of a
+/// first word that is longer on its own.
+pub fn capped(part: String) -> String {
+    if part.chars().count() <= MAX_NAME_PART_CHARS {
+        return part;
+    }
+    let mut out = String::new();
+    let mut len = 0;
+    for word in part.split(' ').filter(|w| !w.is_empty()) {
+        let gap = usize::from(!out.is_empty());
+        let word_len = word.chars().count();
+        if len + gap + word_len > MAX_NAME_PART_CHARS {
+            break;
+        }
+        if gap == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        len += gap + word_len;
+    }
+    if out.is_empty() {
+        out = part.chars().take(MAX_NAME_PART_CHARS).collect();
+    }
+    out
 }
 
 /// Moves, for each wanted word, the word with the same key out of `pool`, keeping the pool's
@@ -678,8 +708,50 @@ mod tests {
     }
 
     fn well_formed(name: &PersonName) -> bool {
-        let ok = |s: &str| s.trim() == s && !s.chars().any(char::is_control);
+        let ok = |s: &str| {
+            s.trim() == s
+                && !s.chars().any(char::is_control)
+                && s.chars().count() <= MAX_NAME_PART_CHARS
+        };
         ok(&name.last_name) && ok(&name.first_name) && !name.last_name.is_empty()
+    }
+
+    /// A megabyte subject once stored a million-character last name.
+    #[test]
+    fn name_parts_are_capped() {
+        let word = "Abcdefghij".repeat(100_000);
+        let name = name_from_subject(&word, None).unwrap();
+        assert_eq!(name.last_name.chars().count(), MAX_NAME_PART_CHARS);
+        // Many words: whole words are kept while they fit.
+        let words = ["DUPONT"; 50].join(" ") + " " + &["Marie"; 50].join(" ");
+        let name = name_from_subject(&words, None).unwrap();
+        assert!(
+            name.last_name.chars().count() <= MAX_NAME_PART_CHARS,
+            "{name:?}"
+        );
+        assert!(
+            name.first_name.chars().count() <= MAX_NAME_PART_CHARS,
+            "{name:?}"
+        );
+        assert!(name.last_name.starts_with("DUPONT DUPONT"), "{name:?}");
+        assert!(name.first_name.ends_with("Marie"), "{name:?}");
+        let name = name_from_display(&format!("Marie {word}")).unwrap();
+        assert_eq!(name.last_name.chars().count(), MAX_NAME_PART_CHARS);
+        assert_eq!(name.first_name, "Marie");
+        // What fits is untouched.
+        assert_eq!(
+            name_from_subject("DUPONT Marie", None),
+            person("DUPONT", "Marie")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn long_names_are_capped_on_a_word(words in proptest::collection::vec("[A-Za-zé]{1,30}", 1..80)) {
+            if let Some(name) = name_from_display(&words.join(" ")) {
+                prop_assert!(well_formed(&name), "{:?}", name);
+            }
+        }
     }
 
     proptest! {

@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 use std::io::{BufReader, Cursor, Read};
+use std::time::Instant;
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, Event};
@@ -62,6 +63,14 @@ pub enum TextError {
 /// Office containers have a few dozen parts; more means a crafted file.
 const MAX_CONTAINER_ENTRIES: u64 = 10_000;
 
+/// Whether [`document_text`] can read documents of this format at all.
+pub fn has_reader(format: DocFormat) -> bool {
+    matches!(
+        format,
+        DocFormat::Pdf | DocFormat::Docx | DocFormat::Odt | DocFormat::Rtf | DocFormat::Text
+    )
+}
+
 /// Extracts the text of a document.
 ///
 /// DOCX and ODT: when the XML is malformed or cut by `max_xml_bytes` after
@@ -72,11 +81,22 @@ pub fn document_text(
     format: DocFormat,
     limits: &TextLimits,
 ) -> Result<String, TextError> {
+    document_text_until(bytes, format, limits, None)
+}
+
+/// [`document_text`], with the PDF reader stopped at `deadline` (the message's time for
+/// reading documents) if that comes before its own limit.
+pub fn document_text_until(
+    bytes: &[u8],
+    format: DocFormat,
+    limits: &TextLimits,
+    deadline: Option<Instant>,
+) -> Result<String, TextError> {
     if bytes.len() > limits.max_input_bytes {
         return Err(TextError::TooLarge);
     }
     let text = match format {
-        DocFormat::Pdf => pdf_text(bytes)?,
+        DocFormat::Pdf => pdf_text(bytes, deadline)?,
         DocFormat::Docx => office_text(bytes, OfficeKind::Docx, limits)?,
         DocFormat::Odt => office_text(bytes, OfficeKind::Odt, limits)?,
         DocFormat::Rtf => rtf_text(bytes, limits.max_output_chars),
@@ -95,8 +115,8 @@ fn truncate_chars(mut s: String, max: usize) -> String {
     s
 }
 
-fn pdf_text(bytes: &[u8]) -> Result<String, TextError> {
-    super::sandbox::pdf_text(bytes).map_err(TextError::Pdf)
+fn pdf_text(bytes: &[u8], deadline: Option<Instant>) -> Result<String, TextError> {
+    super::sandbox::pdf_text(bytes, deadline).map_err(TextError::Pdf)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

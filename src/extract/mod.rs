@@ -11,6 +11,8 @@ mod parts;
 pub mod sandbox;
 mod unfold;
 
+use std::time::{Duration, Instant};
+
 use chrono::DateTime;
 use mail_parser::{Message, MessageParser, MimeHeaders};
 
@@ -18,6 +20,10 @@ use crate::config::Limits;
 use crate::domain::mail::{Automation, Mail};
 use archive::ArchiveLimits;
 use doc_text::TextLimits;
+
+/// Characters kept of a subject: real ones are a line; a sender's can be a megabyte, which
+/// would then be stored, shown and parsed for a name.
+pub const MAX_SUBJECT_CHARS: usize = 1_000;
 
 /// Bounds on what one message may make applymail do.
 #[derive(Debug, Clone)]
@@ -28,7 +34,16 @@ pub struct ExtractLimits {
     pub text: TextLimits,
     /// Characters of body text kept for triage; a letter is never longer.
     pub max_body_chars: usize,
+    /// Wall time one message may spend reading its documents' text, forwards and archives
+    /// included: each PDF reader is bounded on its own, but twenty nameless PDFs one after
+    /// another held the daemon for most of a minute. Once it is spent, the documents left
+    /// are not read and are classified by their names and positions only.
+    pub text_budget: Duration,
 }
+
+/// [`ExtractLimits::text_budget`] by default: room for one PDF reader's full wall limit
+/// (15 s) and a few quick ones; a real application's documents take well under a second each.
+const TEXT_BUDGET: Duration = Duration::from_secs(20);
 
 impl From<&Limits> for ExtractLimits {
     fn from(limits: &Limits) -> Self {
@@ -42,6 +57,7 @@ impl From<&Limits> for ExtractLimits {
             },
             text: TextLimits::default(),
             max_body_chars: 100_000,
+            text_budget: TEXT_BUDGET,
         }
     }
 }
@@ -70,7 +86,48 @@ pub fn parse_mail(raw: &[u8], limits: &ExtractLimits) -> Result<Mail, ExtractErr
     if message.root_part().headers.is_empty() {
         return Err(ExtractError::Unparseable);
     }
-    convert(&mut message, limits, 0)
+    let mut budget = TextBudget::new(limits.text_budget);
+    let mut mail = convert(&mut message, limits, 0, &mut budget)?;
+    if budget.unread > 0 {
+        let problem = format!(
+            "{} document(s) not read for their text: the message's {:?} for reading documents was spent",
+            budget.unread, limits.text_budget
+        );
+        tracing::warn!(
+            message_id = mail.message_id.as_deref().unwrap_or("-"),
+            "{problem}"
+        );
+        mail.problems.push(problem);
+    }
+    Ok(mail)
+}
+
+/// The time left to a message for reading its documents' text.
+struct TextBudget {
+    deadline: Option<Instant>,
+    /// Documents that would have been read, had time been left.
+    unread: usize,
+}
+
+impl TextBudget {
+    fn new(budget: Duration) -> Self {
+        TextBudget {
+            // A budget too large to add is no budget.
+            deadline: Instant::now().checked_add(budget),
+            unread: 0,
+        }
+    }
+
+    /// The deadline for reading one more document, or `None` (counted) when none is left.
+    fn next(&mut self) -> Option<Option<Instant>> {
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => {
+                self.unread += 1;
+                None
+            }
+            deadline => Some(deadline),
+        }
+    }
 }
 
 /// Reads `message` into a [`Mail`], taking its documents' bytes out of it.
@@ -78,6 +135,7 @@ fn convert(
     message: &mut Message<'_>,
     limits: &ExtractLimits,
     depth: usize,
+    budget: &mut TextBudget,
 ) -> Result<Mail, ExtractError> {
     if message.parts.len() > limits.max_parts {
         return Err(ExtractError::TooManyParts {
@@ -85,14 +143,14 @@ fn convert(
             limit: limits.max_parts,
         });
     }
-    let walked = parts::walk(message, limits, depth)?;
-    let mut body_text: String = message
-        .body_text(0)
-        .map(|b| b.into_owned())
-        .unwrap_or_default();
-    if let Some((cut, _)) = body_text.char_indices().nth(limits.max_body_chars) {
-        body_text.truncate(cut);
-    }
+    let walked = parts::walk(message, limits, depth, budget)?;
+    let body_text = cut_chars(
+        message
+            .body_text(0)
+            .map(|b| b.into_owned())
+            .unwrap_or_default(),
+        limits.max_body_chars,
+    );
     Ok(Mail {
         message_id: headers::message_id(message),
         in_reply_to: headers::id_list(message.in_reply_to()),
@@ -100,7 +158,7 @@ fn convert(
         date: message
             .date()
             .and_then(|d| DateTime::from_timestamp(d.to_timestamp(), 0)),
-        subject: headers::subject(message),
+        subject: cut_chars(headers::subject(message), MAX_SUBJECT_CHARS),
         from: headers::sender(message),
         recipients: headers::addresses(message),
         automation: automation(message),
@@ -109,6 +167,14 @@ fn convert(
         forwarded: walked.forwarded,
         problems: walked.problems,
     })
+}
+
+/// `text` cut to its first `max` characters.
+fn cut_chars(mut text: String, max: usize) -> String {
+    if let Some((cut, _)) = text.char_indices().nth(max) {
+        text.truncate(cut);
+    }
+    text
 }
 
 fn automation(message: &Message<'_>) -> Automation {

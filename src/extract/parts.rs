@@ -9,8 +9,8 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
 use super::archive::expand_zip;
-use super::doc_text::document_text;
-use super::{ExtractError, ExtractLimits, convert};
+use super::doc_text::{document_text_until, has_reader};
+use super::{ExtractError, ExtractLimits, TextBudget, convert};
 use crate::domain::classify::{kind_from_filename, kind_from_text};
 use crate::domain::document::{DocFormat, DocumentKind, DocumentSource, display_filename};
 use crate::domain::mail::{Document, Mail};
@@ -32,6 +32,7 @@ pub(super) fn walk(
     message: &mut Message<'_>,
     limits: &ExtractLimits,
     depth: usize,
+    budget: &mut TextBudget,
 ) -> Result<Walked, ExtractError> {
     let mut walked = Walked {
         documents: Vec::new(),
@@ -71,7 +72,9 @@ pub(super) fn walk(
                         .get_mut(id as usize)
                         .map(|part| &mut part.body)
                     {
-                        walked.forwarded.push(convert(inner, limits, depth + 1)?);
+                        walked
+                            .forwarded
+                            .push(convert(inner, limits, depth + 1, budget)?);
                     }
                 } else {
                     walked
@@ -88,7 +91,14 @@ pub(super) fn walk(
             PartType::Message(_) => false,
         };
         if is_document {
-            push_document(&mut walked, message, id as usize, in_related, limits);
+            push_document(
+                &mut walked,
+                message,
+                id as usize,
+                in_related,
+                limits,
+                budget,
+            );
         }
     }
     Ok(walked)
@@ -100,6 +110,7 @@ fn push_document(
     id: usize,
     in_related: bool,
     limits: &ExtractLimits,
+    budget: &mut TextBudget,
 ) {
     let bytes = take_part_bytes(message, id);
     let part = &message.parts[id];
@@ -121,7 +132,7 @@ fn push_document(
                         "application/octet-stream",
                         &entry.bytes,
                     );
-                    let kind = classify(&entry.name, format, &entry.bytes, limits);
+                    let kind = classify(&entry.name, format, &entry.bytes, limits, budget);
                     walked.documents.push(Document {
                         filename: entry.name,
                         content_type: "application/octet-stream".into(),
@@ -148,7 +159,7 @@ fn push_document(
             .push(format!("{filename:?}: damaged content"));
         Some(DocumentKind::Other)
     } else {
-        classify(&filename, format, &bytes, limits)
+        classify(&filename, format, &bytes, limits, budget)
     };
     walked.documents.push(Document {
         filename,
@@ -202,18 +213,24 @@ fn take_part_bytes(message: &mut Message<'_>, id: usize) -> Vec<u8> {
     }
 }
 
-/// The file name first; the document's own text when the name says nothing.
+/// The file name first; the document's own text when the name says nothing and the
+/// message's time for reading documents is not spent.
 fn classify(
     filename: &str,
     format: DocFormat,
     bytes: &[u8],
     limits: &ExtractLimits,
+    budget: &mut TextBudget,
 ) -> Option<DocumentKind> {
     if !format.is_document() {
         return Some(DocumentKind::Other);
     }
     kind_from_filename(filename).or_else(|| {
-        document_text(bytes, format, &limits.text)
+        if !has_reader(format) {
+            return None;
+        }
+        let deadline = budget.next()?;
+        document_text_until(bytes, format, &limits.text, deadline)
             .ok()
             .and_then(|text| kind_from_text(&text))
     })

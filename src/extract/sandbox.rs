@@ -5,13 +5,14 @@
 //! loop. `catch_unwind` stops none of that. So the daemon runs the reader in a copy of its
 //! own executable (`applymail` with the hidden first argument [`CHILD_ARG`]), which lowers its
 //! own address-space and CPU limits before it reads a byte; the parent gives up after
-//! [`WALL_LIMIT`] and kills it. A failure of any kind only means "no text": the document is
-//! kept, and classified by its position instead.
+//! [`WALL_LIMIT`], or sooner when the message's time for reading documents runs out, and kills
+//! it, and keeps at most [`OUTPUT_LIMIT`] bytes of its answer. A failure of any kind only means
+//! "no text": the document is kept, and classified by its position instead.
 //!
 //! Library users (and unit tests) that never call [`enable`] read in-process, as before.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -24,6 +25,10 @@ const MEMORY_LIMIT: u64 = 1024 * 1024 * 1024;
 const CPU_LIMIT: u64 = 10;
 /// Wall time the parent waits (a reader blocked on nothing still ends).
 const WALL_LIMIT: Duration = Duration::from_secs(15);
+/// Bytes of the reader's answer kept: the text is cut far below this
+/// ([`super::doc_text::TextLimits::max_output_chars`]), but the parent must not trust a child
+/// that has just read a hostile PDF to have cut it.
+const OUTPUT_LIMIT: u64 = 4 * 1024 * 1024;
 
 static READER: OnceLock<PathBuf> = OnceLock::new();
 
@@ -32,10 +37,16 @@ pub fn enable(executable: PathBuf) {
     let _ = READER.set(executable);
 }
 
-/// The text of a PDF, from the sandboxed reader when enabled.
-pub fn pdf_text(bytes: &[u8]) -> Result<String, String> {
+/// The text of a PDF, from the sandboxed reader when enabled. The reader is stopped at
+/// `deadline` (the message's time for reading documents) if that comes before its own wall
+/// limit.
+pub fn pdf_text(bytes: &[u8], deadline: Option<Instant>) -> Result<String, String> {
     match READER.get() {
-        Some(exe) => in_child(exe, bytes),
+        Some(exe) => {
+            let own_limit = Instant::now() + WALL_LIMIT;
+            let until = deadline.map_or(own_limit, |d| d.min(own_limit));
+            in_child(exe, bytes, until)
+        }
         None => in_process(bytes),
     }
 }
@@ -51,12 +62,29 @@ pub(super) fn in_process(bytes: &[u8]) -> Result<String, String> {
     }
 }
 
-fn in_child(exe: &PathBuf, bytes: &[u8]) -> Result<String, String> {
-    let mut child = Command::new(exe)
-        .arg(CHILD_ARG)
+/// The reader's process, all but its argument: pipes for the document and the text, and an
+/// empty environment. The daemon's environment holds the variables that `password_env` names
+/// (the IMAP and SMTP passwords), and a process fed hostile PDFs has no use for them.
+fn reader_command(executable: &Path) -> Command {
+    let mut command = Command::new(executable);
+    command
+        .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn in_child(exe: &Path, bytes: &[u8], until: Instant) -> Result<String, String> {
+    let mut command = reader_command(exe);
+    command.arg(CHILD_ARG);
+    run_reader(command, bytes, until)
+}
+
+/// Runs a reader: the document on its stdin, at most [`OUTPUT_LIMIT`] bytes of its answer
+/// kept, killed at `until`.
+fn run_reader(mut command: Command, bytes: &[u8], until: Instant) -> Result<String, String> {
+    let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
     // Feed stdin and drain stdout on their own threads so that neither pipe can fill up and
@@ -69,19 +97,26 @@ fn in_child(exe: &PathBuf, bytes: &[u8]) -> Result<String, String> {
     let mut stdout = child.stdout.take().ok_or("no stdout")?;
     let reader = std::thread::spawn(move || {
         let mut out = Vec::new();
-        let _ = stdout.read_to_end(&mut out);
+        let _ = (&mut stdout).take(OUTPUT_LIMIT).read_to_end(&mut out);
+        // The rest is read and dropped, so that the reader ends as it would have; the
+        // deadline still bounds how long that takes.
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
         out
     });
     let started = Instant::now();
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > WALL_LIMIT => {
+            Ok(None) if Instant::now() >= until => {
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = feeder.join();
                 let _ = reader.join();
-                return Err(format!("the PDF reader took longer than {WALL_LIMIT:?}"));
+                return Err(format!(
+                    "the PDF reader was stopped after {:?} (its own limit is {WALL_LIMIT:?}, and \
+                     the message's time for reading documents bounds it too)",
+                    started.elapsed()
+                ));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
             Err(e) => return Err(e.to_string()),
@@ -119,4 +154,62 @@ pub fn run_child() -> std::process::ExitCode {
     };
     let _ = std::io::stdout().write_all(answer.as_bytes());
     std::process::ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reader's command, run with `env` in the reader's place, shows the environment the
+    /// reader would get: none at all.
+    #[test]
+    fn the_reader_inherits_no_environment() {
+        let mut child = reader_command(Path::new("/usr/bin/env")).spawn().unwrap();
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        assert!(
+            std::env::vars_os().next().is_some(),
+            "the test itself has an environment to leak"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    }
+
+    /// A reader answering far more than any real text: what is read of it is capped, and
+    /// the reader is not waited for to the end of its time.
+    #[test]
+    fn the_readers_output_is_capped() {
+        let mut flood = Command::new("/bin/sh");
+        flood
+            .args([
+                "-c",
+                "printf 'ok\\n'; exec /usr/bin/head -c 64000000 /dev/zero",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let text = run_reader(flood, b"%PDF-", started + Duration::from_secs(10)).unwrap();
+        assert!(text.len() <= OUTPUT_LIMIT as usize, "{} bytes", text.len());
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// A reader that outlives the message's deadline is stopped at the deadline, not after
+    /// its own wall limit.
+    #[test]
+    fn the_reader_is_stopped_at_the_messages_deadline() {
+        let mut slow = Command::new("/bin/sleep");
+        slow.arg("30")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let result = run_reader(slow, b"%PDF-", started + Duration::from_millis(300));
+        assert!(result.is_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
 }

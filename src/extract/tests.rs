@@ -225,3 +225,54 @@ fn invalid_utf8_unknown_charsets_and_megabyte_lines_are_survived() {
         "body kept despite its charset"
     );
 }
+
+/// Two attachments whose names say nothing: only their text tells the CV from the letter.
+fn nameless_documents() -> String {
+    let cv = "Curriculum vitae\nExpérience professionnelle\n2018 - 2021 : coordinatrice de projet\nFormation\n2016 : Master\nLangues : anglais courant, arabe langue maternelle\nCompétences : gestion de projet\n";
+    let letter = "Madame, Monsieur,\nJe vous écris pour vous proposer ma candidature au poste de coordinatrice. Votre offre a retenu toute mon attention et je serais ravie de vous rencontrer.\nJe vous prie d'agréer, Madame, Monsieur, l'expression de mes salutations distinguées.\n";
+    format!(
+        "From: a@example.com\nSubject: x\nContent-Type: multipart/mixed; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\nBonjour\n--B\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: attachment; filename=\"scan0001.txt\"\n\n{cv}\n--B\nContent-Type: text/plain; charset=utf-8\nContent-Disposition: attachment; filename=\"scan0002.txt\"\n\n{letter}\n--B--\n"
+    )
+}
+
+/// The time a message may spend reading its documents' text is one budget for the whole
+/// message: once it is spent, the documents left are not read (their kind is left to their
+/// names and positions), however many there are.
+#[test]
+fn a_spent_text_budget_leaves_documents_unread() {
+    let raw = nameless_documents().replace('\n', "\r\n");
+    let read = parse_mail(raw.as_bytes(), &ExtractLimits::default()).unwrap();
+    let kinds: Vec<_> = read.documents.iter().map(|d| d.kind).collect();
+    assert_eq!(
+        kinds,
+        [Some(DocumentKind::Cv), Some(DocumentKind::Letter)],
+        "with time to read, the text decides"
+    );
+
+    let limits = ExtractLimits {
+        text_budget: std::time::Duration::ZERO,
+        ..ExtractLimits::default()
+    };
+    let unread = parse_mail(raw.as_bytes(), &limits).unwrap();
+    let kinds: Vec<_> = unread.documents.iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, [None, None], "nothing read once the budget is spent");
+    assert_eq!(unread.documents.len(), 2, "the documents are still kept");
+    assert!(
+        unread.problems.iter().any(|p| p.contains("not read")),
+        "{:?}",
+        unread.problems
+    );
+}
+
+/// A megabyte subject is kept cut: the database, `show` and triage never see more.
+#[test]
+fn subjects_are_capped() {
+    let subject = format!("Coordination Maroc – DUPONT {}", "é".repeat(1_000_000));
+    let m = parse(&format!(
+        "From: a@example.com\nSubject: {subject}\n\nbody\n"
+    ));
+    assert_eq!(m.subject.chars().count(), MAX_SUBJECT_CHARS);
+    assert!(m.subject.starts_with("Coordination Maroc – DUPONT éé"));
+    let m = parse("From: a@example.com\nSubject: Coordination Maroc\n\nbody\n");
+    assert_eq!(m.subject, "Coordination Maroc");
+}

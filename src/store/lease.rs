@@ -24,10 +24,26 @@ use crate::shutdown::Shutdown;
 /// connect to the mailbox.
 pub const STANDBY_RETRY: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum LeaseTarget {
     SqliteFile(PathBuf),
     Postgres(Box<PgConnectOptions>),
+}
+
+impl std::fmt::Debug for LeaseTarget {
+    // `PgConnectOptions`'s own `Debug` prints the password: only where it connects is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LeaseTarget::SqliteFile(path) => f.debug_tuple("SqliteFile").field(path).finish(),
+            LeaseTarget::Postgres(options) => f
+                .debug_struct("Postgres")
+                .field("host", &options.get_host())
+                .field("port", &options.get_port())
+                .field("username", &options.get_username())
+                .field("database", &options.get_database())
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// The right to work on the mailbox, held until dropped.

@@ -352,3 +352,51 @@ async fn over_imap_the_copy_goes_to_the_sent_folder_marked_read() {
     assert_eq!(smtp.messages().len(), 1);
     assert_eq!(reply_status(&env, "amina@example.com"), "acknowledged");
 }
+
+/// lettre traces every line it writes at debug level: `AUTH PLAIN` with the base64 of the
+/// login and password, then the acknowledgement itself. None of it reaches the log, whatever
+/// `RUST_LOG` says, and the message still goes out.
+#[tokio::test]
+async fn a_trace_level_run_logs_neither_the_smtp_login_nor_the_acknowledgement() {
+    use base64::Engine as _;
+    const BODY_MARKER: &str = "Merci-pour-votre-candidature-7f3a9";
+    let smtp = SmtpServer::start_tls();
+    let env = TestEnv::with_extra(&smtp.config(&format!(
+        "body = \"Bonjour {{first_name}}, {BODY_MARKER}.\""
+    )));
+    env.deliver(
+        "Maildir",
+        "1.M1.test",
+        &application(1, "amina@example.com", ""),
+    );
+    let out = env
+        .command()
+        .args(["run", "--once"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let sent = smtp.messages();
+    assert_eq!(sent.len(), 1, "delivered");
+    assert!(sent[0].contains(BODY_MARKER), "{}", sent[0]);
+
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("TRACE") || log.contains("DEBUG"),
+        "a trace run: {log}"
+    );
+    let auth_plain = base64::engine::general_purpose::STANDARD.encode(format!(
+        "\0{}\0{}",
+        crate::smtp::SMTP_USER,
+        crate::smtp::SMTP_PASSWORD
+    ));
+    assert!(
+        !log.contains(crate::smtp::SMTP_PASSWORD),
+        "password in the log"
+    );
+    assert!(!log.contains(&auth_plain), "AUTH PLAIN in the log");
+    assert!(
+        !log.contains(BODY_MARKER),
+        "the acknowledgement's body in the log"
+    );
+}

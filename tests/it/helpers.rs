@@ -137,6 +137,11 @@ impl TestEnv {
         Self::build(None, "", Backend::Sqlite)
     }
 
+    /// A Maildir test directory always on PostgreSQL (what only PostgreSQL does).
+    pub fn on_postgres() -> TestEnv {
+        Self::build(None, "", Backend::Postgres)
+    }
+
     fn build(mailbox: Option<&str>, extra: &str, backend: Backend) -> TestEnv {
         let dir = tempfile::tempdir().expect("temp dir");
         let root = dir.path();
@@ -229,6 +234,11 @@ impl TestEnv {
     pub fn export(&self) -> Vec<Value> {
         let output = self.run(&["export", "--format", "json"]);
         serde_json::from_slice(&output.stdout).expect("export is JSON")
+    }
+
+    /// The test database's URL, as the config names it.
+    pub fn database_url(&self) -> String {
+        self.database.url()
     }
 
     pub fn is_sqlite(&self) -> bool {

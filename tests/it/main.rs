@@ -2,6 +2,7 @@
 //! configuration, driving the real `applymail` executable the way an admin would.
 
 mod acknowledgement;
+mod bounds;
 mod certs;
 mod chaos;
 mod cli;
@@ -9,6 +10,7 @@ mod corpus;
 mod crash;
 mod dovecot;
 mod erase;
+mod escapes;
 mod faults;
 mod helpers;
 mod http;
@@ -18,6 +20,7 @@ mod imap_faults;
 mod imap_relay;
 mod instances;
 mod maildir_run;
+mod secrets;
 mod smtp;
 mod sources;
 mod synth;

@@ -6,7 +6,7 @@ use super::body_letter::letter_in_body;
 use super::document::{DocFormat, DocumentKind};
 use super::email::EmailAddress;
 use super::mail::{Document, Mail, Sender};
-use super::name::{PersonName, name_from_display, name_from_subject};
+use super::name::{PersonName, capped, name_from_display, name_from_subject};
 use super::organisation::Organisation;
 use super::posting::{Posting, PostingId};
 use super::subject::{AutomaticSubject, SubjectMatch, automatic_subject};
@@ -253,8 +253,8 @@ fn name_from_address(address: &EmailAddress) -> PersonName {
         .collect();
     match words.as_slice() {
         [first, last] => PersonName {
-            last_name: last.clone(),
-            first_name: first.clone(),
+            last_name: capped(last.clone()),
+            first_name: capped(first.clone()),
         },
         _ => PersonName {
             last_name: String::new(),

@@ -1,0 +1,204 @@
+//! A server that fails a command once, for each command applymail sends (the relay of
+//! `imap_relay` in front of the real Dovecot). Whatever fails, no mail is skipped: the pass
+//! stops naming the command and the server's words, nothing is passed by the cursor, and after
+//! one healthy pass every application is filed exactly once. A refused keyword or move leaves
+//! the mail filed and the mark due, done on a later pass, never claimed.
+
+use std::time::{Duration, Instant};
+
+use crate::dovecot::Dovecot;
+use crate::helpers::TestEnv;
+use crate::imap_relay::{Effect, Fault, FaultyRelay, INJECTED};
+use crate::synth;
+
+/// Dovecot with three applications in the inbox and a reply in Sent, and applymail reading it
+/// through a relay that fails `faults`.
+async fn faulty(faults: Vec<Fault>, extra: &str) -> (Dovecot, FaultyRelay, TestEnv) {
+    let dovecot = Dovecot::start();
+    let messages: Vec<Vec<u8>> = (0..3).map(|i| synth::application(i, 3_000)).collect();
+    dovecot.append("INBOX", &messages).await;
+    dovecot.append("Sent", &[synth::reply_to(1)]).await;
+    let relay = FaultyRelay::start(dovecot.imap_port, faults).await;
+    let mailbox = dovecot.mailbox_config("plain", "127.0.0.1", extra).replace(
+        &format!("port = {}", dovecot.imap_port),
+        &format!("port = {}", relay.port),
+    );
+    let env = TestEnv::with_mailbox(&mailbox);
+    (dovecot, relay, env)
+}
+
+fn run_once(env: &TestEnv) -> (bool, String) {
+    let out = env.command().args(["run", "--once"]).env("RUST_LOG", "info").output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Where the inbox's cursor stands (1 when none is saved).
+async fn inbox_cursor(env: &TestEnv) -> i64 {
+    env.count("SELECT COALESCE(MAX(next_uid), 1) FROM mailbox_cursors WHERE mailbox = 'imap:INBOX'")
+        .await
+}
+
+/// The faulty pass fails, naming the command and the server's words (or the closed
+/// connection), moves no cursor past unfiled mail; the next pass files everything once.
+async fn a_failure_stops_the_pass_and_loses_nothing(fault: Fault, names: &str, words: &str) {
+    let (_dovecot, relay, env) = faulty(vec![fault], "").await;
+    let (ok, log) = run_once(&env);
+    assert!(!ok, "run --once exits non-zero after a failed pass:\n{log}");
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    assert!(log.contains(names), "the error names {names}:\n{log}");
+    assert!(log.contains(words), "the error carries the server's words:\n{log}");
+    let filed = env.count("SELECT count(*) FROM applications").await;
+    assert!(inbox_cursor(&env).await <= filed + 1, "the cursor passed unfiled mail");
+
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    let export = env.export();
+    assert_eq!(export.len(), 3, "every application exactly once");
+    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE mailbox = 'imap:INBOX'").await, 3);
+    assert_eq!(inbox_cursor(&env).await, 4);
+    let replied = export.iter().filter(|a| a["reply_status"] == "replied").count();
+    assert_eq!(replied, 1, "the Sent folder was read too");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_select_stops_the_pass() {
+    let fault = Fault { command: "SELECT \"INBOX\"", effect: Effect::No };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "SELECT", INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_search_is_not_taken_for_no_new_mail() {
+    let fault = Fault { command: "UID SEARCH", effect: Effect::No };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "UID SEARCH", INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_status_of_the_sent_folder_stops_the_pass() {
+    let fault = Fault { command: "STATUS", effect: Effect::No };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "STATUS", INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_size_fetch_stops_the_pass() {
+    let fault = Fault { command: "RFC822.SIZE", effect: Effect::KeepThenNo(1) };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fetch_that_returns_one_of_three_then_no_passes_nothing() {
+    let fault = Fault { command: "BODY.PEEK", effect: Effect::KeepThenNo(1) };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", INJECTED).await;
+}
+
+/// A FETCH that returns one of three and says OK, then a check search that says NO: the two
+/// missing are not taken for expunged.
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_messages_are_expunged_only_when_a_successful_search_says_so() {
+    let faults = vec![
+        Fault { command: "BODY.PEEK", effect: Effect::KeepThenOk(1) },
+        Fault { command: "UID SEARCH", effect: Effect::No },
+    ];
+    let (_dovecot, relay, env) = faulty(faults, "").await;
+    let (ok, log) = run_once(&env);
+    assert_eq!(relay.left(), 0, "both faults were injected");
+    assert!(!ok, "{log}");
+    assert!(log.contains("UID SEARCH") || log.contains("FETCH returned"), "{log}");
+    let filed = env.count("SELECT count(*) FROM applications").await;
+    assert!(inbox_cursor(&env).await <= filed + 1, "the cursor passed unfiled mail");
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(env.export().len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_closed_mid_fetch_passes_nothing() {
+    let fault = Fault { command: "BODY.PEEK", effect: Effect::KeepThenClose(1) };
+    a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", "UID FETCH").await;
+}
+
+/// A refused keyword: the mail stays filed, the pass succeeds with a warning, the mark is
+/// recorded as due and not claimed, and the next pass sets it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_keyword_is_retried_on_a_later_pass_and_never_claimed() {
+    let fault = Fault { command: "UID STORE", effect: Effect::No };
+    let (dovecot, _relay, env) = faulty(vec![fault], "").await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert!(log.contains("refused to mark filed mail"), "{log}");
+    assert_eq!(env.export().len(), 3);
+    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE action_due").await, 3);
+    let marked = |flags: &[(u32, Vec<String>)]| {
+        flags
+            .iter()
+            .filter(|(_, f)| f.iter().any(|f| f.contains(applymail::imap::FILED_KEYWORD)))
+            .count()
+    };
+    assert_eq!(marked(&dovecot.flags("INBOX").await), 0, "no mark is claimed");
+
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(marked(&dovecot.flags("INBOX").await), 3);
+    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE action_due").await, 0);
+    assert_eq!(env.export().len(), 3, "nothing filed twice");
+}
+
+/// A refused move: the same, with the mail left in the inbox until the move succeeds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_move_is_retried_on_a_later_pass() {
+    let fault = Fault { command: "UID MOVE", effect: Effect::No };
+    let (dovecot, _relay, env) = faulty(vec![fault], "after_filing = \"move:Candidatures\"").await;
+    dovecot.create_folder("Candidatures").await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(dovecot.flags("INBOX").await.len(), 3, "nothing moved yet");
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(dovecot.flags("INBOX").await.len(), 0);
+    assert_eq!(dovecot.flags("Candidatures").await.len(), 3);
+    assert_eq!(env.export().len(), 3);
+}
+
+/// APPEND (the copy of an acknowledgement) refused: an error with the server's words, which
+/// the sender logs as a warning.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_append_is_an_error_with_the_servers_words() {
+    let fault = Fault { command: "APPEND", effect: Effect::No };
+    let (dovecot, _relay, env) = faulty(vec![fault], "").await;
+    let password = env.path("imap-password");
+    std::fs::write(&password, crate::dovecot::PASSWORD).unwrap();
+    let text = std::fs::read_to_string(&env.config).unwrap().replace(
+        "password_env = \"APPLYMAIL_TEST_IMAP_PASSWORD\"",
+        &format!("password_file = \"{}\"", password.display()),
+    );
+    let settings = applymail::config::load_str(&text, &env.config, []).unwrap();
+    let applymail::config::MailboxSettings::Imap(imap) = &settings.mailbox else { panic!() };
+    let tls = applymail::imap::client_config(imap.ca_file.as_deref()).unwrap();
+    let mut client = applymail::imap::ImapClient::connect(imap, tls).await.unwrap();
+    let err = client.append("Sent", b"Subject: x\r\n\r\nx\r\n").await.unwrap_err();
+    assert!(err.to_string().contains(INJECTED), "{err}");
+    client.append("Sent", b"Subject: y\r\n\r\ny\r\n").await.unwrap();
+    assert_eq!(dovecot.flags("Sent").await.len(), 2, "the reply and the second copy");
+}
+
+/// IDLE refused: the daemon reconnects, makes a full pass, and files what arrived.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_idle_reconnects_and_files_what_arrives() {
+    let fault = Fault { command: "IDLE", effect: Effect::No };
+    let (dovecot, relay, env) = faulty(vec![fault], "").await;
+    let (mut daemon, log) = env.logged_daemon("info");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while relay.left() > 0 || env.count("SELECT count(*) FROM applications").await < 3 {
+        assert!(Instant::now() < deadline, "{}", std::fs::read_to_string(&log).unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    dovecot.append("INBOX", &[synth::application(7, 3_000)]).await;
+    while env.count("SELECT count(*) FROM applications").await < 4 {
+        assert!(Instant::now() < deadline, "{}", std::fs::read_to_string(&log).unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("reconnecting") && text.contains(INJECTED), "{text}");
+    assert_eq!(env.export().len(), 4);
+}

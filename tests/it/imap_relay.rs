@@ -1,0 +1,184 @@
+//! A relay in front of the real Dovecot that makes one command fail once, the way a server in
+//! trouble does: its tagged completion becomes `NO [UNAVAILABLE]`, or the untagged answers
+//! stop after a few, or the connection closes in the middle of the answer. Every other byte
+//! passes through unchanged, so the rest of the session is Dovecot's own.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What happens to the first command whose line contains `command` (once the faults before
+/// it are spent).
+#[derive(Debug, Clone)]
+pub struct Fault {
+    /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`…
+    pub command: &'static str,
+    pub effect: Effect,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// The untagged answers pass, then the completion says `NO`.
+    No,
+    /// The first `n` untagged answers pass, the rest are dropped, and the completion says
+    /// `NO`.
+    KeepThenNo(usize),
+    /// The first `n` untagged answers pass, the rest are dropped, and the completion says
+    /// `OK`: a server that lies.
+    KeepThenOk(usize),
+    /// The first `n` untagged answers pass, then half of the next, then the connection
+    /// closes.
+    KeepThenClose(usize),
+}
+
+pub const INJECTED: &str = "[UNAVAILABLE] injected fault";
+
+pub struct FaultyRelay {
+    pub port: u16,
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+impl FaultyRelay {
+    /// A relay to Dovecot's plain IMAP port, failing these commands once each, in order.
+    pub async fn start(target: u16, faults: Vec<Fault>) -> FaultyRelay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let faults = Arc::new(Mutex::new(faults));
+        let shared = Arc::clone(&faults);
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                tokio::spawn(relay(client, server, Arc::clone(&shared)));
+            }
+        });
+        FaultyRelay { port, faults }
+    }
+
+    /// The faults not injected yet.
+    pub fn left(&self) -> usize {
+        self.faults.lock().unwrap().len()
+    }
+}
+
+/// The command being answered with a fault: its tag and what to do.
+#[derive(Debug, Clone)]
+struct Armed {
+    tag: String,
+    effect: Effect,
+}
+
+async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault>>>) {
+    let (client_read, mut client_write) = client.into_split();
+    let (server_read, mut server_write) = server.into_split();
+    let armed: Arc<Mutex<Option<Armed>>> = Arc::default();
+    let armed_up = Arc::clone(&armed);
+    let upstream = tokio::spawn(async move {
+        let mut reader = BufReader::new(client_read);
+        // Line by line, a literal after its line: a client waits for the server's go-ahead
+        // before it sends a synchronising literal.
+        loop {
+            let mut chunk = Vec::new();
+            match reader.read_until(b'\n', &mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&chunk).into_owned();
+            let mut parts = line.splitn(2, ' ');
+            let (tag, rest) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            {
+                let mut faults = faults.lock().unwrap();
+                // In order: the second fault waits for the first to be spent.
+                if faults.first().is_some_and(|f| rest.contains(f.command)) {
+                    let fault = faults.remove(0);
+                    *armed_up.lock().unwrap() = Some(Armed {
+                        tag: tag.to_owned(),
+                        effect: fault.effect,
+                    });
+                }
+            }
+            if server_write.write_all(&chunk).await.is_err() {
+                return;
+            }
+            if let Some(size) = literal_size(&chunk) {
+                let mut literal = vec![0u8; size];
+                if reader.read_exact(&mut literal).await.is_err()
+                    || server_write.write_all(&literal).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    let mut reader = BufReader::new(server_read);
+    let mut kept = 0;
+    while let Some(response) = read_response(&mut reader).await {
+        let current = armed.lock().unwrap().clone();
+        let Some(Armed { tag, effect }) = current else {
+            if client_write.write_all(&response).await.is_err() {
+                break;
+            }
+            continue;
+        };
+        let text = String::from_utf8_lossy(&response[..response.len().min(200)]).into_owned();
+        let tagged = text.starts_with(&format!("{tag} "));
+        if !tagged {
+            let pass = match effect {
+                Effect::No => true,
+                Effect::KeepThenNo(n) | Effect::KeepThenOk(n) => {
+                    kept += 1;
+                    kept <= n
+                }
+                Effect::KeepThenClose(n) => {
+                    kept += 1;
+                    if kept > n {
+                        let _ = client_write.write_all(&response[..response.len() / 2]).await;
+                        break;
+                    }
+                    true
+                }
+            };
+            if pass && client_write.write_all(&response).await.is_err() {
+                break;
+            }
+            continue;
+        }
+        *armed.lock().unwrap() = None;
+        kept = 0;
+        let completion = match effect {
+            Effect::KeepThenOk(_) => format!("{tag} OK done\r\n"),
+            _ => format!("{tag} NO {INJECTED}\r\n"),
+        };
+        if client_write.write_all(completion.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    upstream.abort();
+}
+
+/// One whole line of the protocol, with the literals it announces (`{n}` at a line's end).
+async fn read_response(reader: &mut BufReader<impl AsyncRead + Unpin>) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let start = out.len();
+        let read = reader.read_until(b'\n', &mut out).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        let line = &out[start..];
+        let Some(size) = literal_size(line) else {
+            return Some(out);
+        };
+        let mut literal = vec![0u8; size];
+        reader.read_exact(&mut literal).await.ok()?;
+        out.extend_from_slice(&literal);
+    }
+}
+
+/// `n` when a line ends with `{n}` or `{n+}`.
+fn literal_size(line: &[u8]) -> Option<usize> {
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let inner = line.strip_suffix('}')?;
+    let open = inner.rfind('{')?;
+    inner[open + 1..].trim_end_matches('+').parse().ok()
+}
