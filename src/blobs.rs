@@ -160,9 +160,19 @@ fn host_name() -> String {
         let clean: String = name
             .trim()
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
-        if clean.is_empty() { "host".into() } else { clean }
+        if clean.is_empty() {
+            "host".into()
+        } else {
+            clean
+        }
     })
     .clone()
 }
@@ -232,7 +242,12 @@ mod tests {
         fs::write(&path, &bytes[..4]).unwrap();
         store.put(bytes).unwrap();
         assert_eq!(fs::read(&path).unwrap(), bytes);
-        assert!(fs::read_dir(store.root().join("tmp")).unwrap().next().is_none());
+        assert!(
+            fs::read_dir(store.root().join("tmp"))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 
     #[test]

@@ -77,7 +77,11 @@ fn mentions(raw: &[u8], lowercase_address: &str) -> bool {
 
 /// Takes quarantined messages out of the ledger so that they are read again, and deletes the
 /// raw copies nothing names any more; says how many were requeued.
-pub async fn requeue(store: &Store, blobs: &BlobStore, ids: &[i64]) -> Result<usize, RetentionError> {
+pub async fn requeue(
+    store: &Store,
+    blobs: &BlobStore,
+    ids: &[i64],
+) -> Result<usize, RetentionError> {
     let requeued = store.requeue(ids).await?;
     store
         .remove_unreferenced_blobs(&requeued.released_blobs, |sha| blobs.remove(sha))
@@ -127,8 +131,14 @@ pub fn spawn_daily(store: Store, blobs: BlobStore, keep_for: Duration, shutdown:
 mod tests {
     #[test]
     fn an_address_is_found_whatever_its_case() {
-        assert!(super::mentions(b"From: Marie <Marie.Dupont@Example.com>", "marie.dupont@example.com"));
-        assert!(!super::mentions(b"From: someone@example.com", "marie.dupont@example.com"));
+        assert!(super::mentions(
+            b"From: Marie <Marie.Dupont@Example.com>",
+            "marie.dupont@example.com"
+        ));
+        assert!(!super::mentions(
+            b"From: someone@example.com",
+            "marie.dupont@example.com"
+        ));
         assert!(!super::mentions(b"anything", ""));
     }
 }

@@ -72,10 +72,17 @@ async fn import_one(
 ) -> anyhow::Result<()> {
     let source = sources::open(path, None)?;
     let progress = progress_bar(source.len, path);
-    file_source(pipeline, source, direction, Arrival::DateHeader, &Shutdown::never(), |_, outcome| {
-        *summary.outcomes.entry(outcome.kind().as_str()).or_default() += 1;
-        progress.inc(1);
-    })
+    file_source(
+        pipeline,
+        source,
+        direction,
+        Arrival::DateHeader,
+        &Shutdown::never(),
+        |_, outcome| {
+            *summary.outcomes.entry(outcome.kind().as_str()).or_default() += 1;
+            progress.inc(1);
+        },
+    )
     .await?;
     progress.finish_and_clear();
     Ok(())

@@ -139,12 +139,21 @@ fn mailbox_identity(mailbox: &MailboxSettings) -> String {
 
 /// Messages quarantined without being downloaded because they were larger than the limit then
 /// are read again once `limits.max_message_bytes` allows them.
-async fn requeue_what_now_fits(pipeline: &crate::ingest::Pipeline, settings: &Settings) -> anyhow::Result<()> {
-    let ids = pipeline.store().oversized_that_fit(settings.limits.max_message_bytes).await?;
+async fn requeue_what_now_fits(
+    pipeline: &crate::ingest::Pipeline,
+    settings: &Settings,
+) -> anyhow::Result<()> {
+    let ids = pipeline
+        .store()
+        .oversized_that_fit(settings.limits.max_message_bytes)
+        .await?;
     if ids.is_empty() {
         return Ok(());
     }
     let requeued = crate::retention::requeue(pipeline.store(), pipeline.blobs(), &ids).await?;
-    info!(messages = requeued, "messages quarantined as too large now fit limits.max_message_bytes: reading them again");
+    info!(
+        messages = requeued,
+        "messages quarantined as too large now fit limits.max_message_bytes: reading them again"
+    );
     Ok(())
 }

@@ -381,9 +381,19 @@ mod tests {
         );
         let candidate = addr("amina@example.com");
         let arrived = now - chrono::Duration::hours(1);
-        assert_eq!(policy.decide(&fresh, &candidate, false, &org, arrived, now), Ok(()));
         assert_eq!(
-            policy.decide(&mail(None, Automation::default()), &candidate, false, &org, arrived, now),
+            policy.decide(&fresh, &candidate, false, &org, arrived, now),
+            Ok(())
+        );
+        assert_eq!(
+            policy.decide(
+                &mail(None, Automation::default()),
+                &candidate,
+                false,
+                &org,
+                arrived,
+                now
+            ),
             Ok(())
         );
         let auto = mail(
@@ -406,7 +416,14 @@ mod tests {
             Err(SkipReason::Denied)
         );
         assert_eq!(
-            policy.decide(&fresh, &addr("no-reply@example.com"), false, &org, arrived, now),
+            policy.decide(
+                &fresh,
+                &addr("no-reply@example.com"),
+                false,
+                &org,
+                arrived,
+                now
+            ),
             Err(SkipReason::Denied)
         );
         let old = now - chrono::Duration::days(4);
@@ -415,7 +432,10 @@ mod tests {
             Err(SkipReason::TooOld),
             "the server received it four days ago"
         );
-        let dated_long_ago = mail(Some(now - chrono::Duration::days(400)), Automation::default());
+        let dated_long_ago = mail(
+            Some(now - chrono::Duration::days(400)),
+            Automation::default(),
+        );
         assert_eq!(
             policy.decide(&dated_long_ago, &candidate, false, &org, arrived, now),
             Ok(()),

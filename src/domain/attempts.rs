@@ -51,7 +51,11 @@ impl Attempts {
                     .unwrap_or_default()
             ));
         }
-        if self.made > 0 { Next::Alone } else { Next::Together }
+        if self.made > 0 {
+            Next::Alone
+        } else {
+            Next::Together
+        }
     }
 
     /// After an attempt failed alone (and was recorded): whether to give up on it.
@@ -83,14 +87,23 @@ mod tests {
     #[test]
     fn a_message_that_stops_the_daemon_again_and_again_is_given_up() {
         assert_eq!(attempts(4, 0, false).next(), Next::Alone);
-        assert_eq!(attempts(9, 5, false).next(), Next::Alone, "four interrupted");
-        let Next::GiveUp(why) = attempts(5, 0, false).next() else { panic!() };
+        assert_eq!(
+            attempts(9, 5, false).next(),
+            Next::Alone,
+            "four interrupted"
+        );
+        let Next::GiveUp(why) = attempts(5, 0, false).next() else {
+            panic!()
+        };
         assert!(why.contains("stopped 5 times"), "{why}");
     }
 
     #[test]
     fn failures_count_only_when_other_messages_went_through() {
-        assert!(!attempts(3, 3, false).give_up_after_failure(), "the disk or database may be at fault");
+        assert!(
+            !attempts(3, 3, false).give_up_after_failure(),
+            "the disk or database may be at fault"
+        );
         assert!(!attempts(2, 2, true).give_up_after_failure());
         assert!(attempts(3, 3, true).give_up_after_failure());
     }

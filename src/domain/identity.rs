@@ -65,7 +65,9 @@ impl Identity {
 /// The tombstone of an erased message recorded under `key`: a keyed BLAKE3 hash, with a key
 /// kept in the database (shared by every instance) and nowhere else.
 pub fn tombstone(secret: &[u8; 32], key: &str) -> String {
-    blake3::keyed_hash(secret, key.as_bytes()).to_hex().to_string()
+    blake3::keyed_hash(secret, key.as_bytes())
+        .to_hex()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -76,7 +78,10 @@ mod tests {
     fn the_identity_is_the_message_id_and_the_bytes() {
         let a = Identity::of(Some("<a@x>"), b"bytes", Legacy::None);
         assert_eq!(a, Identity::of(Some("<a@x>"), b"bytes", Legacy::None));
-        assert_ne!(a.key(), Identity::of(Some("<a@x>"), b"other", Legacy::None).key());
+        assert_ne!(
+            a.key(),
+            Identity::of(Some("<a@x>"), b"other", Legacy::None).key()
+        );
         assert_ne!(a.key(), Identity::of(None, b"bytes", Legacy::None).key());
         assert!(a.key().starts_with("<a@x> blake3:"));
         assert_eq!(a.keys(), vec![a.key()]);
@@ -88,7 +93,10 @@ mod tests {
         let keys = a.keys();
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[0], a.key());
-        assert_eq!(keys[1], format!("<a@x> {}", hex::encode(Sha256::digest(b"bytes"))));
+        assert_eq!(
+            keys[1],
+            format!("<a@x> {}", hex::encode(Sha256::digest(b"bytes")))
+        );
     }
 
     #[test]

@@ -8,11 +8,17 @@ use super::named::Named;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A new application.
-    Filed { application_id: i64 },
+    Filed {
+        application_id: i64,
+    },
     /// Joined an existing application (a resend or follow-up).
-    FollowUp { application_id: i64 },
+    FollowUp {
+        application_id: i64,
+    },
     /// An answer to these applications.
-    Outbound { application_ids: Vec<i64> },
+    Outbound {
+        application_ids: Vec<i64>,
+    },
     /// The same message (Message-ID and bytes) was already recorded at other coordinates.
     Duplicate,
     Ignored(IgnoreReason),
@@ -22,7 +28,20 @@ pub enum Outcome {
 }
 
 /// The ledger's column: an [`Outcome`] without what it touched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, IntoStaticStr, EnumString, Display, VariantArray)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    IntoStaticStr,
+    EnumString,
+    Display,
+    VariantArray,
+)]
 #[strum(serialize_all = "kebab-case")]
 pub enum OutcomeKind {
     Filed,
@@ -72,7 +91,9 @@ impl Outcome {
 }
 
 /// Why a message is not filed. Recorded with the message's coordinates, nothing else.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray,
+)]
 #[strum(serialize_all = "kebab-case")]
 pub enum IgnoreReason {
     AutoReply,
@@ -99,8 +120,14 @@ mod tests {
         assert_eq!(OutcomeKind::Followup.as_str(), "followup");
         assert_eq!(OutcomeKind::AlreadySeen.as_str(), "already-seen");
         assert_eq!(IgnoreReason::NoPosting.as_str(), "no-posting");
-        assert_eq!(IgnoreReason::AutomaticOutbound.as_str(), "automatic-outbound");
-        assert_eq!("unrelated-outbound".parse(), Ok(IgnoreReason::UnrelatedOutbound));
+        assert_eq!(
+            IgnoreReason::AutomaticOutbound.as_str(),
+            "automatic-outbound"
+        );
+        assert_eq!(
+            "unrelated-outbound".parse(),
+            Ok(IgnoreReason::UnrelatedOutbound)
+        );
         for kind in OutcomeKind::VARIANTS {
             assert_eq!(kind.as_str().parse(), Ok(*kind));
         }

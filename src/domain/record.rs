@@ -56,9 +56,8 @@ impl DecisionKind {
     /// The hashes of the files its rows would name.
     pub fn blobs(&self) -> impl Iterator<Item = &str> {
         let (documents, raw) = match self {
-            DecisionKind::Application { documents, .. } | DecisionKind::FollowUp { documents, .. } => {
-                (documents.as_slice(), None)
-            }
+            DecisionKind::Application { documents, .. }
+            | DecisionKind::FollowUp { documents, .. } => (documents.as_slice(), None),
             DecisionKind::Quarantined { raw_sha256, .. } => (&[][..], raw_sha256.as_deref()),
             DecisionKind::Ignored(_) | DecisionKind::Outbound { .. } => (&[][..], None),
         };
@@ -131,6 +130,8 @@ pub struct NewApplication {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AckIntent {
     /// Queue one, carrying this Message-ID.
-    Send { message_id: String },
+    Send {
+        message_id: String,
+    },
     Skip(SkipReason),
 }

@@ -3,7 +3,9 @@
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 /// The recruiters' pipeline (PRODUCT.md §7).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum ApplicationStatus {
     Received,
@@ -19,12 +21,17 @@ pub enum ApplicationStatus {
 impl ApplicationStatus {
     /// Rejected and withdrawn applications are closed: reopening one needs `--force`.
     pub fn is_terminal(self) -> bool {
-        matches!(self, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn)
+        matches!(
+            self,
+            ApplicationStatus::Rejected | ApplicationStatus::Withdrawn
+        )
     }
 }
 
 /// Whether the candidate has been answered (PRODUCT.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, IntoStaticStr, EnumString, Display, VariantArray,
+)]
 #[strum(serialize_all = "snake_case")]
 pub enum ReplyStatus {
     Unreplied,
@@ -46,7 +53,10 @@ mod tests {
         for s in ReplyStatus::VARIANTS {
             assert_eq!(parse_named::<ReplyStatus>(s.as_str()), Ok(*s));
         }
-        assert_eq!(parse_named::<ApplicationStatus>(" Shortlisted "), Ok(ApplicationStatus::Shortlisted));
+        assert_eq!(
+            parse_named::<ApplicationStatus>(" Shortlisted "),
+            Ok(ApplicationStatus::Shortlisted)
+        );
     }
 
     #[test]

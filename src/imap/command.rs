@@ -79,16 +79,24 @@ impl ImapClient {
     ) -> Result<(), ImapError> {
         let stop = self.stop.clone();
         timed(name, limit, &stop, async {
-            let tag = self
-                .session
-                .run_command(command)
-                .await
-                .map_err(|source| ImapError::Protocol { doing: name, source })?;
+            let tag =
+                self.session
+                    .run_command(command)
+                    .await
+                    .map_err(|source| ImapError::Protocol {
+                        doing: name,
+                        source,
+                    })?;
             loop {
                 let response = self.next_response(name).await?;
                 match kind(&response, &tag, name) {
                     Kind::Done(result) => return result,
-                    Kind::Bye(text) => return Err(ImapError::Bye { command: name, text }),
+                    Kind::Bye(text) => {
+                        return Err(ImapError::Bye {
+                            command: name,
+                            text,
+                        });
+                    }
                     Kind::Continue => {}
                     Kind::Data => {
                         if let Some(unused) = each(response) {
@@ -113,19 +121,30 @@ impl ImapClient {
         let stop = self.stop.clone();
         let command = format!("APPEND {} {flags} {{{}}}", quoted(folder), message.len());
         timed(NAME, COMMAND_TIMEOUT, &stop, async {
-            let tag = self
-                .session
-                .run_command(&command)
-                .await
-                .map_err(|source| ImapError::Protocol { doing: NAME, source })?;
+            let tag =
+                self.session
+                    .run_command(&command)
+                    .await
+                    .map_err(|source| ImapError::Protocol {
+                        doing: NAME,
+                        source,
+                    })?;
             let mut sent = false;
             loop {
                 let response = self.next_response(NAME).await?;
                 match kind(&response, &tag, NAME) {
                     Kind::Done(result) => return result,
-                    Kind::Bye(text) => return Err(ImapError::Bye { command: NAME, text }),
+                    Kind::Bye(text) => {
+                        return Err(ImapError::Bye {
+                            command: NAME,
+                            text,
+                        });
+                    }
                     Kind::Continue if !sent => {
-                        let io = |source| ImapError::Io { command: NAME, source };
+                        let io = |source| ImapError::Io {
+                            command: NAME,
+                            source,
+                        };
                         let stream = self.session.as_mut();
                         stream.write_all(message).await.map_err(io)?;
                         stream.write_all(b"\r\n").await.map_err(io)?;
@@ -140,17 +159,18 @@ impl ImapClient {
     }
 
     /// Sends `IDLE` and waits for the server's go-ahead.
-    pub(super) async fn start_idle(
-        &mut self,
-    ) -> Result<RequestId, ImapError> {
+    pub(super) async fn start_idle(&mut self) -> Result<RequestId, ImapError> {
         const NAME: &str = "IDLE";
         let stop = self.stop.clone();
         timed(NAME, COMMAND_TIMEOUT, &stop, async {
-            let tag = self
-                .session
-                .run_command("IDLE")
-                .await
-                .map_err(|source| ImapError::Protocol { doing: NAME, source })?;
+            let tag =
+                self.session
+                    .run_command("IDLE")
+                    .await
+                    .map_err(|source| ImapError::Protocol {
+                        doing: NAME,
+                        source,
+                    })?;
             loop {
                 let response = self.next_response(NAME).await?;
                 match kind(&response, &tag, NAME) {
@@ -158,7 +178,12 @@ impl ImapClient {
                     // An OK before the go-ahead is no IDLE either: the caller reconnects.
                     Kind::Done(Ok(())) => return Err(ImapError::ConnectionLost { command: NAME }),
                     Kind::Done(Err(err)) => return Err(err),
-                    Kind::Bye(text) => return Err(ImapError::Bye { command: NAME, text }),
+                    Kind::Bye(text) => {
+                        return Err(ImapError::Bye {
+                            command: NAME,
+                            text,
+                        });
+                    }
                     Kind::Data => self.note(&response),
                 }
             }
@@ -178,12 +203,20 @@ impl ImapClient {
             self.session
                 .run_command_untagged("DONE")
                 .await
-                .map_err(|source| ImapError::Protocol { doing: NAME, source })?;
+                .map_err(|source| ImapError::Protocol {
+                    doing: NAME,
+                    source,
+                })?;
             loop {
                 let response = self.next_response(NAME).await?;
                 match kind(&response, tag, NAME) {
                     Kind::Done(result) => return result,
-                    Kind::Bye(text) => return Err(ImapError::Bye { command: NAME, text }),
+                    Kind::Bye(text) => {
+                        return Err(ImapError::Bye {
+                            command: NAME,
+                            text,
+                        });
+                    }
                     Kind::Continue | Kind::Data => self.note(&response),
                 }
             }
@@ -320,7 +353,10 @@ mod tests {
     fn folder_names_are_quoted_without_line_breaks() {
         assert_eq!(quoted("Sent"), "\"Sent\"");
         assert_eq!(quoted("a \"b\" \\c"), "\"a \\\"b\\\" \\\\c\"");
-        assert_eq!(quoted("x\r\nA1 DELETE INBOX"), "\"x&AA0ACg-A1 DELETE INBOX\"");
+        assert_eq!(
+            quoted("x\r\nA1 DELETE INBOX"),
+            "\"x&AA0ACg-A1 DELETE INBOX\""
+        );
         assert_eq!(quoted("Envoyés"), "\"Envoy&AOk-s\"");
     }
 }

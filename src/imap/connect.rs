@@ -54,12 +54,15 @@ pub(super) async fn connect(
 /// Asks for STARTTLS. A server that refuses it (or a man in the middle that stripped it) must
 /// never get the password in clear.
 async fn starttls(mut plain: Client<TcpStream>, host: &str) -> Result<TcpStream, ImapError> {
-    let answered = tokio::time::timeout(CONNECT_TIMEOUT, plain.run_command_and_check_ok("STARTTLS", None))
-        .await
-        .map_err(|_| ImapError::Timeout {
-            doing: "STARTTLS",
-            seconds: CONNECT_TIMEOUT.as_secs(),
-        })?;
+    let answered = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        plain.run_command_and_check_ok("STARTTLS", None),
+    )
+    .await
+    .map_err(|_| ImapError::Timeout {
+        doing: "STARTTLS",
+        seconds: CONNECT_TIMEOUT.as_secs(),
+    })?;
     match answered {
         Ok(()) => Ok(plain.into_inner()),
         Err(async_imap::error::Error::Bad(_) | async_imap::error::Error::No(_)) => {

@@ -80,18 +80,6 @@ pub enum ImapError {
 }
 
 impl ImapError {
-    /// A refusal of a command about `folder` (SELECT, STATUS) that says the folder does not
-    /// exist (the `[NONEXISTENT]` response code, RFC 5530). Any other refusal stays what it
-    /// is: `NO [UNAVAILABLE]` is worth retrying, a missing folder is the admin's to fix.
-    pub(super) fn naming_folder(self, folder: &str) -> ImapError {
-        match self {
-            ImapError::Refused { text, .. } if text.starts_with("[NONEXISTENT]") => {
-                ImapError::NoSuchFolder(folder.into())
-            }
-            other => other,
-        }
-    }
-
     /// Authentication failures are retried slowly, so that the account is not locked.
     pub fn is_auth(&self) -> bool {
         matches!(self, ImapError::Auth { .. } | ImapError::Credentials(_))

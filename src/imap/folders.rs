@@ -2,7 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use async_imap::imap_proto::{Capability, MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute};
+use async_imap::imap_proto::{
+    Capability, MailboxDatum, NameAttribute, Response, ResponseCode, Status, StatusAttribute,
+};
 
 use super::command::{COMMAND_TIMEOUT, quoted};
 use super::{ImapClient, ImapError, Selected};
@@ -67,7 +69,12 @@ impl ImapClient {
             };
             folders.push(Folder {
                 name: super::utf7::decode(&list.name).unwrap_or_else(|| list.name.to_string()),
-                special_use: list.name_attributes.iter().filter_map(special_use).map(str::to_owned).collect(),
+                special_use: list
+                    .name_attributes
+                    .iter()
+                    .filter_map(special_use)
+                    .map(str::to_owned)
+                    .collect(),
             });
             None
         })
@@ -81,28 +88,48 @@ impl ImapClient {
         // A SELECT that fails leaves no folder selected (RFC 3501 §6.3.1).
         self.selected = None;
         let (mut validity, mut exists, mut next, mut permanent_flags) = (None, 0, None, None);
-        self.run("SELECT", &format!("SELECT {}", quoted(folder)), COMMAND_TIMEOUT, |response| {
-            match response.parsed() {
-                Response::MailboxData(MailboxDatum::Exists(n)) => exists = n.to_owned(),
-                Response::Data { status: Status::Ok, outcome } => match &outcome.code {
-                    Some(ResponseCode::UidValidity(v)) => validity = UidValidity::new(*v),
-                    Some(ResponseCode::UidNext(n)) => next = Uid::new(*n),
-                    Some(ResponseCode::PermanentFlags(flags)) => {
-                        permanent_flags = Some(flags.iter().map(|f| f.to_string()).collect());
+        let selected = self
+            .run(
+                "SELECT",
+                &format!("SELECT {}", quoted(folder)),
+                COMMAND_TIMEOUT,
+                |response| {
+                    match response.parsed() {
+                        Response::MailboxData(MailboxDatum::Exists(n)) => exists = n.to_owned(),
+                        Response::Data {
+                            status: Status::Ok,
+                            outcome,
+                        } => match &outcome.code {
+                            Some(ResponseCode::UidValidity(v)) => validity = UidValidity::new(*v),
+                            Some(ResponseCode::UidNext(n)) => next = Uid::new(*n),
+                            Some(ResponseCode::PermanentFlags(flags)) => {
+                                permanent_flags =
+                                    Some(flags.iter().map(|f| f.to_string()).collect());
+                            }
+                            _ => {}
+                        },
+                        _ => {}
                     }
-                    _ => {}
+                    // The selection's own EXISTS is the snapshot this pass starts from, not news.
+                    None
                 },
-                _ => {}
-            }
-            // The selection's own EXISTS is the snapshot this pass starts from, not news.
-            None
-        })
-        .await
-        .map_err(|e| e.naming_folder(folder))?;
-        let validity = validity.ok_or_else(|| ImapError::NoUidValidity { folder: folder.into() })?;
+            )
+            .await;
+        self.naming_folder(selected, folder).await?;
+        let validity = validity.ok_or_else(|| ImapError::NoUidValidity {
+            folder: folder.into(),
+        })?;
         self.announced = false;
-        let state = FolderState { validity, exists, next, permanent_flags };
-        self.selected = Some(Selected { name: folder.to_owned(), state: state.clone() });
+        let state = FolderState {
+            validity,
+            exists,
+            next,
+            permanent_flags,
+        };
+        self.selected = Some(Selected {
+            name: folder.to_owned(),
+            state: state.clone(),
+        });
         Ok(state)
     }
 
@@ -113,12 +140,17 @@ impl ImapClient {
     /// 20,000 messages). Its UIDVALIDITY cannot change while it stays selected: a server
     /// that must renumber ends the session.
     pub fn still_selected(&self, folder: &str) -> Option<UidValidity> {
-        self.selected.as_ref().filter(|s| s.name == folder).map(|s| s.state.validity)
+        self.selected
+            .as_ref()
+            .filter(|s| s.name == folder)
+            .map(|s| s.state.validity)
     }
 
     /// Whether the selected folder keeps a keyword of ours (see [`FolderState::keeps_keyword`]).
     pub fn keeps_keyword(&self, keyword: &str) -> bool {
-        self.selected.as_ref().is_none_or(|s| s.state.keeps_keyword(keyword))
+        self.selected
+            .as_ref()
+            .is_none_or(|s| s.state.keeps_keyword(keyword))
     }
 
     /// Whether a message of the selected folder still exists, as a successful search says.
@@ -131,22 +163,62 @@ impl ImapClient {
     pub async fn next_uid(&mut self, folder: &str) -> Result<Option<Cursor>, ImapError> {
         let (mut validity, mut next) = (None, None);
         let command = format!("STATUS {} (UIDVALIDITY UIDNEXT)", quoted(folder));
-        self.run("STATUS", &command, COMMAND_TIMEOUT, |response| {
-            let Response::MailboxData(MailboxDatum::Status { status, .. }) = response.parsed() else {
-                return Some(response);
-            };
-            for attribute in status {
-                match attribute {
-                    StatusAttribute::UidValidity(v) => validity = UidValidity::new(v.to_owned()),
-                    StatusAttribute::UidNext(n) => next = Uid::new(n.to_owned()),
-                    _ => {}
+        let status = self
+            .run("STATUS", &command, COMMAND_TIMEOUT, |response| {
+                let Response::MailboxData(MailboxDatum::Status { status, .. }) = response.parsed()
+                else {
+                    return Some(response);
+                };
+                for attribute in status {
+                    match attribute {
+                        StatusAttribute::UidValidity(v) => {
+                            validity = UidValidity::new(v.to_owned())
+                        }
+                        StatusAttribute::UidNext(n) => next = Uid::new(n.to_owned()),
+                        _ => {}
+                    }
                 }
+                None
+            })
+            .await;
+        self.naming_folder(status, folder).await?;
+        Ok(validity
+            .zip(next)
+            .map(|(validity, next)| Cursor { validity, next }))
+    }
+
+    /// A command about `folder` that the server refused because the folder does not exist is
+    /// [`ImapError::NoSuchFolder`], for the admin to fix; any other refusal stays what it is
+    /// (`NO [UNAVAILABLE]` is worth retrying). Servers word it differently and the response
+    /// code (`[NONEXISTENT]`, RFC 5530) is not always there, so LIST is asked.
+    async fn naming_folder(
+        &mut self,
+        result: Result<(), ImapError>,
+        folder: &str,
+    ) -> Result<(), ImapError> {
+        match result {
+            Err(err) if err.is_refusal() => {
+                let mut listed = false;
+                let command = format!("LIST \"\" {}", quoted(folder));
+                self.run("LIST", &command, COMMAND_TIMEOUT, |response| {
+                    if matches!(
+                        response.parsed(),
+                        Response::MailboxData(MailboxDatum::List(_))
+                    ) {
+                        listed = true;
+                        return None;
+                    }
+                    Some(response)
+                })
+                .await?;
+                Err(if listed {
+                    err
+                } else {
+                    ImapError::NoSuchFolder(folder.into())
+                })
             }
-            None
-        })
-        .await
-        .map_err(|e| e.naming_folder(folder))?;
-        Ok(validity.zip(next).map(|(validity, next)| Cursor { validity, next }))
+            other => other,
+        }
     }
 
     /// The UIDs at or after `start` in the selected folder, in order. The range is closed:
@@ -164,13 +236,18 @@ impl ImapClient {
     /// `UID SEARCH criteria`, sorted.
     pub(super) async fn search(&mut self, criteria: &str) -> Result<Vec<Uid>, ImapError> {
         let mut found = Vec::new();
-        self.run("UID SEARCH", &format!("UID SEARCH {criteria}"), COMMAND_TIMEOUT, |response| {
-            let Response::MailboxData(MailboxDatum::Search(uids)) = response.parsed() else {
-                return Some(response);
-            };
-            found.extend(uids.iter().copied().filter_map(Uid::new));
-            None
-        })
+        self.run(
+            "UID SEARCH",
+            &format!("UID SEARCH {criteria}"),
+            COMMAND_TIMEOUT,
+            |response| {
+                let Response::MailboxData(MailboxDatum::Search(uids)) = response.parsed() else {
+                    return Some(response);
+                };
+                found.extend(uids.iter().copied().filter_map(Uid::new));
+                None
+            },
+        )
         .await?;
         found.sort_unstable();
         found.dedup();

@@ -37,7 +37,11 @@ impl ImapClient {
         };
         // On shutdown, a server slow to end the IDLE is not waited for long: nothing is in
         // hand, and the server ends the IDLE itself when the connection closes.
-        let limit = if end == IdleEnd::Stopped { SHUTDOWN_TIMEOUT } else { COMMAND_TIMEOUT };
+        let limit = if end == IdleEnd::Stopped {
+            SHUTDOWN_TIMEOUT
+        } else {
+            COMMAND_TIMEOUT
+        };
         self.end_idle(&tag, limit).await?;
         Ok(end)
     }
@@ -56,10 +60,22 @@ impl ImapClient {
             };
             match response.parsed() {
                 // Keep-alives ("* OK Still here").
-                Response::Data { status: Status::Ok, .. } => {}
-                Response::Data { status: Status::Bye, outcome } => {
-                    let text = outcome.information.as_deref().unwrap_or_default().to_owned();
-                    return Err(ImapError::Bye { command: NAME, text });
+                Response::Data {
+                    status: Status::Ok, ..
+                } => {}
+                Response::Data {
+                    status: Status::Bye,
+                    outcome,
+                } => {
+                    let text = outcome
+                        .information
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_owned();
+                    return Err(ImapError::Bye {
+                        command: NAME,
+                        text,
+                    });
                 }
                 // The server ended the IDLE by itself: it gives no more news on this command.
                 Response::Done { .. } => return Err(ImapError::ConnectionLost { command: NAME }),

@@ -66,8 +66,11 @@ impl ImapClient {
         let wanted: BTreeSet<Uid> = uids.iter().copied().collect();
         let mut fetched: Vec<Fetched> = Vec::with_capacity(uids.len());
         let command = format!("UID FETCH {} (UID INTERNALDATE BODY.PEEK[])", uid_set(uids));
-        self.run("UID FETCH", &command, COMMAND_TIMEOUT * 5, |response| {
-            match downloaded(response) {
+        self.run(
+            "UID FETCH",
+            &command,
+            COMMAND_TIMEOUT * 5,
+            |response| match downloaded(response) {
                 Ok(message) => {
                     if wanted.contains(&message.uid) {
                         fetched.push(message);
@@ -75,8 +78,8 @@ impl ImapClient {
                     None
                 }
                 Err(other) => other,
-            }
-        })
+            },
+        )
         .await?;
         fetched.sort_by_key(|m| m.uid);
         fetched.dedup_by_key(|m| m.uid);
@@ -115,13 +118,33 @@ impl ImapClient {
         let set = uid_set(uids);
         let target = quoted(folder);
         if self.has_capability("MOVE") {
-            return self.run("UID MOVE", &format!("UID MOVE {set} {target}"), COMMAND_TIMEOUT, Some).await;
+            return self
+                .run(
+                    "UID MOVE",
+                    &format!("UID MOVE {set} {target}"),
+                    COMMAND_TIMEOUT,
+                    Some,
+                )
+                .await;
         }
-        self.run("UID COPY", &format!("UID COPY {set} {target}"), COMMAND_TIMEOUT, Some).await?;
+        self.run(
+            "UID COPY",
+            &format!("UID COPY {set} {target}"),
+            COMMAND_TIMEOUT,
+            Some,
+        )
+        .await?;
         let deleted = format!("UID STORE {set} +FLAGS.SILENT (\\Deleted)");
-        self.run("UID STORE", &deleted, COMMAND_TIMEOUT, Some).await?;
+        self.run("UID STORE", &deleted, COMMAND_TIMEOUT, Some)
+            .await?;
         if self.has_capability("UIDPLUS") {
-            self.run("UID EXPUNGE", &format!("UID EXPUNGE {set}"), COMMAND_TIMEOUT, Some).await?;
+            self.run(
+                "UID EXPUNGE",
+                &format!("UID EXPUNGE {set}"),
+                COMMAND_TIMEOUT,
+                Some,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -170,7 +193,9 @@ impl AsRef<[u8]> for Body {
         attributes
             .iter()
             .find_map(|a| match a {
-                AttributeValue::BodySection { data: Some(data), .. } => Some(data.as_ref()),
+                AttributeValue::BodySection {
+                    data: Some(data), ..
+                } => Some(data.as_ref()),
                 _ => None,
             })
             .unwrap_or_default()
@@ -213,14 +238,20 @@ mod tests {
 
     #[test]
     fn uid_sets_are_compressed() {
-        let uids: Vec<Uid> = [9, 3, 5, 6, 7, 3].iter().filter_map(|&u| Uid::new(u)).collect();
+        let uids: Vec<Uid> = [9, 3, 5, 6, 7, 3]
+            .iter()
+            .filter_map(|&u| Uid::new(u))
+            .collect();
         assert_eq!(uid_set(&uids), "3,5:7,9");
     }
 
     #[test]
     fn internal_dates_parse_with_or_without_padding() {
         let expected = DateTime::parse_from_rfc3339("1996-07-17T09:44:25Z").unwrap();
-        assert_eq!(internal_date("17-Jul-1996 02:44:25 -0700"), Some(expected.into()));
+        assert_eq!(
+            internal_date("17-Jul-1996 02:44:25 -0700"),
+            Some(expected.into())
+        );
         let padded = internal_date(" 7-Jul-1996 02:44:25 -0700").unwrap();
         assert_eq!(padded.to_rfc3339(), "1996-07-07T09:44:25+00:00");
         assert_eq!(internal_date("yesterday"), None);

@@ -29,7 +29,10 @@ pub(super) struct Analysed {
 pub(super) enum What {
     Ignored(IgnoreReason),
     /// Kept whole, with the reason it cannot be filed.
-    Quarantined { raw: Bytes, error: String },
+    Quarantined {
+        raw: Bytes,
+        error: String,
+    },
     Application {
         message: MessageFacts,
         filing: NewApplication,
@@ -43,7 +46,10 @@ pub(super) enum What {
         documents: Vec<(Document, DocumentKind)>,
     },
     /// Mail the organisation sent: an answer to the applications it concerns, if any.
-    Outbound { message: MessageFacts, by_thread: bool },
+    Outbound {
+        message: MessageFacts,
+        by_thread: bool,
+    },
 }
 
 impl What {
@@ -62,7 +68,10 @@ impl Pipeline {
         direction: Direction,
     ) -> Result<Vec<Analysed>, tokio::task::JoinError> {
         let pipeline = self.clone();
-        in_parallel(messages, move |message| pipeline.analyse(message, direction)).await
+        in_parallel(messages, move |message| {
+            pipeline.analyse(message, direction)
+        })
+        .await
     }
 
     /// What a message is. Blocking (CPU-bound).
@@ -74,7 +83,11 @@ impl Pipeline {
         } = message;
         let rules = &self.rules;
         let quarantine = |raw: Bytes, message_id: Option<String>, error: String| Analysed {
-            identity: Some(Identity::of(message_id.as_deref(), &raw, self.store.legacy_identities())),
+            identity: Some(Identity::of(
+                message_id.as_deref(),
+                &raw,
+                self.store.legacy_identities(),
+            )),
             source: source.clone(),
             message_id,
             what: What::Quarantined { raw, error },
@@ -96,7 +109,14 @@ impl Pipeline {
             Direction::Inbound => triage(&mail, &rules.postings, &rules.organisation),
         };
         let facts = |forwarded_by| {
-            message_facts(&mail, direction, &raw, arrived_at, self.store.legacy_identities(), forwarded_by)
+            message_facts(
+                &mail,
+                direction,
+                &raw,
+                arrived_at,
+                self.store.legacy_identities(),
+                forwarded_by,
+            )
         };
         let decided = |what| Analysed {
             source: source.clone(),

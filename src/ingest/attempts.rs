@@ -68,11 +68,12 @@ impl Failures {
         if let (None, Some(first)) = (&self.first, messages.first()) {
             self.first = Some((first.source.clone(), error));
         }
-        self.messages.extend(messages.into_iter().map(|message| Failure {
-            message,
-            error: text.clone(),
-            alone: false,
-        }));
+        self.messages
+            .extend(messages.into_iter().map(|message| Failure {
+                message,
+                error: text.clone(),
+                alone: false,
+            }));
     }
 
     fn alone(&mut self, message: RawMessage, error: IngestError) {
@@ -171,20 +172,22 @@ impl Pipeline {
                         }
                     }
                 }
-                Run::Alone(message) => match self.count_and_commit(message.clone(), direction).await {
-                    Ok(done) => {
-                        went_through = true;
-                        in_a_row = 0;
-                        outcomes.extend(done);
-                    }
-                    Err(err) => {
-                        failures.alone(message, err);
-                        in_a_row += 1;
-                        if in_a_row >= FAILURES_IN_A_ROW && !went_through {
-                            break;
+                Run::Alone(message) => {
+                    match self.count_and_commit(message.clone(), direction).await {
+                        Ok(done) => {
+                            went_through = true;
+                            in_a_row = 0;
+                            outcomes.extend(done);
+                        }
+                        Err(err) => {
+                            failures.alone(message, err);
+                            in_a_row += 1;
+                            if in_a_row >= FAILURES_IN_A_ROW && !went_through {
+                                break;
+                            }
                         }
                     }
-                },
+                }
             }
         }
         self.settle(failures, went_through, &mut outcomes).await?;
@@ -212,7 +215,12 @@ impl Pipeline {
             return Ok(());
         };
         let mut left = 0;
-        for Failure { message, error, alone } in failures.messages {
+        for Failure {
+            message,
+            error,
+            alone,
+        } in failures.messages
+        {
             let attempts = self
                 .store
                 .record_failure(&message.source, &error, alone && went_through)
@@ -269,7 +277,9 @@ impl Pipeline {
         };
         let staged = Staged::rows(source, None, kind);
         let mut done = self.store_staged(vec![staged]).await?;
-        Ok(done.pop().map_or(Outcome::AlreadySeen, |(_, outcome)| outcome))
+        Ok(done
+            .pop()
+            .map_or(Outcome::AlreadySeen, |(_, outcome)| outcome))
     }
 }
 

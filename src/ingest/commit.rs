@@ -15,9 +15,9 @@ use super::{IngestError, Pipeline, RawMessage};
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::mail::Document;
 use crate::domain::outcome::Outcome;
+use crate::domain::printable::printable;
 use crate::domain::record::{AckIntent, Decision, DecisionKind, StoredDocument};
 use crate::domain::source::{Direction, SourceRef};
-use crate::domain::printable::printable;
 
 /// The name under which a letter written in the body is listed.
 const BODY_LETTER_NAME: &str = "lettre (corps du message).txt";
@@ -62,7 +62,10 @@ impl Pipeline {
     }
 
     /// Writes the staged messages' blobs (not yet durable), a share per core.
-    pub(super) async fn write_staged(&self, staged: Vec<Staged>) -> Result<Vec<Decision>, IngestError> {
+    pub(super) async fn write_staged(
+        &self,
+        staged: Vec<Staged>,
+    ) -> Result<Vec<Decision>, IngestError> {
         let pipeline = self.clone();
         Ok(in_parallel(staged, move |s| pipeline.write_blobs(s))
             .await?
@@ -72,7 +75,10 @@ impl Pipeline {
 
     /// Makes the decisions' blobs durable while one transaction records them, then reports
     /// them.
-    pub(super) async fn record(&self, decisions: Vec<Decision>) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+    pub(super) async fn record(
+        &self,
+        decisions: Vec<Decision>,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
         let named: Vec<String> = decisions
             .iter()
             .flat_map(|d| d.kind.blobs())

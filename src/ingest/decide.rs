@@ -63,7 +63,11 @@ impl Pipeline {
         Ok(self.store.erased(&keys).await?)
     }
 
-    pub(super) async fn decide(&self, analysed: Analysed, erased: bool) -> Result<Staged, IngestError> {
+    pub(super) async fn decide(
+        &self,
+        analysed: Analysed,
+        erased: bool,
+    ) -> Result<Staged, IngestError> {
         let Analysed {
             source,
             message_id,
@@ -72,7 +76,11 @@ impl Pipeline {
         } = analysed;
         // Erased on request or by the retention purge: never filed, nor kept, again.
         if erased {
-            return Ok(Staged::rows(source, message_id, DecisionKind::Ignored(IgnoreReason::Erased)));
+            return Ok(Staged::rows(
+                source,
+                message_id,
+                DecisionKind::Ignored(IgnoreReason::Erased),
+            ));
         }
         let kind = match what {
             What::Ignored(reason) => StagedKind::Rows(DecisionKind::Ignored(reason)),
@@ -89,7 +97,10 @@ impl Pipeline {
                 body_letter,
             },
             What::Outbound { message, by_thread } => {
-                let answered = self.store.answered_applications(&message, by_thread).await?;
+                let answered = self
+                    .store
+                    .answered_applications(&message, by_thread)
+                    .await?;
                 StagedKind::Rows(if answered.is_empty() {
                     DecisionKind::Ignored(IgnoreReason::UnrelatedOutbound)
                 } else {

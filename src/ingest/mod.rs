@@ -67,7 +67,9 @@ pub enum IngestError {
     #[error("analysis task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     /// Messages that failed and will be tried again (each alone), with the first error.
-    #[error("{failed} message(s) could not be recorded and will be tried again; the first, {source_ref}: {error}")]
+    #[error(
+        "{failed} message(s) could not be recorded and will be tried again; the first, {source_ref}: {error}"
+    )]
     Failed {
         failed: usize,
         source_ref: SourceRef,
@@ -177,10 +179,17 @@ impl Pipeline {
                 .map(|m| m.source.location.as_str())
                 .collect();
             let outcomes = self.store.seen_outcomes(mailbox, &locations).await?;
-            seen.extend(outcomes.into_keys().map(|location| (mailbox.to_owned(), location)));
+            seen.extend(
+                outcomes
+                    .into_keys()
+                    .map(|location| (mailbox.to_owned(), location)),
+            );
         }
         for message in batch {
-            let key = (message.source.mailbox.clone(), message.source.location.clone());
+            let key = (
+                message.source.mailbox.clone(),
+                message.source.location.clone(),
+            );
             if seen.contains(&key) {
                 known.push((message.source, Outcome::AlreadySeen));
             } else {

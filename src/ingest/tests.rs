@@ -32,7 +32,9 @@ subject = "Coordination Maroc"
     );
     let settings = crate::config::load_str(&text, Path::new("test.toml"), [])
         .expect("the test configuration loads");
-    let store = Store::open(&settings.database.url).await.expect("SQLite opens");
+    let store = Store::open(&settings.database.url)
+        .await
+        .expect("SQLite opens");
     let blobs = BlobStore::open(&settings.storage.dir).expect("blob store opens");
     Pipeline::new(&settings, store, blobs)
 }
@@ -82,7 +84,10 @@ async fn outcomes_are_reported_in_order_and_after_their_commit() {
     for (source, _) in &outcomes {
         assert!(pipeline.store().seen(source).await.unwrap());
     }
-    let again = pipeline.ingest(vec![application(3)], Direction::Inbound).await.unwrap();
+    let again = pipeline
+        .ingest(vec![application(3)], Direction::Inbound)
+        .await
+        .unwrap();
     assert_eq!(again[0].1, Outcome::AlreadySeen);
 }
 
@@ -96,7 +101,8 @@ async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let blocked = {
         let pipeline = pipeline(dir.path()).await;
-        let sha = crate::blobs::sha256_hex(format!("%PDF-1.4\n% CV of candidate {}\n", 2).as_bytes());
+        let sha =
+            crate::blobs::sha256_hex(format!("%PDF-1.4\n% CV of candidate {}\n", 2).as_bytes());
         let path = pipeline.blobs().path(&sha);
         std::fs::create_dir_all(path.join("in-the-way")).unwrap();
         path
@@ -105,7 +111,10 @@ async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
     let mut filed_so_far = Vec::new();
     for attempt in 1..=2 {
         let pipeline = pipeline(dir.path()).await;
-        let err = pipeline.ingest(batch(), Direction::Inbound).await.unwrap_err();
+        let err = pipeline
+            .ingest(batch(), Direction::Inbound)
+            .await
+            .unwrap_err();
         assert!(
             matches!(&err, IngestError::Failed { source_ref, .. } if attempt == 1 || source_ref.location == "2"),
             "attempt {attempt}: {err}"
@@ -117,7 +126,11 @@ async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
             }
         }
     }
-    assert_eq!(filed_so_far, ["1", "3"], "the good messages were filed on their second attempt, alone");
+    assert_eq!(
+        filed_so_far,
+        ["1", "3"],
+        "the good messages were filed on their second attempt, alone"
+    );
 
     let pipeline = pipeline(dir.path()).await;
     let outcomes = pipeline.ingest(batch(), Direction::Inbound).await.unwrap();
@@ -131,7 +144,11 @@ async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
     let reason = rows[0].reason.as_deref().unwrap_or_default();
     assert!(reason.contains("failed 3 times"), "{reason}");
     assert!(rows[0].raw_sha256.is_some(), "its raw bytes are kept");
-    let left = pipeline.store().attempts("test", &["1", "2", "3"]).await.unwrap();
+    let left = pipeline
+        .store()
+        .attempts("test", &["1", "2", "3"])
+        .await
+        .unwrap();
     assert!(left.is_empty(), "nothing is left to retry: {left:?}");
     assert!(blocked.is_dir());
 }
@@ -143,7 +160,10 @@ async fn a_database_that_cannot_count_attempts_blames_no_message() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
     pipeline.store().close().await;
-    let err = pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap_err();
+    let err = pipeline
+        .ingest(vec![application(1)], Direction::Inbound)
+        .await
+        .unwrap_err();
     assert!(matches!(err, IngestError::Store(_)), "{err}");
 }
 
@@ -153,17 +173,35 @@ async fn a_database_that_cannot_count_attempts_blames_no_message() {
 async fn erased_mail_met_again_is_not_stored_again() {
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
-    pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap();
-    let erased = crate::retention::forget(pipeline.store(), pipeline.blobs(), "candidate1@example.net", "test")
+    pipeline
+        .ingest(vec![application(1)], Direction::Inbound)
         .await
         .unwrap();
-    let cv = erased.released_blobs.first().expect("the CV was released").clone();
+    let erased = crate::retention::forget(
+        pipeline.store(),
+        pipeline.blobs(),
+        "candidate1@example.net",
+        "test",
+    )
+    .await
+    .unwrap();
+    let cv = erased
+        .released_blobs
+        .first()
+        .expect("the CV was released")
+        .clone();
     assert!(!pipeline.blobs().path(&cv).exists());
     let mut copy = application(1);
     copy.source = SourceRef::new("Archive", "1");
-    let outcomes = pipeline.ingest(vec![copy], Direction::Inbound).await.unwrap();
+    let outcomes = pipeline
+        .ingest(vec![copy], Direction::Inbound)
+        .await
+        .unwrap();
     assert_eq!(outcomes[0].1, Outcome::Ignored(IgnoreReason::Erased));
-    assert!(!pipeline.blobs().path(&cv).exists(), "the erased CV is not written again");
+    assert!(
+        !pipeline.blobs().path(&cv).exists(),
+        "the erased CV is not written again"
+    );
 }
 
 /// A candidate sends the CV that an erased application held, at the moment of the erasure:
@@ -175,7 +213,10 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
     let dir = tempfile::tempdir().unwrap();
     let pipeline = pipeline(dir.path()).await;
     let store = pipeline.store().clone();
-    pipeline.ingest(vec![application(1)], Direction::Inbound).await.unwrap();
+    pipeline
+        .ingest(vec![application(1)], Direction::Inbound)
+        .await
+        .unwrap();
 
     // The same CV, in another candidate's application: found stored, not written.
     let mut same_cv = application(1);
@@ -188,11 +229,16 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
     let analysed = pipeline.analyse(same_cv.clone(), Direction::Inbound);
     let staged = pipeline.decide(analysed, false).await.unwrap();
     let decisions = pipeline.write_staged(vec![staged]).await.unwrap();
-    let erased = crate::retention::forget(&store, pipeline.blobs(), "candidate1@example.net", "test")
-        .await
-        .unwrap();
+    let erased =
+        crate::retention::forget(&store, pipeline.blobs(), "candidate1@example.net", "test")
+            .await
+            .unwrap();
     assert_eq!(erased.applications, 1);
-    let cv = erased.released_blobs.first().expect("the CV was released").clone();
+    let cv = erased
+        .released_blobs
+        .first()
+        .expect("the CV was released")
+        .clone();
     assert!(!pipeline.blobs().path(&cv).exists(), "nothing named the CV");
 
     let recorded = pipeline.record(decisions).await;
@@ -202,7 +248,10 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
     );
     assert!(!store.seen(&same_cv.source).await.unwrap());
 
-    let again = pipeline.ingest(vec![same_cv], Direction::Inbound).await.unwrap();
+    let again = pipeline
+        .ingest(vec![same_cv], Direction::Inbound)
+        .await
+        .unwrap();
     assert!(matches!(again[0].1, Outcome::Filed { .. }), "{again:?}");
     assert!(pipeline.blobs().read(&cv).is_ok(), "the CV is stored again");
 }

@@ -68,7 +68,10 @@ impl Store {
             "",
         )
         .await?;
-        Ok(rows.into_iter().map(|row| (row.0.clone(), attempts(row))).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.0.clone(), attempts(row)))
+            .collect())
     }
 
     /// Records that the attempt at a message failed; `others_went_through` when another
@@ -99,7 +102,17 @@ impl Store {
 }
 
 /// Forgets the attempts at these messages of `mailbox`: they are recorded.
-pub(crate) async fn forget(tx: &mut Tx, mailbox: &str, locations: &[&str]) -> Result<(), StoreError> {
-    execute_at(tx, "DELETE FROM mail_attempts WHERE mailbox = ", mailbox, locations).await?;
+pub(crate) async fn forget(
+    tx: &mut Tx,
+    mailbox: &str,
+    locations: &[&str],
+) -> Result<(), StoreError> {
+    execute_at(
+        tx,
+        "DELETE FROM mail_attempts WHERE mailbox = ",
+        mailbox,
+        locations,
+    )
+    .await?;
     Ok(())
 }

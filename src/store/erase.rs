@@ -51,7 +51,12 @@ pub struct Erased {
 
 impl Store {
     /// Erases what `what` selects; with `dry_run`, only counts it.
-    pub async fn erase(&self, what: &Erase<'_>, actor: &str, dry_run: bool) -> Result<Erased, StoreError> {
+    pub async fn erase(
+        &self,
+        what: &Erase<'_>,
+        actor: &str,
+        dry_run: bool,
+    ) -> Result<Erased, StoreError> {
         let mut tx = self.pool.begin_write().await?;
         let applications: Vec<i64> = match what {
             Erase::InactiveSince(cutoff) => dispatch!(&mut tx, tx => {
@@ -107,10 +112,18 @@ impl Store {
                 shared.insert(*message);
             }
         }
-        let messages: Vec<i64> = candidates_messages.into_iter().filter(|m| !shared.contains(m)).collect();
+        let messages: Vec<i64> = candidates_messages
+            .into_iter()
+            .filter(|m| !shared.contains(m))
+            .collect();
 
-        let documents: Vec<(String,)> =
-            rows_in(&mut tx, "SELECT sha256 FROM documents WHERE application_id IN ", &applications, "").await?;
+        let documents: Vec<(String,)> = rows_in(
+            &mut tx,
+            "SELECT sha256 FROM documents WHERE application_id IN ",
+            &applications,
+            "",
+        )
+        .await?;
         let mut erased = Erased {
             applications: applications.len() as i64,
             messages: messages.len() as i64,
@@ -132,16 +145,31 @@ impl Store {
         .await?;
         blobs.extend(raw.into_iter().map(|(sha,)| sha));
         let quarantined_ids: Vec<i64> = quarantined.iter().map(|(id, _)| *id).collect();
-        let quarantined_raw: Vec<(Option<String>,)> =
-            rows_in(&mut tx, "SELECT raw_sha256 FROM mail_seen WHERE id IN ", &quarantined_ids, "").await?;
+        let quarantined_raw: Vec<(Option<String>,)> = rows_in(
+            &mut tx,
+            "SELECT raw_sha256 FROM mail_seen WHERE id IN ",
+            &quarantined_ids,
+            "",
+        )
+        .await?;
         blobs.extend(quarantined_raw.into_iter().filter_map(|(sha,)| sha));
 
         // Tombstones: the erased messages' identities, and the quarantined ones'.
-        let keys: Vec<(String,)> = rows_in(&mut tx, "SELECT dedupe_key FROM messages WHERE id IN ", &messages, "").await?;
+        let keys: Vec<(String,)> = rows_in(
+            &mut tx,
+            "SELECT dedupe_key FROM messages WHERE id IN ",
+            &messages,
+            "",
+        )
+        .await?;
         let mut stones: Vec<String> = keys
             .iter()
             .map(|(key,)| tombstone(&self.tombstone_key, key))
-            .chain(quarantined.iter().map(|(_, key)| tombstone(&self.tombstone_key, key)))
+            .chain(
+                quarantined
+                    .iter()
+                    .map(|(_, key)| tombstone(&self.tombstone_key, key)),
+            )
             .collect();
         stones.sort();
         stones.dedup();
@@ -157,16 +185,36 @@ impl Store {
         // The ledger keeps the coordinates (so the mailbox is not read again) but loses the
         // Message-ID, the links and any raw message.
         let blank = "UPDATE mail_seen SET message_id = NULL, reason = 'erased', application_id = NULL, message_ref = NULL";
-        execute_in(&mut tx, &format!("{blank} WHERE message_ref IN "), &messages, "").await?;
-        execute_in(&mut tx, &format!("{blank} WHERE application_id IN "), &applications, "").await?;
         execute_in(
             &mut tx,
-            &format!("{blank}, outcome = 'ignored', raw_sha256 = NULL, raw_size = NULL WHERE id IN "),
+            &format!("{blank} WHERE message_ref IN "),
+            &messages,
+            "",
+        )
+        .await?;
+        execute_in(
+            &mut tx,
+            &format!("{blank} WHERE application_id IN "),
+            &applications,
+            "",
+        )
+        .await?;
+        execute_in(
+            &mut tx,
+            &format!(
+                "{blank}, outcome = 'ignored', raw_sha256 = NULL, raw_size = NULL WHERE id IN "
+            ),
             &quarantined_ids,
             "",
         )
         .await?;
-        execute_in(&mut tx, "DELETE FROM applications WHERE id IN ", &applications, "").await?;
+        execute_in(
+            &mut tx,
+            "DELETE FROM applications WHERE id IN ",
+            &applications,
+            "",
+        )
+        .await?;
         execute_in(&mut tx, "DELETE FROM messages WHERE id IN ", &messages, "").await?;
         execute_in(
             &mut tx,
@@ -245,9 +293,13 @@ impl Store {
         }
         let legacy: Vec<String> = hashes.iter().map(|sha| format!("sha256:{sha}")).collect();
         let legacy_refs: Vec<&str> = legacy.iter().map(String::as_str).collect();
-        let rows: Vec<(String,)> =
-            rows_in(&mut tx, "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest IN ", &legacy_refs, "")
-                .await?;
+        let rows: Vec<(String,)> = rows_in(
+            &mut tx,
+            "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest IN ",
+            &legacy_refs,
+            "",
+        )
+        .await?;
         named.extend(rows.into_iter().map(|(sha,)| sha));
         for sha in blobs.iter().filter(|sha| !named.contains(*sha)) {
             if let Err(err) = remove(sha) {
@@ -259,4 +311,3 @@ impl Store {
         Ok(Ok(()))
     }
 }
-

@@ -48,16 +48,39 @@ impl Store {
 
     /// Records that the server refused the keyword or move of these filed messages: they are
     /// still due, and later passes retry them ([`Store::actions_due`]).
-    pub async fn mark_actions_due(&self, mailbox: &str, locations: &[&str]) -> Result<(), StoreError> {
-        self.update_ledger("UPDATE mail_seen SET action_due = TRUE WHERE mailbox = ", mailbox, locations).await
+    pub async fn mark_actions_due(
+        &self,
+        mailbox: &str,
+        locations: &[&str],
+    ) -> Result<(), StoreError> {
+        self.update_ledger(
+            "UPDATE mail_seen SET action_due = TRUE WHERE mailbox = ",
+            mailbox,
+            locations,
+        )
+        .await
     }
 
     /// The keyword or move of these messages was done at last.
-    pub async fn clear_actions_due(&self, mailbox: &str, locations: &[&str]) -> Result<(), StoreError> {
-        self.update_ledger("UPDATE mail_seen SET action_due = FALSE WHERE mailbox = ", mailbox, locations).await
+    pub async fn clear_actions_due(
+        &self,
+        mailbox: &str,
+        locations: &[&str],
+    ) -> Result<(), StoreError> {
+        self.update_ledger(
+            "UPDATE mail_seen SET action_due = FALSE WHERE mailbox = ",
+            mailbox,
+            locations,
+        )
+        .await
     }
 
-    async fn update_ledger(&self, head: &str, mailbox: &str, locations: &[&str]) -> Result<(), StoreError> {
+    async fn update_ledger(
+        &self,
+        head: &str,
+        mailbox: &str,
+        locations: &[&str],
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_write().await?;
         execute_at(&mut tx, head, mailbox, locations).await?;
         tx.commit().await?;
@@ -102,7 +125,9 @@ impl Store {
         let found: Vec<i64> = rows.iter().map(|row| row.0).collect();
         execute_in(&mut tx, "DELETE FROM mail_seen WHERE id IN ", &found, "").await?;
         for (_, mailbox, location, _) in &rows {
-            let Some((validity, uid)) = imap_location(location) else { continue };
+            let Some((validity, uid)) = imap_location(location) else {
+                continue;
+            };
             dispatch!(&mut tx, tx => {
                 sqlx::query(
                     "UPDATE mailbox_cursors SET next_uid = $3 WHERE mailbox = $1 AND uid_validity = $2 AND next_uid > $3",

@@ -50,7 +50,8 @@ pub(crate) enum Backend<S, P> {
 
 pub(crate) type Pool = Backend<SqlitePool, PgPool>;
 /// A transaction that writes, on either backend (see [`BeginWrite`]).
-pub(crate) type Tx = Backend<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Transaction<'static, sqlx::Postgres>>;
+pub(crate) type Tx =
+    Backend<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Transaction<'static, sqlx::Postgres>>;
 
 impl Clone for Pool {
     fn clone(&self) -> Self {
@@ -187,7 +188,14 @@ pub struct Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
-            .field("backend", &if self.is_postgres() { "postgres" } else { "sqlite" })
+            .field(
+                "backend",
+                &if self.is_postgres() {
+                    "postgres"
+                } else {
+                    "sqlite"
+                },
+            )
             .finish_non_exhaustive()
     }
 }

@@ -18,7 +18,9 @@ pub(super) async fn tombstone_key(pool: &Pool) -> Result<[u8; 32], StoreError> {
     });
     let mut key = [0u8; 32];
     hex::decode_to_slice(stored.trim(), &mut key).map_err(|e| {
-        StoreError::Query(sqlx::Error::Protocol(format!("the stored tombstone key is damaged: {e}")))
+        StoreError::Query(sqlx::Error::Protocol(format!(
+            "the stored tombstone key is damaged: {e}"
+        )))
     })?;
     Ok(key)
 }

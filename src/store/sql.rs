@@ -19,14 +19,25 @@ pub(crate) trait Bindable<'a>:
 }
 
 impl<'a, T> Bindable<'a> for T where
-    T: Copy + Send + Sync + 'a + Encode<'a, Sqlite> + Type<Sqlite> + Encode<'a, Postgres> + Type<Postgres>
+    T: Copy
+        + Send
+        + Sync
+        + 'a
+        + Encode<'a, Sqlite>
+        + Type<Sqlite>
+        + Encode<'a, Postgres>
+        + Type<Postgres>
 {
 }
 
 /// A row either backend can return.
-pub(crate) trait Row: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
+pub(crate) trait Row:
+    Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{
+}
 
-impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> {}
+impl<T> Row for T where T: Send + Unpin + for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow>
+{}
 
 /// The rows of `{head}(v1, v2, …){tail}` for every value, a chunk at a time; `head` ends with
 /// `IN ` or equivalent. No statement runs for an empty list.

@@ -3,10 +3,10 @@
 //! settings, and how a group recognises messages it or an earlier group recorded.
 
 use crate::config::DatabaseUrl;
-use crate::domain::source::SourceRef;
-use crate::store::Store;
 use crate::domain::outcome::{IgnoreReason, Outcome};
 use crate::domain::record::{Decision, DecisionKind};
+use crate::domain::source::SourceRef;
+use crate::store::Store;
 
 const IGNORED: Outcome = Outcome::Ignored(IgnoreReason::MailingList);
 
@@ -88,10 +88,7 @@ async fn a_group_commits_only_after_its_files_are_durable() {
     assert_eq!(failed, Err("the disk is full"));
     assert!(!store.seen(&source(2)).await.unwrap());
     // The failed group's transaction is over: the next one takes the write lock.
-    assert_eq!(
-        store.record(&[write(3)]).await.unwrap(),
-        vec![IGNORED]
-    );
+    assert_eq!(store.record(&[write(3)]).await.unwrap(), vec![IGNORED]);
 }
 
 /// A commit must survive a power cut: the server is told about it next (a keyword, a move out
@@ -145,9 +142,15 @@ async fn every_sqlite_connection_has_the_bounded_page_cache() {
 /// recorded by an earlier group.
 #[tokio::test]
 async fn repeats_inside_a_group_and_across_groups_are_recognised() {
-
     let (store, _dir) = sqlite_store().await;
-    let application = |mailbox: &str, location: &str| application_from(mailbox, location, "amina.benali@example.org", "<cv@example.org>");
+    let application = |mailbox: &str, location: &str| {
+        application_from(
+            mailbox,
+            location,
+            "amina.benali@example.org",
+            "<cv@example.org>",
+        )
+    };
     let ignored = |location: &str| ignored(SourceRef::new("INBOX", location));
 
     let first = store
@@ -274,14 +277,37 @@ fn application_from(mailbox: &str, location: &str, email: &str, message_id: &str
 async fn an_erased_message_met_again_elsewhere_is_not_filed_again() {
     use crate::store::erase::Erase;
     let (store, _dir) = sqlite_store().await;
-    let first = store.record(&[application_from("INBOX", "1/1", "amina@example.org", "<a@x>")]).await.unwrap();
+    let first = store
+        .record(&[application_from(
+            "INBOX",
+            "1/1",
+            "amina@example.org",
+            "<a@x>",
+        )])
+        .await
+        .unwrap();
     assert!(matches!(first[0], Outcome::Filed { .. }));
     let erased = store
-        .erase(&Erase::Person { email: "amina@example.org", quarantined: &[] }, "test", false)
+        .erase(
+            &Erase::Person {
+                email: "amina@example.org",
+                quarantined: &[],
+            },
+            "test",
+            false,
+        )
         .await
         .unwrap();
     assert_eq!((erased.applications, erased.messages), (1, 1));
-    let again = store.record(&[application_from("INBOX", "2/1", "amina@example.org", "<a@x>")]).await.unwrap();
+    let again = store
+        .record(&[application_from(
+            "INBOX",
+            "2/1",
+            "amina@example.org",
+            "<a@x>",
+        )])
+        .await
+        .unwrap();
     assert_eq!(again, [Outcome::Ignored(IgnoreReason::Erased)]);
     let pool = sqlite_pool(&store);
     let (applications, stones, addresses): (i64, i64, i64) = sqlx::query_as(
@@ -292,10 +318,11 @@ async fn an_erased_message_met_again_elsewhere_is_not_filed_again() {
     .await
     .unwrap();
     assert_eq!((applications, stones, addresses), (0, 1, 0));
-    let leak: Option<(String,)> = sqlx::query_as("SELECT tombstone FROM erased_identities WHERE tombstone LIKE '%a@x%'")
-        .fetch_optional(pool)
-        .await
-        .unwrap();
+    let leak: Option<(String,)> =
+        sqlx::query_as("SELECT tombstone FROM erased_identities WHERE tombstone LIKE '%a@x%'")
+            .fetch_optional(pool)
+            .await
+            .unwrap();
     assert!(leak.is_none(), "the tombstone holds no Message-ID");
 }
 
@@ -306,9 +333,14 @@ async fn lookups_and_purges_of_tens_of_thousands_of_rows_work() {
     use crate::domain::email::EmailAddress;
     use crate::store::erase::Erase;
     let (store, _dir) = sqlite_store().await;
-    let refs: Vec<String> = (0..40_000).map(|n| format!("<ref-{n}@example.org>")).collect();
+    let refs: Vec<String> = (0..40_000)
+        .map(|n| format!("<ref-{n}@example.org>"))
+        .collect();
     let sender = EmailAddress::parse("someone@example.org").unwrap();
-    assert_eq!(store.thread_application(&sender, &refs).await.unwrap(), None);
+    assert_eq!(
+        store.thread_application(&sender, &refs).await.unwrap(),
+        None
+    );
 
     let pool = sqlite_pool(&store);
     let old = "2020-01-01 00:00:00+00:00";
@@ -330,8 +362,14 @@ async fn lookups_and_purges_of_tens_of_thousands_of_rows_work() {
     .await
     .unwrap();
     let cutoff = chrono::Utc::now() - chrono::Duration::days(365);
-    let erased = store.erase(&Erase::InactiveSince(cutoff), "test", false).await.unwrap();
+    let erased = store
+        .erase(&Erase::InactiveSince(cutoff), "test", false)
+        .await
+        .unwrap();
     assert_eq!(erased.applications, 33_000);
-    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM candidates").fetch_one(pool).await.unwrap();
+    let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM candidates")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(left, 0);
 }

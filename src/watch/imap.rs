@@ -56,12 +56,18 @@ pub async fn watch_imap(
                 "cannot connect securely",
                 "imap",
             ),
-            WatchError::Imap(_) => (backoff.grow(BACKOFF_START, BACKOFF_MAX), "connection failed", "imap"),
+            WatchError::Imap(_) => (
+                backoff.grow(BACKOFF_START, BACKOFF_MAX),
+                "connection failed",
+                "imap",
+            ),
             // The database or the document store failed, or a message did: nothing of it was
             // acknowledged, so the same messages are read again.
-            WatchError::Ingest(_) | WatchError::Lease(_) | WatchError::Other(_) => {
-                (backoff.grow(BACKOFF_START, BACKOFF_MAX), "pass failed", "storage")
-            }
+            WatchError::Ingest(_) | WatchError::Lease(_) | WatchError::Other(_) => (
+                backoff.grow(BACKOFF_START, BACKOFF_MAX),
+                "pass failed",
+                "storage",
+            ),
         };
         ctx.health.set(MailboxState::Down(err.to_string()));
         record_error(kind);
@@ -105,10 +111,26 @@ async fn serve(
         // The inbox stays selected from one pass to the next unless the Sent folder has news:
         // selecting a large folder again is what a new message would wait for.
         let inbox = &settings.inbox;
-        sync(pipeline, &mut client, inbox, Direction::Inbound, &settings.after_filing, shutdown).await?;
+        sync(
+            pipeline,
+            &mut client,
+            inbox,
+            Direction::Inbound,
+            &settings.after_filing,
+            shutdown,
+        )
+        .await?;
         let sent_read = match &sent {
             Some(sent) if has_news(pipeline, &mut client, sent).await? => {
-                sync(pipeline, &mut client, sent, Direction::Outbound, &AfterFiling::None, shutdown).await?;
+                sync(
+                    pipeline,
+                    &mut client,
+                    sent,
+                    Direction::Outbound,
+                    &AfterFiling::None,
+                    shutdown,
+                )
+                .await?;
                 true
             }
             _ => false,
@@ -122,7 +144,16 @@ async fn serve(
             // inbox once more (which also selects it again) before waiting.
             continue;
         }
-        if !wait(&mut client, settings, health, idle, &mut said_waiting, shutdown).await? {
+        if !wait(
+            &mut client,
+            settings,
+            health,
+            idle,
+            &mut said_waiting,
+            shutdown,
+        )
+        .await?
+        {
             client.logout().await;
             return Ok(());
         }

@@ -69,7 +69,10 @@ pub(super) async fn sync(
                 && *after_filing == AfterFiling::Keyword
                 && !state.keeps_keyword(FILED_KEYWORD)
             {
-                warn!(folder, "the server does not keep the keyword {FILED_KEYWORD} here (PERMANENTFLAGS): filed mail is not marked; the ledger alone remembers it");
+                warn!(
+                    folder,
+                    "the server does not keep the keyword {FILED_KEYWORD} here (PERMANENTFLAGS): filed mail is not marked; the ledger alone remembers it"
+                );
             }
             (state.validity, state.exists == 0, state.next)
         }
@@ -141,36 +144,65 @@ async fn read_batches(
         // The pipeline's failure explains the pass's end, not the download's.
         let outcomes = recorded?;
         ready = downloaded?;
-        let Downloaded { batch, mut done, mut to_mark } = current.rest;
+        let Downloaded {
+            batch,
+            mut done,
+            mut to_mark,
+        } = current.rest;
         for (source, outcome) in &outcomes {
-            let Some(&uid) = batch.by_location.get(&source.location) else { continue };
+            let Some(&uid) = batch.by_location.get(&source.location) else {
+                continue;
+            };
             done.insert(uid);
             match outcome {
                 Outcome::Filed { .. } | Outcome::FollowUp { .. } => to_mark.push(uid),
                 // Recorded between the check before the download and the commit: marked if
                 // it was filed.
-                Outcome::AlreadySeen => to_mark.extend(filed_among(pipeline, folder, &[uid]).await?),
+                Outcome::AlreadySeen => {
+                    to_mark.extend(filed_among(pipeline, folder, &[uid]).await?)
+                }
                 _ => {}
             }
         }
         act_on_filed(pipeline, client, folder, &to_mark).await?;
-        if let Some(&last) = batch.uids.iter().take_while(|uid| done.contains(uid)).last() {
+        if let Some(&last) = batch
+            .uids
+            .iter()
+            .take_while(|uid| done.contains(uid))
+            .last()
+        {
             cursor = cursor.after(last);
         }
         if cursor != saved && saved_at.elapsed() >= CURSOR_SAVE_EVERY {
-            pipeline.store().save_cursor(&folder.mailbox, cursor).await?;
+            pipeline
+                .store()
+                .save_cursor(&folder.mailbox, cursor)
+                .await?;
             (saved, saved_at) = (cursor, Instant::now());
+        }
+        if let Some(err) = current.refused {
+            pipeline
+                .store()
+                .save_cursor(&folder.mailbox, cursor)
+                .await?;
+            return Err(err.into());
         }
         if ready.is_none() && batches.len() > 0 {
             // Shutdown: the batches left are the next pass's.
             if cursor != saved {
-                pipeline.store().save_cursor(&folder.mailbox, cursor).await?;
+                pipeline
+                    .store()
+                    .save_cursor(&folder.mailbox, cursor)
+                    .await?;
             }
             return Ok((false, cursor));
         }
     }
     if cursor != saved {
-        pipeline.store().save_cursor(&folder.mailbox, cursor).await?;
+        pipeline
+            .store()
+            .save_cursor(&folder.mailbox, cursor)
+            .await?;
     }
     Ok((true, cursor))
 }
@@ -192,6 +224,9 @@ struct Batch {
 struct Ready {
     pending: Pending,
     rest: Downloaded,
+    /// A message the server refused to send (alone): the others are recorded, then the pass
+    /// fails with this, to try it again later.
+    refused: Option<ImapError>,
 }
 
 /// What is known of a batch before the pipeline records it.
@@ -204,7 +239,11 @@ struct Downloaded {
 }
 
 /// Splits the new UIDs into batches by the sizes the server announces.
-async fn plan_batches(client: &mut ImapClient, uids: &[Uid], limit: u64) -> Result<Vec<Batch>, ImapError> {
+async fn plan_batches(
+    client: &mut ImapClient,
+    uids: &[Uid],
+    limit: u64,
+) -> Result<Vec<Batch>, ImapError> {
     let mut batches = Vec::new();
     let mut batch = Batch::default();
     let mut bytes = 0;
@@ -241,14 +280,20 @@ async fn download(
     folder: &Folder<'_>,
     mut batch: Batch,
 ) -> Result<Ready, WatchError> {
-    batch.by_location = batch.uids.iter().map(|&uid| (folder.cursor.location(uid), uid)).collect();
+    batch.by_location = batch
+        .uids
+        .iter()
+        .map(|&uid| (folder.cursor.location(uid), uid))
+        .collect();
     let mut done = HashSet::new();
     for &(uid, size) in &batch.oversized {
         let error = format!(
             "message of {size} bytes exceeds limits.max_message_bytes ({}); not downloaded, left on the server",
             pipeline.max_message_bytes()
         );
-        let outcome = pipeline.quarantine_undownloaded(folder.source(uid), Some(size), error).await?;
+        let outcome = pipeline
+            .quarantine_undownloaded(folder.source(uid), Some(size), error)
+            .await?;
         if outcome != Outcome::AlreadySeen {
             warn!(mailbox = %folder.mailbox, uid = %uid, size, "message too large: quarantined without downloading it; `applymail quarantine requeue` reads it again once limits.max_message_bytes allows it");
         }
@@ -268,11 +313,23 @@ async fn download(
             }
         }
     }
-    let locations: Vec<String> = wanted.iter().map(|&uid| folder.cursor.location(uid)).collect();
+    let locations: Vec<String> = wanted
+        .iter()
+        .map(|&uid| folder.cursor.location(uid))
+        .collect();
     let location_refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-    let attempts = pipeline.store().attempts(&folder.mailbox, &location_refs).await?;
-    let attempts_of = |uid: Uid| attempts.get(&folder.cursor.location(uid)).cloned().unwrap_or_default();
-    let (alone, together): (Vec<Uid>, Vec<Uid>) = wanted.iter().partition(|&&uid| attempts_of(uid).made > 0);
+    let attempts = pipeline
+        .store()
+        .attempts(&folder.mailbox, &location_refs)
+        .await?;
+    let attempts_of = |uid: Uid| {
+        attempts
+            .get(&folder.cursor.location(uid))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (alone, together): (Vec<Uid>, Vec<Uid>) =
+        wanted.iter().partition(|&&uid| attempts_of(uid).made > 0);
     let started = Instant::now();
     let mut fetched = match client.fetch(folder.imap_name, &together).await {
         Ok(fetched) => fetched,
@@ -281,6 +338,7 @@ async fn download(
             return Err(err.into());
         }
     };
+    let mut refused = None;
     for uid in alone {
         match client.fetch(folder.imap_name, &[uid]).await {
             Ok(one) => fetched.extend(one),
@@ -288,7 +346,7 @@ async fn download(
                 if refused_again(pipeline, client, folder, uid, &err).await? {
                     done.insert(uid);
                 } else {
-                    return Err(err.into());
+                    refused.get_or_insert(err);
                 }
             }
             Err(err) => {
@@ -304,8 +362,10 @@ async fn download(
         "batch downloaded"
     );
     let got: HashSet<Uid> = fetched.iter().map(|m| m.uid).collect();
-    // Expunged meanwhile, as a successful search showed: nothing to record.
-    done.extend(wanted.iter().filter(|uid| !got.contains(uid)));
+    if refused.is_none() {
+        // Expunged meanwhile, as a successful search showed: nothing to record.
+        done.extend(wanted.iter().filter(|uid| !got.contains(uid)));
+    }
     let pending = Pending::new(
         fetched
             .into_iter()
@@ -322,7 +382,12 @@ async fn download(
     );
     Ok(Ready {
         pending,
-        rest: Downloaded { batch, done, to_mark },
+        rest: Downloaded {
+            batch,
+            done,
+            to_mark,
+        },
+        refused,
     })
 }
 
@@ -341,12 +406,21 @@ async fn failed_attempts(
     err: &ImapError,
     others_went_through: bool,
 ) -> Result<Attempts, WatchError> {
-    let locations: Vec<String> = uids.iter().map(|&uid| folder.cursor.location(uid)).collect();
+    let locations: Vec<String> = uids
+        .iter()
+        .map(|&uid| folder.cursor.location(uid))
+        .collect();
     let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-    pipeline.store().count_attempts(&folder.mailbox, &refs).await?;
+    pipeline
+        .store()
+        .count_attempts(&folder.mailbox, &refs)
+        .await?;
     let mut last = Attempts::default();
     for &uid in uids {
-        last = pipeline.store().record_failure(&folder.source(uid), &err.to_string(), others_went_through).await?;
+        last = pipeline
+            .store()
+            .record_failure(&folder.source(uid), &err.to_string(), others_went_through)
+            .await?;
     }
     Ok(last)
 }
@@ -370,9 +444,14 @@ async fn refused_again(
     if !attempts.give_up_after_failure() {
         return Ok(false);
     }
-    let error = format!("the server refused to send it {} times: {err}; left on the server", attempts.failures);
+    let error = format!(
+        "the server refused to send it {} times: {err}; left on the server",
+        attempts.failures
+    );
     warn!(mailbox = %folder.mailbox, uid = %uid, %error, "giving up on a message: quarantined");
-    pipeline.quarantine_undownloaded(source, None, error).await?;
+    pipeline
+        .quarantine_undownloaded(source, None, error)
+        .await?;
     Ok(true)
 }
 
@@ -397,7 +476,11 @@ async fn reach_uid_next(
 
 /// Whether a folder (not the selected one) may hold mail past its cursor, asked without
 /// selecting it. Unsure (a server that leaves a status item out) counts as yes.
-pub(super) async fn has_news(pipeline: &Pipeline, client: &mut ImapClient, folder: &str) -> Result<bool, WatchError> {
+pub(super) async fn has_news(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &str,
+) -> Result<bool, WatchError> {
     let Some(status) = client.next_uid(folder).await? else {
         return Ok(true);
     };
@@ -411,9 +494,15 @@ async fn known_outcomes(
     folder: &Folder<'_>,
     uids: &[Uid],
 ) -> Result<HashMap<Uid, OutcomeKind>, WatchError> {
-    let locations: Vec<String> = uids.iter().map(|&uid| folder.cursor.location(uid)).collect();
+    let locations: Vec<String> = uids
+        .iter()
+        .map(|&uid| folder.cursor.location(uid))
+        .collect();
     let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-    let mut outcomes = pipeline.store().seen_outcomes(&folder.mailbox, &refs).await?;
+    let mut outcomes = pipeline
+        .store()
+        .seen_outcomes(&folder.mailbox, &refs)
+        .await?;
     Ok(uids
         .iter()
         .zip(&locations)
@@ -422,9 +511,17 @@ async fn known_outcomes(
 }
 
 /// Those of these UIDs that the ledger says were filed.
-async fn filed_among(pipeline: &Pipeline, folder: &Folder<'_>, uids: &[Uid]) -> Result<Vec<Uid>, WatchError> {
+async fn filed_among(
+    pipeline: &Pipeline,
+    folder: &Folder<'_>,
+    uids: &[Uid],
+) -> Result<Vec<Uid>, WatchError> {
     let known = known_outcomes(pipeline, folder, uids).await?;
-    Ok(uids.iter().copied().filter(|uid| known.get(uid).is_some_and(|o| o.is_filed())).collect())
+    Ok(uids
+        .iter()
+        .copied()
+        .filter(|uid| known.get(uid).is_some_and(|o| o.is_filed()))
+        .collect())
 }
 
 /// Keyword or move for filed mail, after its commit. A refusal leaves the mail committed and
@@ -440,7 +537,9 @@ async fn act_on_filed(
         return Ok(());
     }
     let done = match folder.after_filing {
-        AfterFiling::Keyword if client.keeps_keyword(FILED_KEYWORD) => client.add_keyword(uids, FILED_KEYWORD).await,
+        AfterFiling::Keyword if client.keeps_keyword(FILED_KEYWORD) => {
+            client.add_keyword(uids, FILED_KEYWORD).await
+        }
         AfterFiling::Move(target) => client.move_to(uids, target).await,
         AfterFiling::Keyword | AfterFiling::None => Ok(()),
     };
@@ -448,9 +547,15 @@ async fn act_on_filed(
         Ok(()) => Ok(()),
         Err(err) if err.is_refusal() => {
             warn!(folder = folder.imap_name, messages = uids.len(), error = %err, "the server refused to mark filed mail: it stays filed, and the mark is tried again on later passes");
-            let locations: Vec<String> = uids.iter().map(|&uid| folder.cursor.location(uid)).collect();
+            let locations: Vec<String> = uids
+                .iter()
+                .map(|&uid| folder.cursor.location(uid))
+                .collect();
             let refs: Vec<&str> = locations.iter().map(String::as_str).collect();
-            pipeline.store().mark_actions_due(&folder.mailbox, &refs).await?;
+            pipeline
+                .store()
+                .mark_actions_due(&folder.mailbox, &refs)
+                .await?;
             Ok(())
         }
         Err(err) => Err(err.into()),
@@ -458,7 +563,11 @@ async fn act_on_filed(
 }
 
 /// Retries the keywords or moves the server refused on earlier passes.
-async fn redo_due_actions(pipeline: &Pipeline, client: &mut ImapClient, folder: &Folder<'_>) -> Result<(), WatchError> {
+async fn redo_due_actions(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &Folder<'_>,
+) -> Result<(), WatchError> {
     let due = pipeline.store().actions_due(&folder.mailbox).await?;
     if due.is_empty() {
         return Ok(());
@@ -468,19 +577,41 @@ async fn redo_due_actions(pipeline: &Pipeline, client: &mut ImapClient, folder: 
     // mark at those coordinates any more.
     let uids: Vec<Uid> = due
         .iter()
-        .filter_map(|location| location.strip_prefix(&prefix)?.parse().ok().and_then(Uid::new))
+        .filter_map(|location| {
+            location
+                .strip_prefix(&prefix)?
+                .parse()
+                .ok()
+                .and_then(Uid::new)
+        })
         .collect();
-    let stale: Vec<&str> = due.iter().filter(|l| !l.starts_with(&prefix)).map(String::as_str).collect();
-    pipeline.store().clear_actions_due(&folder.mailbox, &stale).await?;
+    let stale: Vec<&str> = due
+        .iter()
+        .filter(|l| !l.starts_with(&prefix))
+        .map(String::as_str)
+        .collect();
+    pipeline
+        .store()
+        .clear_actions_due(&folder.mailbox, &stale)
+        .await?;
     let done = match folder.after_filing {
-        AfterFiling::Keyword if client.keeps_keyword(FILED_KEYWORD) => client.add_keyword(&uids, FILED_KEYWORD).await,
+        AfterFiling::Keyword if client.keeps_keyword(FILED_KEYWORD) => {
+            client.add_keyword(&uids, FILED_KEYWORD).await
+        }
         AfterFiling::Move(target) => client.move_to(&uids, target).await,
         AfterFiling::Keyword | AfterFiling::None => Ok(()),
     };
     match done {
         Ok(()) => {
-            let marked: Vec<&str> = due.iter().filter(|l| l.starts_with(&prefix)).map(String::as_str).collect();
-            pipeline.store().clear_actions_due(&folder.mailbox, &marked).await?;
+            let marked: Vec<&str> = due
+                .iter()
+                .filter(|l| l.starts_with(&prefix))
+                .map(String::as_str)
+                .collect();
+            pipeline
+                .store()
+                .clear_actions_due(&folder.mailbox, &marked)
+                .await?;
             Ok(())
         }
         Err(err) if err.is_refusal() => {

@@ -65,11 +65,15 @@ pub async fn file_source(
             raw.push(RawMessage {
                 source: message.source,
                 raw: message.raw,
-                arrived_at: message.delivered_at.filter(|_| arrival == Arrival::Delivered),
+                arrived_at: message
+                    .delivered_at
+                    .filter(|_| arrival == Arrival::Delivered),
             });
         }
         match pipeline.ingest(raw, direction).await {
-            Ok(outcomes) => outcomes.iter().for_each(|(source, outcome)| each(source, outcome)),
+            Ok(outcomes) => outcomes
+                .iter()
+                .for_each(|(source, outcome)| each(source, outcome)),
             Err(err @ IngestError::Failed { .. }) => {
                 first_failure.get_or_insert(err);
             }

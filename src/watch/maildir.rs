@@ -50,7 +50,11 @@ pub async fn watch_maildir(
 }
 
 /// One pass: the inbox, then the sent folder, so that answers find their applications.
-async fn pass(pipeline: &Pipeline, maildir: &MaildirSettings, shutdown: &Shutdown) -> anyhow::Result<()> {
+async fn pass(
+    pipeline: &Pipeline,
+    maildir: &MaildirSettings,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
     let mut counts = BTreeMap::<OutcomeKind, usize>::new();
     // `sources::open` would read any folder as a folder of .eml files: the mailbox must be a
     // Maildir, or a wrong path would look like an empty mailbox.
@@ -62,16 +66,26 @@ async fn pass(pipeline: &Pipeline, maildir: &MaildirSettings, shutdown: &Shutdow
     }
     let inbox = sources::open(&maildir.path, Some("maildir:INBOX"))
         .with_context(|| format!("mailbox.path {}", maildir.path.display()))?;
-    file_source(pipeline, inbox, Direction::Inbound, Arrival::Delivered, shutdown, |_, outcome| {
-        *counts.entry(outcome.kind()).or_default() += 1
-    })
+    file_source(
+        pipeline,
+        inbox,
+        Direction::Inbound,
+        Arrival::Delivered,
+        shutdown,
+        |_, outcome| *counts.entry(outcome.kind()).or_default() += 1,
+    )
     .await?;
     if let Some(sent) = maildir_sent_folder(maildir) {
         let source = sources::open(&sent, Some("maildir:Sent"))
             .with_context(|| format!("mailbox.sent {}", sent.display()))?;
-        file_source(pipeline, source, Direction::Outbound, Arrival::Delivered, shutdown, |_, outcome| {
-            *counts.entry(outcome.kind()).or_default() += 1
-        })
+        file_source(
+            pipeline,
+            source,
+            Direction::Outbound,
+            Arrival::Delivered,
+            shutdown,
+            |_, outcome| *counts.entry(outcome.kind()).or_default() += 1,
+        )
         .await?;
     }
     let new: usize = counts

@@ -21,7 +21,9 @@ pub async fn imap_sent_folder(
         .find(|f| f.special_use.iter().any(|u| u == "\\Sent") && f.name != settings.inbox)
         .map(|f| f.name);
     if found.is_none() {
-        warn!("no folder is marked \\Sent and mailbox.sent is not set: replies will not be tracked");
+        warn!(
+            "no folder is marked \\Sent and mailbox.sent is not set: replies will not be tracked"
+        );
     }
     Ok(found)
 }
@@ -32,6 +34,8 @@ pub fn maildir_sent_folder(maildir: &MaildirSettings) -> Option<PathBuf> {
     match &maildir.sent {
         Some(path) if path.is_absolute() || path.components().count() > 1 => Some(path.clone()),
         Some(name) => Some(maildir.path.join(format!(".{}", name.display()))),
-        None => Some(maildir.path.join(".Sent")).filter(|p| crate::sources::is_maildir(Path::new(p))),
+        None => {
+            Some(maildir.path.join(".Sent")).filter(|p| crate::sources::is_maildir(Path::new(p)))
+        }
     }
 }

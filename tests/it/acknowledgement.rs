@@ -165,6 +165,15 @@ async fn machines_forwards_denied_addresses_old_mail_and_imports_get_no_acknowle
         .collect::<Vec<_>>()
         .join("\n");
     env.deliver("Maildir", "4.M4.test", old.as_bytes());
+    // Old mail is mail the server received long ago (the Maildir file's time), whatever its
+    // Date header says.
+    let received_2021 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_625_475_600);
+    std::fs::File::options()
+        .write(true)
+        .open(env.path("Maildir/new/4.M4.test"))
+        .unwrap()
+        .set_modified(received_2021)
+        .unwrap();
     env.run(&["run", "--once"]);
     assert_eq!(env.export().len(), 3, "the auto-reply is not filed");
     assert_eq!(

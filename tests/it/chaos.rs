@@ -146,11 +146,23 @@ async fn random_sigkills_during_an_imap_backfill_lose_and_duplicate_nothing() {
     eprintln!("DEBUG final run: {}", String::from_utf8_lossy(&out.stderr));
     {
         let pool = env.db().await;
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT outcome, count(*) FROM mail_seen GROUP BY outcome").fetch_all(&pool).await.unwrap();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT outcome, count(*) FROM mail_seen GROUP BY outcome")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         eprintln!("DEBUG outcomes {rows:?}");
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT mailbox, next_uid FROM mailbox_cursors").fetch_all(&pool).await.unwrap();
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT mailbox, next_uid FROM mailbox_cursors")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         eprintln!("DEBUG cursors {rows:?}");
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as("SELECT mailbox, location, attempts, failures FROM mail_attempts").fetch_all(&pool).await.unwrap();
+        let rows: Vec<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT mailbox, location, attempts, failures FROM mail_attempts")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
         eprintln!("DEBUG attempts {rows:?}");
     }
 

@@ -28,8 +28,16 @@ async fn faulty(faults: Vec<Fault>, extra: &str) -> (Dovecot, FaultyRelay, TestE
 }
 
 fn run_once(env: &TestEnv) -> (bool, String) {
-    let out = env.command().args(["run", "--once"]).env("RUST_LOG", "info").output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = env
+        .command()
+        .args(["run", "--once"])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// Where the inbox's cursor stands (1 when none is saved).
@@ -46,47 +54,60 @@ async fn a_failure_stops_the_pass_and_loses_nothing(fault: Fault, names: &str, w
     assert!(!ok, "run --once exits non-zero after a failed pass:\n{log}");
     assert_eq!(relay.left(), 0, "the fault was injected");
     assert!(log.contains(names), "the error names {names}:\n{log}");
-    assert!(log.contains(words), "the error carries the server's words:\n{log}");
+    assert!(
+        log.contains(words),
+        "the error carries the server's words:\n{log}"
+    );
     let filed = env.count("SELECT count(*) FROM applications").await;
-    assert!(inbox_cursor(&env).await <= filed + 1, "the cursor passed unfiled mail");
+    assert!(
+        inbox_cursor(&env).await <= filed + 1,
+        "the cursor passed unfiled mail"
+    );
 
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
     let export = env.export();
     assert_eq!(export.len(), 3, "every application exactly once");
-    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE mailbox = 'imap:INBOX'").await, 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM mail_seen WHERE mailbox = 'imap:INBOX'")
+            .await,
+        3
+    );
     assert_eq!(inbox_cursor(&env).await, 4);
-    let replied = export.iter().filter(|a| a["reply_status"] == "replied").count();
+    let replied = export
+        .iter()
+        .filter(|a| a["reply_status"] == "replied")
+        .count();
     assert_eq!(replied, 1, "the Sent folder was read too");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_select_stops_the_pass() {
-    let fault = Fault { command: "SELECT \"INBOX\"", effect: Effect::No };
+    let fault = Fault::once("SELECT \"INBOX\"", Effect::No);
     a_failure_stops_the_pass_and_loses_nothing(fault, "SELECT", INJECTED).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_search_is_not_taken_for_no_new_mail() {
-    let fault = Fault { command: "UID SEARCH", effect: Effect::No };
+    let fault = Fault::once("UID SEARCH", Effect::No);
     a_failure_stops_the_pass_and_loses_nothing(fault, "UID SEARCH", INJECTED).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_status_of_the_sent_folder_stops_the_pass() {
-    let fault = Fault { command: "STATUS", effect: Effect::No };
+    let fault = Fault::once("STATUS", Effect::No);
     a_failure_stops_the_pass_and_loses_nothing(fault, "STATUS", INJECTED).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_size_fetch_stops_the_pass() {
-    let fault = Fault { command: "RFC822.SIZE", effect: Effect::KeepThenNo(1) };
+    let fault = Fault::once("RFC822.SIZE", Effect::KeepThenNo(1));
     a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", INJECTED).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fetch_that_returns_one_of_three_then_no_passes_nothing() {
-    let fault = Fault { command: "BODY.PEEK", effect: Effect::KeepThenNo(1) };
+    let fault = Fault::once("BODY.PEEK", Effect::KeepThenNo(1));
     a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", INJECTED).await;
 }
 
@@ -95,16 +116,22 @@ async fn a_fetch_that_returns_one_of_three_then_no_passes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn missing_messages_are_expunged_only_when_a_successful_search_says_so() {
     let faults = vec![
-        Fault { command: "BODY.PEEK", effect: Effect::KeepThenOk(1) },
-        Fault { command: "UID SEARCH", effect: Effect::No },
+        Fault::once("BODY.PEEK", Effect::KeepThenOk(1)),
+        Fault::once("UID SEARCH", Effect::No),
     ];
     let (_dovecot, relay, env) = faulty(faults, "").await;
     let (ok, log) = run_once(&env);
     assert_eq!(relay.left(), 0, "both faults were injected");
     assert!(!ok, "{log}");
-    assert!(log.contains("UID SEARCH") || log.contains("FETCH returned"), "{log}");
+    assert!(
+        log.contains("UID SEARCH") || log.contains("FETCH returned"),
+        "{log}"
+    );
     let filed = env.count("SELECT count(*) FROM applications").await;
-    assert!(inbox_cursor(&env).await <= filed + 1, "the cursor passed unfiled mail");
+    assert!(
+        inbox_cursor(&env).await <= filed + 1,
+        "the cursor passed unfiled mail"
+    );
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
     assert_eq!(env.export().len(), 3);
@@ -112,7 +139,7 @@ async fn missing_messages_are_expunged_only_when_a_successful_search_says_so() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_closed_mid_fetch_passes_nothing() {
-    let fault = Fault { command: "BODY.PEEK", effect: Effect::KeepThenClose(1) };
+    let fault = Fault::once("BODY.PEEK", Effect::KeepThenClose(1));
     a_failure_stops_the_pass_and_loses_nothing(fault, "UID FETCH", "UID FETCH").await;
 }
 
@@ -120,32 +147,44 @@ async fn a_connection_closed_mid_fetch_passes_nothing() {
 /// recorded as due and not claimed, and the next pass sets it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_keyword_is_retried_on_a_later_pass_and_never_claimed() {
-    let fault = Fault { command: "UID STORE", effect: Effect::No };
+    let fault = Fault::once("UID STORE", Effect::Refuse);
     let (dovecot, _relay, env) = faulty(vec![fault], "").await;
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
     assert!(log.contains("refused to mark filed mail"), "{log}");
     assert_eq!(env.export().len(), 3);
-    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE action_due").await, 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM mail_seen WHERE action_due")
+            .await,
+        3
+    );
     let marked = |flags: &[(u32, Vec<String>)]| {
         flags
             .iter()
             .filter(|(_, f)| f.iter().any(|f| f.contains(applymail::imap::FILED_KEYWORD)))
             .count()
     };
-    assert_eq!(marked(&dovecot.flags("INBOX").await), 0, "no mark is claimed");
+    assert_eq!(
+        marked(&dovecot.flags("INBOX").await),
+        0,
+        "no mark is claimed"
+    );
 
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
     assert_eq!(marked(&dovecot.flags("INBOX").await), 3);
-    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE action_due").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM mail_seen WHERE action_due")
+            .await,
+        0
+    );
     assert_eq!(env.export().len(), 3, "nothing filed twice");
 }
 
 /// A refused move: the same, with the mail left in the inbox until the move succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_move_is_retried_on_a_later_pass() {
-    let fault = Fault { command: "UID MOVE", effect: Effect::No };
+    let fault = Fault::once("UID MOVE", Effect::Refuse);
     let (dovecot, _relay, env) = faulty(vec![fault], "after_filing = \"move:Candidatures\"").await;
     dovecot.create_folder("Candidatures").await;
     let (ok, log) = run_once(&env);
@@ -162,7 +201,7 @@ async fn a_refused_move_is_retried_on_a_later_pass() {
 /// the sender logs as a warning.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_append_is_an_error_with_the_servers_words() {
-    let fault = Fault { command: "APPEND", effect: Effect::No };
+    let fault = Fault::once("APPEND", Effect::Refuse);
     let (dovecot, _relay, env) = faulty(vec![fault], "").await;
     let password = env.path("imap-password");
     std::fs::write(&password, crate::dovecot::PASSWORD).unwrap();
@@ -171,34 +210,100 @@ async fn a_refused_append_is_an_error_with_the_servers_words() {
         &format!("password_file = \"{}\"", password.display()),
     );
     let settings = applymail::config::load_str(&text, &env.config, []).unwrap();
-    let applymail::config::MailboxSettings::Imap(imap) = &settings.mailbox else { panic!() };
+    let applymail::config::MailboxSettings::Imap(imap) = &settings.mailbox else {
+        panic!()
+    };
     let tls = applymail::imap::client_config(imap.ca_file.as_deref()).unwrap();
-    let mut client = applymail::imap::ImapClient::connect(imap, tls).await.unwrap();
-    let err = client.append("Sent", b"Subject: x\r\n\r\nx\r\n").await.unwrap_err();
+    let mut client = applymail::imap::ImapClient::connect(imap, tls)
+        .await
+        .unwrap();
+    let err = client
+        .append("Sent", b"Subject: x\r\n\r\nx\r\n")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains(INJECTED), "{err}");
-    client.append("Sent", b"Subject: y\r\n\r\ny\r\n").await.unwrap();
-    assert_eq!(dovecot.flags("Sent").await.len(), 2, "the reply and the second copy");
+    assert_eq!(
+        dovecot.flags("Sent").await.len(),
+        1,
+        "only the reply: the copy was refused"
+    );
+    client
+        .append("Sent", b"Subject: y\r\n\r\ny\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        dovecot.flags("Sent").await.len(),
+        2,
+        "the reply and the second copy"
+    );
 }
 
 /// IDLE refused: the daemon reconnects, makes a full pass, and files what arrived.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_idle_reconnects_and_files_what_arrives() {
-    let fault = Fault { command: "IDLE", effect: Effect::No };
+    let fault = Fault::once("IDLE", Effect::Refuse);
     let (dovecot, relay, env) = faulty(vec![fault], "").await;
     let (mut daemon, log) = env.logged_daemon("info");
     let deadline = Instant::now() + Duration::from_secs(60);
     while relay.left() > 0 || env.count("SELECT count(*) FROM applications").await < 3 {
-        assert!(Instant::now() < deadline, "{}", std::fs::read_to_string(&log).unwrap());
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    dovecot.append("INBOX", &[synth::application(7, 3_000)]).await;
+    dovecot
+        .append("INBOX", &[synth::application(7, 3_000)])
+        .await;
     while env.count("SELECT count(*) FROM applications").await < 4 {
-        assert!(Instant::now() < deadline, "{}", std::fs::read_to_string(&log).unwrap());
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     daemon.kill().unwrap();
     daemon.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(text.contains("reconnecting") && text.contains(INJECTED), "{text}");
+    assert!(
+        text.contains("reconnecting") && text.contains(INJECTED),
+        "{text}"
+    );
     assert_eq!(env.export().len(), 4);
+}
+
+/// A message the server refuses to send, every time, between two it sends: the others are
+/// filed, and the refused one, once it has been refused three times while the server
+/// answered everything else, is recorded as quarantined (left on the server) and passed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_can_never_be_fetched_is_quarantined_after_a_few_attempts() {
+    let fault = Fault::always_for_uid("BODY.PEEK", 2);
+    let (_dovecot, _relay, env) = faulty(vec![fault], "").await;
+    let mut exits = Vec::new();
+    for _ in 0..3 {
+        exits.push(run_once(&env).0);
+    }
+    assert_eq!(
+        exits,
+        [false, false, true],
+        "the third pass gives up on it and succeeds"
+    );
+    assert_eq!(env.export().len(), 2, "the two others are filed");
+    let reason: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT location, reason FROM mail_seen WHERE outcome = 'quarantined'")
+            .fetch_all(&env.db().await)
+            .await
+            .unwrap();
+    assert_eq!(reason.len(), 1);
+    assert!(reason[0].0.ends_with("/2"), "{reason:?}");
+    let why = reason[0].1.as_deref().unwrap_or_default();
+    assert!(
+        why.contains("refused to send it 3 times") && why.contains(INJECTED),
+        "{why}"
+    );
+    assert_eq!(inbox_cursor(&env).await, 4, "the cursor passed it");
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
 }

@@ -15,10 +15,58 @@ pub struct Fault {
     /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`…
     pub command: &'static str,
     pub effect: Effect,
+    /// Only a command whose UID set holds this UID.
+    pub uid: Option<u32>,
+    /// Every such command, not only the first.
+    pub always: bool,
+}
+
+impl Fault {
+    pub fn once(command: &'static str, effect: Effect) -> Fault {
+        Fault {
+            command,
+            effect,
+            uid: None,
+            always: false,
+        }
+    }
+
+    /// Every command whose UID set holds `uid` is refused: a message the server cannot send.
+    pub fn always_for_uid(command: &'static str, uid: u32) -> Fault {
+        Fault {
+            command,
+            effect: Effect::Refuse,
+            uid: Some(uid),
+            always: true,
+        }
+    }
+
+    fn matches(&self, command: &str) -> bool {
+        command.contains(self.command) && self.uid.is_none_or(|uid| set_holds(command, uid))
+    }
+}
+
+/// Whether the UID set of `UID FETCH set …` holds `uid`.
+fn set_holds(command: &str, uid: u32) -> bool {
+    let Some(set) = command.split_whitespace().nth(2) else {
+        return false;
+    };
+    set.split(',').any(|range| match range.split_once(':') {
+        Some((low, high)) => {
+            let (low, high) = (
+                low.parse().unwrap_or(u32::MAX),
+                high.parse().unwrap_or(u32::MAX),
+            );
+            (low.min(high)..=low.max(high)).contains(&uid)
+        }
+        None => range.parse() == Ok(uid),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// The command never reaches the server, and the relay answers `NO`: a real refusal.
+    Refuse,
     /// The untagged answers pass, then the completion says `NO`.
     No,
     /// The first `n` untagged answers pass, the rest are dropped, and the completion says
@@ -48,7 +96,9 @@ impl FaultyRelay {
         let shared = Arc::clone(&faults);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else { return };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
+                    return;
+                };
                 tokio::spawn(relay(client, server, Arc::clone(&shared)));
             }
         });
@@ -69,7 +119,10 @@ struct Armed {
 }
 
 async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault>>>) {
-    let (client_read, mut client_write) = client.into_split();
+    let (client_read, client_write) = client.into_split();
+    // Both directions answer the client: the server's responses, and the relay's refusals.
+    let client_write = Arc::new(tokio::sync::Mutex::new(client_write));
+    let refusals = Arc::clone(&client_write);
     let (server_read, mut server_write) = server.into_split();
     let armed: Arc<Mutex<Option<Armed>>> = Arc::default();
     let armed_up = Arc::clone(&armed);
@@ -85,17 +138,43 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
             }
             let line = String::from_utf8_lossy(&chunk).into_owned();
             let mut parts = line.splitn(2, ' ');
-            let (tag, rest) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-            {
+            let (tag, rest) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
+            let fault = {
                 let mut faults = faults.lock().unwrap();
                 // In order: the second fault waits for the first to be spent.
-                if faults.first().is_some_and(|f| rest.contains(f.command)) {
-                    let fault = faults.remove(0);
+                match faults.first() {
+                    Some(fault) if fault.always && fault.matches(rest) => Some(fault.clone()),
+                    Some(fault) if fault.matches(rest) => Some(faults.remove(0)),
+                    _ => None,
+                }
+            };
+            match fault {
+                Some(Fault {
+                    effect: Effect::Refuse,
+                    ..
+                }) => {
+                    let refusal = format!("{tag} NO {INJECTED}\r\n");
+                    if refusals
+                        .lock()
+                        .await
+                        .write_all(refusal.as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+                Some(fault) => {
                     *armed_up.lock().unwrap() = Some(Armed {
                         tag: tag.to_owned(),
                         effect: fault.effect,
                     });
                 }
+                None => {}
             }
             if server_write.write_all(&chunk).await.is_err() {
                 return;
@@ -114,6 +193,7 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
     let mut kept = 0;
     while let Some(response) = read_response(&mut reader).await {
         let current = armed.lock().unwrap().clone();
+        let mut client_write = client_write.lock().await;
         let Some(Armed { tag, effect }) = current else {
             if client_write.write_all(&response).await.is_err() {
                 break;
@@ -124,7 +204,7 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         let tagged = text.starts_with(&format!("{tag} "));
         if !tagged {
             let pass = match effect {
-                Effect::No => true,
+                Effect::No | Effect::Refuse => true,
                 Effect::KeepThenNo(n) | Effect::KeepThenOk(n) => {
                     kept += 1;
                     kept <= n
@@ -132,7 +212,9 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
                 Effect::KeepThenClose(n) => {
                     kept += 1;
                     if kept > n {
-                        let _ = client_write.write_all(&response[..response.len() / 2]).await;
+                        let _ = client_write
+                            .write_all(&response[..response.len() / 2])
+                            .await;
                         break;
                     }
                     true

@@ -20,6 +20,7 @@ mod imap_faults;
 mod imap_relay;
 mod instances;
 mod maildir_run;
+mod poison;
 mod secrets;
 mod smtp;
 mod sources;

@@ -28,12 +28,18 @@ pub fn reply_to(i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The bytes of the CV in candidate `i`'s application of about `size` bytes.
+pub fn cv_of(i: usize, size: usize) -> Vec<u8> {
+    let padding = "x".repeat(size.saturating_sub(1500) / 2);
+    pdf(&format!("CV Nom{i:05} {padding}"))
+}
+
 /// Candidate `i`'s application: a CV and a letter, padded to about `size` bytes in total.
 pub fn application(i: usize, size: usize) -> Vec<u8> {
     let last = format!("Nom{i:05}");
     let first = format!("Prenom{i:05}");
     let padding = "x".repeat(size.saturating_sub(1500) / 2);
-    let cv = pdf(&format!("CV {last} {padding}"));
+    let cv = cv_of(i, size);
     let letter = pdf(&format!("Lettre {last} {padding}"));
     format!(
         "From: {first} {last} <candidat{i}@example.com>\r\n\

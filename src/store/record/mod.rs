@@ -35,7 +35,10 @@ impl Store {
     }
 
     /// Those of these identity keys whose message was erased: met again, it is not kept.
-    pub async fn erased(&self, keys: &[String]) -> Result<std::collections::HashSet<String>, StoreError> {
+    pub async fn erased(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
         if keys.is_empty() {
             return Ok(Default::default());
         }
@@ -127,7 +130,11 @@ impl Store {
         by_thread: bool,
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.pool.begin_read().await?;
-        let recipients: Vec<&str> = message.recipients.iter().map(EmailAddress::as_str).collect();
+        let recipients: Vec<&str> = message
+            .recipients
+            .iter()
+            .map(EmailAddress::as_str)
+            .collect();
         let mut ids: Vec<(i64,)> = rows_in(
             &mut tx,
             "SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE c.email IN ",

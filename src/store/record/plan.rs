@@ -18,7 +18,9 @@ use chrono::{DateTime, Utc};
 use crate::domain::named::Named;
 use crate::domain::outcome::{IgnoreReason, Outcome, OutcomeKind};
 use crate::domain::posting::PostingId;
-use crate::domain::record::{AckIntent, Decision, DecisionKind, MessageFacts, NewApplication, StoredDocument};
+use crate::domain::record::{
+    AckIntent, Decision, DecisionKind, MessageFacts, NewApplication, StoredDocument,
+};
 use crate::domain::source::SourceRef;
 
 /// What the database held before the group, asked once for the whole group.
@@ -374,7 +376,11 @@ impl<'a> Planner<'a, '_> {
         } else {
             match &write.kind {
                 DecisionKind::Ignored(reason) => Step::ignored(source, message_id, *reason),
-                DecisionKind::Quarantined { raw_sha256, size, error } => {
+                DecisionKind::Quarantined {
+                    raw_sha256,
+                    size,
+                    error,
+                } => {
                     let seen = Seen {
                         reason: Some(error),
                         raw_sha256: raw_sha256.as_deref(),
@@ -507,7 +513,8 @@ mod tests {
 
     fn message(id: &str, bytes: &str, day: u32) -> MessageFacts {
         let message_id = format!("<{id}@example.org>");
-        let at = chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0).unwrap();
+        let at =
+            chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(day) * 86_400, 0).unwrap();
         MessageFacts {
             direction: Direction::Inbound,
             identity: Identity::of(Some(&message_id), bytes.as_bytes(), Legacy::None),
@@ -535,7 +542,12 @@ mod tests {
         }
     }
 
-    fn application(location: &str, message: MessageFacts, email: &str, name: (&str, &str)) -> Decision {
+    fn application(
+        location: &str,
+        message: MessageFacts,
+        email: &str,
+        name: (&str, &str),
+    ) -> Decision {
         Decision {
             source: SourceRef::new("INBOX", location),
             message_id: message.message_id.clone(),

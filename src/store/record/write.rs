@@ -37,7 +37,10 @@ pub(super) async fn known_before(
     tombstone_key: &[u8; 32],
 ) -> Result<Known, StoreError> {
     let mut known = Known::default();
-    let mut mailboxes: Vec<&str> = decisions.iter().map(|d| d.source.mailbox.as_str()).collect();
+    let mut mailboxes: Vec<&str> = decisions
+        .iter()
+        .map(|d| d.source.mailbox.as_str())
+        .collect();
     mailboxes.sort_unstable();
     mailboxes.dedup();
     for mailbox in mailboxes {
@@ -46,8 +49,14 @@ pub(super) async fn known_before(
             .filter(|d| d.source.mailbox == mailbox)
             .map(|d| d.source.location.as_str())
             .collect();
-        let rows: Vec<(String,)> =
-            rows_at(tx, "SELECT location FROM mail_seen WHERE mailbox = ", mailbox, &locations, "").await?;
+        let rows: Vec<(String,)> = rows_at(
+            tx,
+            "SELECT location FROM mail_seen WHERE mailbox = ",
+            mailbox,
+            &locations,
+            "",
+        )
+        .await?;
         known
             .seen
             .entry(mailbox.to_owned())
@@ -61,8 +70,13 @@ pub(super) async fn known_before(
         .collect();
     let key_refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     known.messages.extend(
-        rows_in::<(String, i64), _>(tx, "SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ", &key_refs, "")
-            .await?,
+        rows_in::<(String, i64), _>(
+            tx,
+            "SELECT dedupe_key, id FROM messages WHERE dedupe_key IN ",
+            &key_refs,
+            "",
+        )
+        .await?,
     );
     known.erased = erased_keys(tx, &keys, tombstone_key).await?;
     Ok(known)
@@ -74,11 +88,18 @@ pub(super) async fn erased_keys(
     keys: &[String],
     tombstone_key: &[u8; 32],
 ) -> Result<HashSet<String>, StoreError> {
-    let tombstones: HashMap<String, &str> =
-        keys.iter().map(|key| (tombstone(tombstone_key, key), key.as_str())).collect();
+    let tombstones: HashMap<String, &str> = keys
+        .iter()
+        .map(|key| (tombstone(tombstone_key, key), key.as_str()))
+        .collect();
     let stones: Vec<&str> = tombstones.keys().map(String::as_str).collect();
-    let found: Vec<(String,)> =
-        rows_in(tx, "SELECT tombstone FROM erased_identities WHERE tombstone IN ", &stones, "").await?;
+    let found: Vec<(String,)> = rows_in(
+        tx,
+        "SELECT tombstone FROM erased_identities WHERE tombstone IN ",
+        &stones,
+        "",
+    )
+    .await?;
     Ok(found
         .into_iter()
         .filter_map(|(stone,)| tombstones.get(&stone).map(|key| (*key).to_owned()))
@@ -111,16 +132,21 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
         });
         candidate_ids.extend(returned);
     }
-    let mut applications: Vec<(i64, &ApplicationRow<'_>)> = Vec::with_capacity(plan.applications.len());
+    let mut applications: Vec<(i64, &ApplicationRow<'_>)> =
+        Vec::with_capacity(plan.applications.len());
     for application in &plan.applications {
         let email = plan.candidates[application.candidate].email;
-        let id = candidate_ids.get(email).copied().ok_or_else(|| missing_row("candidates"))?;
+        let id = candidate_ids
+            .get(email)
+            .copied()
+            .ok_or_else(|| missing_row("candidates"))?;
         applications.push((id, application));
     }
 
     // An application that exists already is not created again: its first message in the
     // group joins it.
-    let mut application_ids: HashMap<(i64, String), (i64, bool)> = HashMap::with_capacity(applications.len());
+    let mut application_ids: HashMap<(i64, String), (i64, bool)> =
+        HashMap::with_capacity(applications.len());
     for rows in applications.chunks(CHUNK) {
         let created: Vec<(i64, String, i64)> = dispatch!(tx, tx => {
             let mut insert = QueryBuilder::new(
@@ -149,15 +175,23 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
         .collect();
     existing.sort_unstable();
     existing.dedup();
-    let found: Vec<(i64, String, i64)> =
-        rows_in(tx, "SELECT candidate_id, posting, id FROM applications WHERE candidate_id IN ", &existing, "")
-            .await?;
+    let found: Vec<(i64, String, i64)> = rows_in(
+        tx,
+        "SELECT candidate_id, posting, id FROM applications WHERE candidate_id IN ",
+        &existing,
+        "",
+    )
+    .await?;
     for (candidate, posting, id) in found {
-        application_ids.entry((candidate, posting)).or_insert((id, false));
+        application_ids
+            .entry((candidate, posting))
+            .or_insert((id, false));
     }
     let mut application_rows = Vec::with_capacity(applications.len());
     for (candidate, application) in &applications {
-        let id = application_ids.get(&(*candidate, application.posting.as_str().to_owned())).copied();
+        let id = application_ids
+            .get(&(*candidate, application.posting.as_str().to_owned()))
+            .copied();
         application_rows.push(id.ok_or_else(|| missing_row("applications"))?);
     }
 
@@ -199,7 +233,12 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
     }
     let mut messages = Vec::with_capacity(plan.messages.len());
     for new in &plan.messages {
-        messages.push(message_ids.get(&new.key).copied().ok_or_else(|| missing_row("messages"))?);
+        messages.push(
+            message_ids
+                .get(&new.key)
+                .copied()
+                .ok_or_else(|| missing_row("messages"))?,
+        );
     }
 
     // A message recorded before the group has only the links made before it.
