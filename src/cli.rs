@@ -93,6 +93,26 @@ pub enum Command {
     },
     /// Validate the configuration and reach the mailbox and the database.
     Check,
+    /// The messages that could not be filed, and reading them again.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Every quarantined message: its ledger id, where it is, why, and whether its raw bytes
+    /// are kept.
+    List,
+    /// Take quarantined messages out of the ledger so that the next pass reads them again
+    /// (after raising a limit, or once a fault is fixed).
+    Requeue {
+        /// Ledger ids, as `quarantine list` shows them.
+        #[arg(required_unless_present = "all")]
+        ids: Vec<i64>,
+        /// Every quarantined message.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Args)]

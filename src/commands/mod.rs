@@ -6,6 +6,7 @@ mod erase;
 mod export;
 mod import;
 mod list;
+mod quarantine;
 pub mod run;
 mod show;
 mod status;
@@ -56,6 +57,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         } => erase::purge(&settings, older_than.as_deref(), dry_run).await,
         Command::Forget { email, by } => erase::forget(&settings, &email, by).await,
         Command::Check => check::check(&settings).await,
+        Command::Quarantine(command) => quarantine::quarantine(&settings, command).await,
     }
 }
 
