@@ -6,6 +6,9 @@
 
 use std::sync::Mutex;
 
+use crate::domain::named::Named;
+use crate::domain::outcome::OutcomeKind;
+
 /// The mailbox side of the daemon, as the watch loops report it. Not `Serialize`: `/healthz`
 /// answers anyone who can reach it, and shows only [`MailboxState::word`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,9 +106,9 @@ pub fn describe_metrics() {
 }
 
 /// Counts one processed message.
-pub fn record_outcome(outcome: &'static str) {
-    metrics::counter!("applymail_messages_total", "outcome" => outcome).increment(1);
-    if outcome == "filed" {
+pub fn record_outcome(outcome: OutcomeKind) {
+    metrics::counter!("applymail_messages_total", "outcome" => outcome.as_str()).increment(1);
+    if outcome == OutcomeKind::Filed {
         metrics::counter!("applymail_applications_filed_total").increment(1);
     }
 }

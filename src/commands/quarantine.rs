@@ -9,7 +9,10 @@ use crate::config::Settings;
 use crate::domain::printable::printable;
 use crate::report::timestamp;
 
-pub async fn quarantine(settings: &Settings, command: QuarantineCommand) -> anyhow::Result<ExitCode> {
+pub async fn quarantine(
+    settings: &Settings,
+    command: QuarantineCommand,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     match command {
         QuarantineCommand::List => {
@@ -37,7 +40,12 @@ pub async fn quarantine(settings: &Settings, command: QuarantineCommand) -> anyh
         }
         QuarantineCommand::Requeue { ids, all } => {
             let ids = if all {
-                store.quarantined().await?.into_iter().map(|row| row.id).collect()
+                store
+                    .quarantined()
+                    .await?
+                    .into_iter()
+                    .map(|row| row.id)
+                    .collect()
             } else {
                 ids
             };

@@ -189,7 +189,7 @@ impl Pipeline {
             return;
         }
         let source = &decision.source;
-        crate::health::record_outcome(outcome.as_str());
+        crate::health::record_outcome(outcome.kind());
         match (&decision.kind, outcome) {
             (DecisionKind::Quarantined { error, .. }, Outcome::Quarantined) => {
                 warn!(mailbox = %source.mailbox, location = %printable(&source.location), error = %printable(error), "message quarantined");

@@ -5,7 +5,6 @@
 //! reads a local source through the pipeline (the Maildir loop and `import`).
 
 pub mod imap;
-mod imap_pass;
 pub mod local;
 pub mod maildir;
 pub mod sent;

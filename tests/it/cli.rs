@@ -142,15 +142,26 @@ fn a_bad_config_names_the_key() {
 #[tokio::test]
 async fn a_quarantined_message_is_listed_and_requeued() {
     let env = TestEnv::with_extra("[limits]\nmax_message_bytes = 1000000\n");
-    env.deliver("Maildir", "1700000000.M1.test", &crate::synth::application(1, 1_500_000));
+    env.deliver(
+        "Maildir",
+        "1700000000.M1.test",
+        &crate::synth::application(1, 1_500_000),
+    );
     env.run(&["run", "--once"]);
     assert_eq!(env.export().len(), 0);
     let listed = String::from_utf8(env.run(&["quarantine", "list"]).stdout).unwrap();
-    assert!(listed.contains("raw message kept") && listed.contains("max_message_bytes"), "{listed}");
+    assert!(
+        listed.contains("raw message kept") && listed.contains("max_message_bytes"),
+        "{listed}"
+    );
     let id = listed.split_whitespace().next().unwrap().to_owned();
 
     let config = std::fs::read_to_string(&env.config).unwrap();
-    std::fs::write(&env.config, config.replace("max_message_bytes = 1000000", "max_message_bytes = 5000000")).unwrap();
+    std::fs::write(
+        &env.config,
+        config.replace("max_message_bytes = 1000000", "max_message_bytes = 5000000"),
+    )
+    .unwrap();
     let requeued = String::from_utf8(env.run(&["quarantine", "requeue", &id]).stdout).unwrap();
     assert!(requeued.starts_with("1 message"), "{requeued}");
     env.run(&["run", "--once"]);
@@ -161,5 +172,8 @@ async fn a_quarantined_message_is_listed_and_requeued() {
         .unwrap()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .count();
-    assert_eq!(raw_left, 2, "the CV and the letter; the quarantined copy is gone");
+    assert_eq!(
+        raw_left, 2,
+        "the CV and the letter; the quarantined copy is gone"
+    );
 }

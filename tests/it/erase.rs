@@ -197,13 +197,20 @@ async fn forget_erases_quarantined_mail_and_erased_mail_is_never_filed_again() {
     let files_before = count_files(&env.path("documents/sha256"));
     env.run(&["import", copy.to_str().unwrap()]);
     assert_eq!(env.export().len(), 3, "not filed again");
-    assert_eq!(count_files(&env.path("documents/sha256")), files_before, "nothing written back");
+    assert_eq!(
+        count_files(&env.path("documents/sha256")),
+        files_before,
+        "nothing written back"
+    );
     let erased: (i64,) =
         sqlx::query_as("SELECT count(*) FROM mail_seen WHERE outcome = 'ignored' AND reason = 'erased' AND message_id IS NULL")
             .fetch_one(&pool)
             .await
             .unwrap();
-    assert_eq!(erased.0, 3, "the quarantined one's first row, and both copies");
+    assert_eq!(
+        erased.0, 3,
+        "the quarantined one's first row, and both copies"
+    );
 }
 
 /// Retention counts from when the server received the mail, not from the sender's Date: an
@@ -216,7 +223,8 @@ async fn retention_counts_from_arrival_whatever_the_date_header_says() {
         .unwrap()
         .replace("Date: Mon, 05 Jul 2021", "Date: Mon, 05 Jul 2099");
     env.deliver("Maildir", "1700000000.M5.test", dated_2099.as_bytes());
-    let three_years_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 365 * 86_400);
+    let three_years_ago =
+        std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 365 * 86_400);
     std::fs::File::options()
         .write(true)
         .open(env.path("Maildir/new/1700000000.M5.test"))
@@ -226,7 +234,10 @@ async fn retention_counts_from_arrival_whatever_the_date_header_says() {
     env.run(&["run", "--once"]);
     let export = env.export();
     let received = str_field(&export[0], "received_at");
-    assert!(received < "2099", "received when the server got it: {received}");
+    assert!(
+        received < "2099",
+        "received when the server got it: {received}"
+    );
     let future = env
         .count("SELECT count(*) FROM messages WHERE CAST(sent_at AS TEXT) LIKE '2099%' OR sent_at > arrived_at")
         .await;

@@ -1055,14 +1055,33 @@ async fn oversized_mail_is_recorded_without_being_downloaded() {
             .any(|f| f.contains(applymail::imap::FILED_KEYWORD))
     );
     let listed = env.run(&["quarantine", "list"]);
-    assert!(String::from_utf8_lossy(&listed.stdout).contains("left on the server ("), "the admin sees it");
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains("left on the server ("),
+        "the admin sees it"
+    );
 
     // The admin raises the limit: the next start reads it again, and files it.
     let config = std::fs::read_to_string(&env.config).unwrap();
-    std::fs::write(&env.config, config.replace("max_message_bytes = 1000000", "max_message_bytes = 10000000")).unwrap();
+    std::fs::write(
+        &env.config,
+        config.replace(
+            "max_message_bytes = 1000000",
+            "max_message_bytes = 10000000",
+        ),
+    )
+    .unwrap();
     env.run(&["run", "--once"]);
     assert_eq!(env.export().len(), 3);
-    assert_eq!(env.count("SELECT count(*) FROM mail_seen WHERE outcome = 'quarantined'").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM mail_seen WHERE outcome = 'quarantined'")
+            .await,
+        0
+    );
     let flags = dovecot.flags("INBOX").await;
-    assert!(flags[1].1.iter().any(|f| f.contains(applymail::imap::FILED_KEYWORD)));
+    assert!(
+        flags[1]
+            .1
+            .iter()
+            .any(|f| f.contains(applymail::imap::FILED_KEYWORD))
+    );
 }

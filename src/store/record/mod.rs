@@ -6,6 +6,7 @@
 //! PostgreSQL server), so the group is decided first ([`plan`]) and written one table at a
 //! time ([`write`]): a group costs about ten statements, whatever its size.
 
+mod later;
 mod plan;
 mod write;
 

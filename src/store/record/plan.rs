@@ -13,14 +13,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+pub(super) use super::later::{AckRow, Later, Seen, Touch};
+
 use chrono::{DateTime, Utc};
 
 use crate::domain::named::Named;
 use crate::domain::outcome::{IgnoreReason, Outcome, OutcomeKind};
 use crate::domain::posting::PostingId;
-use crate::domain::record::{
-    AckIntent, Decision, DecisionKind, MessageFacts, NewApplication, StoredDocument,
-};
+use crate::domain::record::{Decision, DecisionKind, MessageFacts, NewApplication, StoredDocument};
 use crate::domain::source::SourceRef;
 
 /// What the database held before the group, asked once for the whole group.
@@ -130,86 +130,6 @@ pub(super) struct Inserted {
     /// For the messages recorded before the group that the group duplicates: the first
     /// application each is linked to.
     pub first_links_before: HashMap<i64, i64>,
-}
-
-/// A change to an application already inserted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Touch {
-    /// A candidate wrote again: `last_inbound_at` becomes the later of the two.
-    Inbound(i64, DateTime<Utc>),
-    /// Applymail's side answered: the application is `replied`.
-    Answered(i64, DateTime<Utc>),
-}
-
-#[derive(Debug)]
-pub(super) struct Seen<'a> {
-    pub source: &'a SourceRef,
-    pub message_id: Option<&'a str>,
-    pub outcome: OutcomeKind,
-    pub reason: Option<&'a str>,
-    pub raw_sha256: Option<&'a str>,
-    pub raw_size: Option<u64>,
-    pub message_ref: Option<i64>,
-    pub application_id: Option<i64>,
-}
-
-impl<'a> Seen<'a> {
-    fn new(source: &'a SourceRef, message_id: Option<&'a str>, outcome: OutcomeKind) -> Self {
-        Seen {
-            source,
-            message_id,
-            outcome,
-            reason: None,
-            raw_sha256: None,
-            raw_size: None,
-            message_ref: None,
-            application_id: None,
-        }
-    }
-}
-
-/// The rows that refer to the inserted ones, written one statement per table.
-#[derive(Debug, Default)]
-pub(super) struct Later<'a> {
-    pub seen: Vec<Seen<'a>>,
-    /// New applications' first status, with the mailbox they were filed from.
-    pub received: Vec<(i64, &'a str)>,
-    /// `(application_id, message_ref)`.
-    pub links: Vec<(i64, i64)>,
-    /// Documents, with their application, message and position in it.
-    pub documents: Vec<(i64, i64, usize, &'a StoredDocument)>,
-    /// New applications' acknowledgement rows.
-    pub acknowledgements: Vec<AckRow<'a>>,
-    pub touches: Vec<Touch>,
-}
-
-impl<'a> Later<'a> {
-    /// Links an inbound message and its documents to an application.
-    fn attach(&mut self, application_id: i64, message_ref: i64, documents: &'a [StoredDocument]) {
-        self.links.push((application_id, message_ref));
-        self.documents.extend(
-            documents
-                .iter()
-                .enumerate()
-                .map(|(position, document)| (application_id, message_ref, position, document)),
-        );
-    }
-
-    /// The first application a message inserted by this group is linked to.
-    fn first_link(&self, message_ref: i64) -> Option<i64> {
-        let linked = self
-            .links
-            .iter()
-            .filter(|(_, message)| *message == message_ref);
-        linked.map(|(application, _)| *application).min()
-    }
-}
-
-#[derive(Debug)]
-pub(super) struct AckRow<'a> {
-    pub application_id: i64,
-    pub intent: &'a AckIntent,
-    pub message: &'a MessageFacts,
 }
 
 /// A group's writes, decided.
@@ -561,7 +481,7 @@ mod tests {
                         first_name: name.1.into(),
                     },
                     subject_nonconforming: false,
-                    acknowledgement: Some(AckIntent::Skip(
+                    acknowledgement: Some(crate::domain::record::AckIntent::Skip(
                         crate::domain::acknowledgement::SkipReason::TooOld,
                     )),
                 },

@@ -1,14 +1,18 @@
 //! Watching an IMAP account: connect, read the inbox and the Sent folder (one pass each,
-//! [`super::imap_pass`]), then wait in IDLE (or sleep, without IDLE) and start again. A
+//! [`pass`], which downloads with [`download`] and marks with [`marks`]), then wait in IDLE (or sleep, without IDLE) and start again. A
 //! failure of the server, the network, the database or the disk ends the connection: it is
 //! retried with jittered exponential backoff, and an admin can act on the log line.
+
+mod download;
+mod marks;
+mod pass;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{debug, error, info, warn};
 
-use super::imap_pass::{has_news, sync};
+use self::pass::{has_news, sync};
 use super::{WatchContext, WatchError};
 use crate::backoff::Backoff;
 use crate::config::{AfterFiling, ImapSettings};
