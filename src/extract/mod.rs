@@ -8,6 +8,7 @@ pub mod archive;
 pub mod doc_text;
 mod headers;
 mod parts;
+mod plain;
 pub mod sandbox;
 mod unfold;
 
