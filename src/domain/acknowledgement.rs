@@ -12,11 +12,16 @@ use super::mail::Mail;
 use super::organisation::Organisation;
 
 /// Why an application gets no acknowledgement. Recorded, so that a recruiter can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum SkipReason {
     /// The message says a machine sent it (RFC 3834): answering could start a mail loop.
+    #[strum(serialize = "automatic-message")]
     Automatic,
     /// The address matches `acknowledgement.deny`, or is the organisation's own.
+    #[strum(serialize = "deny-list")]
     Denied,
     /// A colleague forwarded the application: the candidate did not write to this mailbox.
     Forwarded,
@@ -24,18 +29,6 @@ pub enum SkipReason {
     TooOld,
     /// Someone answered the candidate before the acknowledgement went out.
     AlreadyAnswered,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Automatic => "automatic-message",
-            SkipReason::Denied => "deny-list",
-            SkipReason::Forwarded => "forwarded",
-            SkipReason::TooOld => "too-old",
-            SkipReason::AlreadyAnswered => "already-answered",
-        }
-    }
 }
 
 /// Address patterns that never get an acknowledgement: `*` matches any run of characters,

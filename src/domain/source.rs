@@ -27,7 +27,10 @@ impl fmt::Display for SourceRef {
 }
 
 /// Which way a message travelled, as the source says: the Sent folder holds outbound mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString, strum::Display,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Direction {
     Inbound,
     Outbound,

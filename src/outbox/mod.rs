@@ -27,6 +27,7 @@ use tracing::{error, info, warn};
 use crate::backoff::Backoff;
 use crate::config::{AcknowledgementSettings, ImapSettings};
 use crate::domain::acknowledgement::{AckFields, SkipReason};
+use crate::domain::named::Named;
 use crate::domain::posting::{Posting, PostingId};
 use crate::imap::{ImapClient, ImapError, client_config};
 use crate::shutdown::Shutdown;

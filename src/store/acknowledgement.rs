@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::{BeginWrite, Store, StoreError, dispatch};
 use crate::domain::acknowledgement::SkipReason;
+use crate::domain::named::Named;
 
 /// A queued acknowledgement with what the message needs.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -17,7 +17,6 @@ use crate::domain::email::EmailAddress;
 use crate::domain::identity::tombstone;
 use crate::domain::named::Named;
 use crate::domain::record::{AckIntent, Decision};
-use crate::domain::source::Direction;
 use crate::store::sql::{CHUNK, rows_at, rows_in};
 use crate::store::{StoreError, Tx, dispatch};
 
@@ -205,11 +204,7 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
             );
             insert.push_values(rows, |mut row, new| {
                 let message = new.row;
-                let direction = match message.direction {
-                    Direction::Inbound => "inbound",
-                    Direction::Outbound => "outbound",
-                };
-                row.push_bind(direction)
+                row.push_bind(message.direction.as_str())
                     .push_bind(message.message_id.as_deref())
                     .push_bind(&new.key)
                     .push_bind(message.in_reply_to.join(" "))
