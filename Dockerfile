@@ -17,7 +17,6 @@ COPY --from=planner /src/recipe.json recipe.json
 RUN cargo chef cook --release --locked --recipe-path recipe.json --bin applymail
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
-COPY vendor ./vendor
 COPY migrations ./migrations
 COPY examples ./examples
 COPY tests ./tests

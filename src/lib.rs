@@ -4,26 +4,31 @@
 //! # Layout
 //!
 //! Dependencies point inward: adapters know the domain, the domain knows nothing else, and
-//! [`ingest`] is the one place where a mail source, extraction and the store meet.
+//! [`ingest`] is the one place where a message, extraction, the blob store and the database
+//! meet. The route of one message is written out in [`ingest`]'s documentation.
 //!
 //! - [`domain`]: pure types and rules with no I/O: postings and the subject rule, candidate
-//!   names, email addresses, statuses, document kinds, and the triage that decides what an
-//!   email is (application, outbound reply, ignored, quarantined).
-//! - [`extract`]: the mail-parser adapter. Turns raw bytes into an owned [`domain::mail::Mail`],
-//!   working around the parser's known defects, and reads documents' text to classify them.
-//! - [`blobs`]: the content-addressed document store (SHA-256 names, atomic writes, owner-only
-//!   permissions).
-//! - [`store`]: the database (sqlx; SQLite or PostgreSQL): migrations, the one transaction that
-//!   records a group of ingested messages, and the recruiters' queries.
-//! - [`smtp`]: the SMTP adapter (lettre) that sends acknowledgements in two steps, so the
-//!   intent is recorded between naming the recipient and handing over the message.
-//! - [`sources`]: local mail sources: `.eml` files, Maildir folders and mbox files.
-//! - [`ingest`]: the pipeline from (raw bytes, source coordinates) to an outcome.
-//! - [`config`]: the typed settings tree, loaded from TOML plus environment overrides.
-//! - [`retention`]: erasing candidates' data after the retention period, and on request.
-//! - [`report`]: the export contract (JSON and CSV) and the list table.
-//! - [`commands`]: one small function per CLI subcommand.
-//! - [`telemetry`]: the tracing subscriber.
+//!   names, addresses, statuses, documents, outcomes, message identity, the triage that decides
+//!   what an email is, and the decisions the pipeline hands to the store.
+//! - [`extract`]: the mail-parser adapter: raw bytes to an owned [`domain::mail::Mail`],
+//!   working around the parser's defects, and the text of documents.
+//! - [`imap`]: the IMAP client: connection, TLS, login, and every command with its completion
+//!   checked in one place.
+//! - [`sources`]: local mail: `.eml` files, Maildir folders and mbox files.
+//! - [`blobs`]: the content-addressed document store.
+//! - [`store`]: the database (SQLite or PostgreSQL): recording, the ledger, cursors, erasure,
+//!   the recruiters' queries.
+//! - [`ingest`]: the pipeline: raw messages with their coordinates in, committed outcomes out.
+//! - [`watch`]: the daemon's loops, an IMAP account and a local Maildir side by side, and the
+//!   Sent folder they share.
+//! - [`outbox`]: what applymail sends: acknowledgements over SMTP.
+//! - [`retention`]: erasure after the retention period, on request, and requeueing.
+//! - [`config`]: the typed settings tree, from TOML and the environment.
+//! - [`report`]: the export contract (JSON, CSV) and the list table.
+//! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
+//! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
+//! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
+//!   waiting.
 #![forbid(unsafe_code)]
 
 pub mod backoff;
