@@ -88,6 +88,12 @@ async fn a_refused_select_stops_the_pass() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_bye_instead_of_a_search_result_stops_the_pass() {
+    let fault = Fault::once("UID SEARCH", Effect::Bye);
+    a_failure_stops_the_pass_and_loses_nothing(fault, "BYE", INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refused_search_is_not_taken_for_no_new_mail() {
     let fault = Fault::once("UID SEARCH", Effect::No);
     a_failure_stops_the_pass_and_loses_nothing(fault, "UID SEARCH", INJECTED).await;

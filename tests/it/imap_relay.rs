@@ -69,6 +69,8 @@ pub enum Effect {
     Refuse,
     /// The untagged answers pass, then the completion says `NO`.
     No,
+    /// The server says `BYE` instead of completing the command, and closes the connection.
+    Bye,
     /// The first `n` untagged answers pass, the rest are dropped, and the completion says
     /// `NO`.
     KeepThenNo(usize),
@@ -204,7 +206,7 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         let tagged = text.starts_with(&format!("{tag} "));
         if !tagged {
             let pass = match effect {
-                Effect::No | Effect::Refuse => true,
+                Effect::No | Effect::Refuse | Effect::Bye => true,
                 Effect::KeepThenNo(n) | Effect::KeepThenOk(n) => {
                     kept += 1;
                     kept <= n
@@ -229,9 +231,10 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         kept = 0;
         let completion = match effect {
             Effect::KeepThenOk(_) => format!("{tag} OK done\r\n"),
+            Effect::Bye => format!("* BYE {INJECTED}\r\n"),
             _ => format!("{tag} NO {INJECTED}\r\n"),
         };
-        if client_write.write_all(completion.as_bytes()).await.is_err() {
+        if client_write.write_all(completion.as_bytes()).await.is_err() || effect == Effect::Bye {
             break;
         }
     }
