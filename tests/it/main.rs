@@ -2,6 +2,8 @@
 //! configuration, driving the real `applymail` executable the way an admin would.
 
 mod acknowledgement;
+mod authentication;
+mod budget;
 mod certs;
 mod chaos;
 mod cli;
