@@ -226,6 +226,7 @@ struct RawOrganisation {
     addresses: Vec<String>,
     #[serde(default)]
     domains: Vec<String>,
+    authserv_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -481,7 +482,27 @@ fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigErr
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Organisation { addresses, domains })
+    let authserv_id = match raw.authserv_id.as_deref().map(str::trim) {
+        None => None,
+        // An RFC 8601 authserv-id is one token, a host name in practice.
+        Some(id)
+            if id.is_empty()
+                || id.contains(|c: char| c.is_whitespace() || ";()\"=".contains(c)) =>
+        {
+            return Err(key_error(
+                "organisation.authserv_id",
+                format!(
+                    "`{id}` is not an authserv-id (the host name the receiving server writes first in its Authentication-Results)"
+                ),
+            ));
+        }
+        Some(id) => Some(id.to_owned()),
+    };
+    Ok(Organisation {
+        addresses,
+        domains,
+        authserv_id,
+    })
 }
 
 fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
@@ -616,6 +637,28 @@ subject = "Coordination Maroc"
         assert_eq!(
             key_of(load_with(&text, &[]).unwrap_err()),
             "organisation.addresses[1]"
+        );
+    }
+
+    #[test]
+    fn the_authserv_id_is_optional_and_checked() {
+        assert_eq!(load_with(GOOD, &[]).unwrap().organisation.authserv_id, None);
+        let with = GOOD.replace(
+            "domains = [\"example.org\"]",
+            "domains = [\"example.org\"]\nauthserv_id = \"mx.example.org\"",
+        );
+        assert_eq!(
+            load_with(&with, &[])
+                .unwrap()
+                .organisation
+                .authserv_id
+                .as_deref(),
+            Some("mx.example.org")
+        );
+        let bad = with.replace("\"mx.example.org\"", "\"mx.example.org; dkim=pass\"");
+        assert_eq!(
+            key_of(load_with(&bad, &[]).unwrap_err()),
+            "organisation.authserv_id"
         );
     }
 

@@ -2,6 +2,7 @@
 //! the file system, so every rule can be tested with plain values.
 
 pub mod acknowledgement;
+pub mod authentication;
 pub mod body_letter;
 pub mod classify;
 pub mod cursor;

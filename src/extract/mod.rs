@@ -108,6 +108,7 @@ fn convert(
         body_text,
         forwarded: walked.forwarded,
         problems: walked.problems,
+        authentication_results: headers::raw_values(message, "Authentication-Results"),
     })
 }
 

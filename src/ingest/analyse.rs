@@ -163,6 +163,7 @@ impl Pipeline {
                     documents,
                     body_letter,
                     forwarded_by,
+                    forward_unverified,
                 } = *filing;
                 let fingerprint = self.fingerprint(&raw);
                 drop(raw);
@@ -188,6 +189,7 @@ impl Pipeline {
                     candidate,
                     name,
                     subject_nonconforming,
+                    forward_unverified,
                     acknowledgement,
                 };
                 settled(

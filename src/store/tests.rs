@@ -177,6 +177,7 @@ async fn repeats_inside_a_group_and_across_groups_are_recognised() {
                     first_name: "Amina".into(),
                 },
                 subject_nonconforming: false,
+                forward_unverified: false,
                 acknowledgement: None,
             },
             documents: vec![DocumentRow::cv_for_tests()],

@@ -96,7 +96,9 @@ async fn another_servers_results_do_not_count() {
     );
     let mut second = answer_in_inbox(&unaligned);
     // Another Message-ID, so that it is not the first one's duplicate.
-    let text = String::from_utf8(second).unwrap().replace("<reply-1@", "<reply-1b@");
+    let text = String::from_utf8(second)
+        .unwrap()
+        .replace("<reply-1@", "<reply-1b@");
     second = text.into_bytes();
     std::fs::write(env.path("unaligned.eml"), second).unwrap();
     import(&env, &["app.eml", "forged.eml", "unaligned.eml"]);
@@ -117,7 +119,9 @@ async fn another_servers_results_do_not_count() {
 async fn without_an_authserv_id_no_inbox_mail_speaks_for_the_organisation() {
     let env = TestEnv::new();
     std::fs::write(env.path("app.eml"), synth::application(1, 2_000)).unwrap();
-    let verified = format!("Authentication-Results: {AUTHSERV_ID}; dmarc=pass header.from=ong-exemple.org\r\n");
+    let verified = format!(
+        "Authentication-Results: {AUTHSERV_ID}; dmarc=pass header.from=ong-exemple.org\r\n"
+    );
     std::fs::write(env.path("answer.eml"), answer_in_inbox(&verified)).unwrap();
     env.run(&[
         "import",
@@ -130,7 +134,12 @@ async fn without_an_authserv_id_no_inbox_mail_speaks_for_the_organisation() {
     );
     // The same answer in the Sent folder is the organisation's.
     std::fs::write(env.path("sent.eml"), synth::reply_to(1)).unwrap();
-    env.run(&["import", "--sent", env.path("sent.eml").to_str().unwrap()]);
+    env.run(&[
+        "import",
+        env.path("app.eml").to_str().unwrap(),
+        "--sent",
+        env.path("sent.eml").to_str().unwrap(),
+    ]);
     assert_eq!(
         str_field(&only_application(&env), "reply_status"),
         "replied"

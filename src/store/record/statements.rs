@@ -145,12 +145,13 @@ macro_rules! insert_planned {
         let mut created: Vec<(i64, String, i64)> = Vec::new();
         for rows in applications.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::new(
-                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at) ",
+                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, forward_unverified, received_at, last_inbound_at) ",
             );
             insert.push_values(rows, |mut row, (candidate, application)| {
                 row.push_bind(*candidate)
                     .push_bind(application.posting.as_str())
                     .push_bind(application.subject_nonconforming)
+                    .push_bind(application.forward_unverified)
                     .push_bind(application.received_at)
                     .push_bind(application.received_at);
             });
@@ -319,23 +320,26 @@ macro_rules! write_later {
             });
             insert.build().persistent(false).execute(&mut *$tx).await?;
         }
-        // Resends and answers: few in any group, one statement each.
+        // Resends, answers and unverified forwards: few in any group, one statement each.
         for touch in &later.touches {
-            let (sql, application_id, at) = match *touch {
-                Touch::Inbound(application_id, at) => (
+            let query = match *touch {
+                Touch::Inbound(application_id, at) => sqlx::query(
                     "UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1",
-                    application_id,
-                    at,
-                ),
-                Touch::Answered(application_id, at) => (
+                )
+                .bind(application_id)
+                .bind(at),
+                Touch::Answered(application_id, at) => sqlx::query(
                     "UPDATE applications SET reply_status = 'replied',
                          last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
                      WHERE id = $1",
-                    application_id,
-                    at,
-                ),
+                )
+                .bind(application_id)
+                .bind(at),
+                Touch::ForwardUnverified(application_id) => {
+                    sqlx::query("UPDATE applications SET forward_unverified = TRUE WHERE id = $1").bind(application_id)
+                }
             };
-            sqlx::query(sql).bind(application_id).bind(at).execute(&mut *$tx).await?;
+            query.execute(&mut *$tx).await?;
         }
     }};
 }
