@@ -514,6 +514,13 @@ fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
             limits.max_archive_entries == 0,
         ),
         ("limits.max_archive_bytes", limits.max_archive_bytes == 0),
+        ("limits.max_header_bytes", limits.max_header_bytes == 0),
+        ("limits.max_expanded_bytes", limits.max_expanded_bytes == 0),
+        (
+            "limits.max_expansion_ratio",
+            limits.max_expansion_ratio == 0,
+        ),
+        ("limits.max_documents", limits.max_documents == 0),
     ];
     match checks.iter().find(|(_, zero)| *zero) {
         Some((key, _)) => Err(key_error(*key, "must be greater than 0")),
@@ -626,6 +633,36 @@ subject = "Coordination Maroc"
     fn a_wrong_type_names_its_key() {
         let err = load_with(GOOD, &[("APPLYMAIL_LIMITS__MAX_PARTS", "many")]).unwrap_err();
         assert_eq!(key_of(err), "limits.max_parts");
+    }
+
+    #[test]
+    fn the_per_message_budget_has_defaults_and_names_its_keys() {
+        let limits = load_with(GOOD, &[]).unwrap().limits;
+        assert_eq!(
+            (
+                limits.max_expanded_bytes,
+                limits.max_expansion_ratio,
+                limits.max_documents,
+                limits.max_header_bytes
+            ),
+            (100 * 1024 * 1024, 20, 100, 2 * 1024 * 1024)
+        );
+        let set = format!("{GOOD}\n[limits]\nmax_expanded_bytes = 1000\nmax_documents = 7\n");
+        let limits = load_with(&set, &[]).unwrap().limits;
+        assert_eq!((limits.max_expanded_bytes, limits.max_documents), (1000, 7));
+        for key in [
+            "MAX_EXPANDED_BYTES",
+            "MAX_EXPANSION_RATIO",
+            "MAX_DOCUMENTS",
+            "MAX_HEADER_BYTES",
+        ] {
+            let var = format!("APPLYMAIL_LIMITS__{key}");
+            let named = format!("limits.{}", key.to_ascii_lowercase());
+            let wrong = load_with(GOOD, &[(&var, "lots")]).unwrap_err();
+            assert_eq!(key_of(wrong), named);
+            let zero = load_with(GOOD, &[(&var, "0")]).unwrap_err();
+            assert_eq!(key_of(zero), named);
+        }
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! parts counted before the parser builds them. Each hostile message is imported by the real
 //! binary, whose peak RSS is read from the kernel once it has exited.
 
-use std::io::{Read, Write};
-use std::os::unix::process::ExitStatusExt;
+use std::io::Write;
 use std::path::Path;
 
 use crate::helpers::TestEnv;
@@ -14,35 +13,47 @@ use crate::synth;
 /// below are refused for far less than that.
 const MAX_RSS_KIB: i64 = 160 * 1024;
 
-/// Runs `applymail import FILE` and waits for it with `wait4`, which reports the peak RSS of
-/// that child alone (`getrusage(RUSAGE_CHILDREN)` would fold in the children of every other
-/// test running in this process). Returns the peak RSS in KiB.
+/// Runs `applymail import FILE` and returns its peak RSS in KiB.
+///
+/// A child's `ru_maxrss` starts at its parent's peak: exec records the peak of the address
+/// space it replaces, which is the test process's own after a fork or vfork (hundreds of
+/// megabytes here, other tests running in the same process). So applymail is started by a
+/// small Python process, which forks it from its own few megabytes and reads
+/// `getrusage(RUSAGE_CHILDREN)` once it has exited.
 fn import_measured(env: &TestEnv, file: &Path) -> i64 {
-    let mut child = env
-        .command()
+    const MEASURE: &str = "import os, resource, sys\n\
+pid = os.fork()\n\
+if pid == 0:\n    os.execv(sys.argv[1], sys.argv[1:])\n\
+_, status = os.waitpid(pid, 0)\n\
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n\
+sys.exit(os.waitstatus_to_exitcode(status))\n";
+    let applymail = env.command();
+    let mut command = std::process::Command::new("python3");
+    command
+        .arg("-c")
+        .arg(MEASURE)
+        .arg(applymail.get_program())
+        .args(applymail.get_args())
         .arg("import")
-        .arg(file)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("applymail runs");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: `rusage` is plain data the kernel fills; `pid` is our own unreaped child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    let status = std::process::ExitStatus::from_raw(status);
-    assert!(status.success(), "import failed: {status}\n{stderr}");
+        .arg(file);
+    for (key, value) in applymail.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    let output = command.output().expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "import failed: {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
     // Linux reports ru_maxrss in KiB.
-    usage.ru_maxrss
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("a peak RSS")
 }
 
 /// The multipart message around `parts` (each already a whole MIME part, without delimiter).
@@ -130,6 +141,7 @@ async fn twenty_small_zip_bombs_in_one_message_are_quarantined_with_bounded_memo
     std::fs::write(&file, &raw).unwrap();
 
     let rss = import_measured(&env, &file);
+    eprintln!("peak RSS {rss} KiB");
 
     let ((outcome, reason), files) = settled(&env).await;
     assert_eq!(outcome, "quarantined", "{reason}");
@@ -160,6 +172,7 @@ async fn a_49_mb_message_of_empty_parts_is_refused_before_it_is_parsed() {
     std::fs::write(&file, &raw).unwrap();
 
     let rss = import_measured(&env, &file);
+    eprintln!("peak RSS {rss} KiB");
 
     let ((outcome, reason), files) = settled(&env).await;
     assert_eq!(outcome, "quarantined", "{reason}");
@@ -201,6 +214,7 @@ async fn messages_nested_a_million_deep_are_refused_before_they_are_parsed() {
     std::fs::write(&file, &raw).unwrap();
 
     let rss = import_measured(&env, &file);
+    eprintln!("peak RSS {rss} KiB");
 
     let ((outcome, reason), files) = settled(&env).await;
     assert_eq!(outcome, "quarantined", "{reason}");
@@ -222,6 +236,7 @@ async fn millions_of_header_lines_are_refused_before_they_are_parsed() {
     std::fs::write(&file, &raw).unwrap();
 
     let rss = import_measured(&env, &file);
+    eprintln!("peak RSS {rss} KiB");
 
     let ((outcome, reason), files) = settled(&env).await;
     assert_eq!(outcome, "quarantined", "{reason}");
