@@ -25,7 +25,10 @@
 //! Every section is a part, and a field counts at least [`MIN_FIELD_BYTES`]. Where the two
 //! readings could differ the scan counts more, never less: a property test holds it to that
 //! on generated messages, and to equality on the fixture corpus. It costs little next to
-//! the parse itself: bodies are skipped with one `memmem` search per delimiter.
+//! the rest of a message's work: bodies are skipped with one `memmem` search per delimiter
+//! (14 GB/s here), and each section's fields are parsed once more. On a 330 KB application
+//! with two base64 PDFs it took 35–60 µs, against 90–140 µs for mail-parser's own parse and
+//! about 300 µs for the SHA-256 of its documents.
 
 use mail_parser::{MessageParser, MessagePart, MimeHeaders};
 use memchr::memmem;
