@@ -217,6 +217,7 @@ impl Target {
             organisation: Organisation {
                 addresses: vec![EmailAddress::parse("contact@ong-exemple.org").unwrap()],
                 domains: vec!["ong-exemple.org".into()],
+                authserv_id: Some("mx.ong-exemple.org".into()),
             },
         }
     }

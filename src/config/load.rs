@@ -226,6 +226,7 @@ struct RawOrganisation {
     addresses: Vec<String>,
     #[serde(default)]
     domains: Vec<String>,
+    authserv_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -481,7 +482,27 @@ fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigErr
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Organisation { addresses, domains })
+    let authserv_id = match raw.authserv_id.as_deref().map(str::trim) {
+        None => None,
+        // An RFC 8601 authserv-id is one token, a host name in practice.
+        Some(id)
+            if id.is_empty()
+                || id.contains(|c: char| c.is_whitespace() || ";()\"=".contains(c)) =>
+        {
+            return Err(key_error(
+                "organisation.authserv_id",
+                format!(
+                    "`{id}` is not an authserv-id (the host name the receiving server writes first in its Authentication-Results)"
+                ),
+            ));
+        }
+        Some(id) => Some(id.to_owned()),
+    };
+    Ok(Organisation {
+        addresses,
+        domains,
+        authserv_id,
+    })
 }
 
 fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
@@ -493,6 +514,13 @@ fn validate_limits(limits: &Limits) -> Result<(), ConfigError> {
             limits.max_archive_entries == 0,
         ),
         ("limits.max_archive_bytes", limits.max_archive_bytes == 0),
+        ("limits.max_header_bytes", limits.max_header_bytes == 0),
+        ("limits.max_expanded_bytes", limits.max_expanded_bytes == 0),
+        (
+            "limits.max_expansion_ratio",
+            limits.max_expansion_ratio == 0,
+        ),
+        ("limits.max_documents", limits.max_documents == 0),
     ];
     match checks.iter().find(|(_, zero)| *zero) {
         Some((key, _)) => Err(key_error(*key, "must be greater than 0")),
@@ -608,6 +636,36 @@ subject = "Coordination Maroc"
     }
 
     #[test]
+    fn the_per_message_budget_has_defaults_and_names_its_keys() {
+        let limits = load_with(GOOD, &[]).unwrap().limits;
+        assert_eq!(
+            (
+                limits.max_expanded_bytes,
+                limits.max_expansion_ratio,
+                limits.max_documents,
+                limits.max_header_bytes
+            ),
+            (100 * 1024 * 1024, 20, 100, 2 * 1024 * 1024)
+        );
+        let set = format!("{GOOD}\n[limits]\nmax_expanded_bytes = 1000\nmax_documents = 7\n");
+        let limits = load_with(&set, &[]).unwrap().limits;
+        assert_eq!((limits.max_expanded_bytes, limits.max_documents), (1000, 7));
+        for key in [
+            "MAX_EXPANDED_BYTES",
+            "MAX_EXPANSION_RATIO",
+            "MAX_DOCUMENTS",
+            "MAX_HEADER_BYTES",
+        ] {
+            let var = format!("APPLYMAIL_LIMITS__{key}");
+            let named = format!("limits.{}", key.to_ascii_lowercase());
+            let wrong = load_with(GOOD, &[(&var, "lots")]).unwrap_err();
+            assert_eq!(key_of(wrong), named);
+            let zero = load_with(GOOD, &[(&var, "0")]).unwrap_err();
+            assert_eq!(key_of(zero), named);
+        }
+    }
+
+    #[test]
     fn a_bad_address_names_its_index() {
         let text = GOOD.replace(
             "[\"contact@example.org\"]",
@@ -616,6 +674,28 @@ subject = "Coordination Maroc"
         assert_eq!(
             key_of(load_with(&text, &[]).unwrap_err()),
             "organisation.addresses[1]"
+        );
+    }
+
+    #[test]
+    fn the_authserv_id_is_optional_and_checked() {
+        assert_eq!(load_with(GOOD, &[]).unwrap().organisation.authserv_id, None);
+        let with = GOOD.replace(
+            "domains = [\"example.org\"]",
+            "domains = [\"example.org\"]\nauthserv_id = \"mx.example.org\"",
+        );
+        assert_eq!(
+            load_with(&with, &[])
+                .unwrap()
+                .organisation
+                .authserv_id
+                .as_deref(),
+            Some("mx.example.org")
+        );
+        let bad = with.replace("\"mx.example.org\"", "\"mx.example.org; dkim=pass\"");
+        assert_eq!(
+            key_of(load_with(&bad, &[]).unwrap_err()),
+            "organisation.authserv_id"
         );
     }
 

@@ -118,20 +118,32 @@ pub struct StorageSettings {
     pub dir: PathBuf,
 }
 
-/// Bounds on everything a sender controls.
+/// Bounds on everything a sender controls. The per-archive bounds keep one odd zip from
+/// costing much (it is then kept whole); the per-message ones bound what a message costs
+/// however it is split, and a message that passes them is quarantined.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
     /// Larger mail is recorded and quarantined unparsed, never filed.
     pub max_message_bytes: u64,
-    /// MIME parts looked at in one message.
+    /// MIME parts in one message, nested messages included; counted before parsing.
     pub max_parts: usize,
+    /// Bytes of all of a message's header sections together (its own, its parts', nested
+    /// messages'), each field counting at least 64; counted before parsing.
+    pub max_header_bytes: usize,
     /// message/rfc822 parts nested inside each other (forwards of forwards).
     pub max_forward_depth: usize,
     /// Files taken out of one zip archive.
     pub max_archive_entries: usize,
     /// Decompressed bytes taken out of one zip archive.
     pub max_archive_bytes: u64,
+    /// Decompressed bytes of all of a message's archives together.
+    pub max_expanded_bytes: u64,
+    /// All of a message's archives together may expand to this many times the message's
+    /// own size (but always to 4 MiB).
+    pub max_expansion_ratio: u64,
+    /// Documents in one message: attachments, files out of its archives, forwards' ones.
+    pub max_documents: usize,
 }
 
 impl Default for Limits {
@@ -139,9 +151,13 @@ impl Default for Limits {
         Limits {
             max_message_bytes: 50 * 1024 * 1024,
             max_parts: 500,
+            max_header_bytes: 2 * 1024 * 1024,
             max_forward_depth: 3,
             max_archive_entries: 64,
             max_archive_bytes: 50 * 1024 * 1024,
+            max_expanded_bytes: 100 * 1024 * 1024,
+            max_expansion_ratio: 20,
+            max_documents: 100,
         }
     }
 }

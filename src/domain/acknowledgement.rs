@@ -366,6 +366,7 @@ mod tests {
         let org = Organisation {
             addresses: vec![addr("contact@ong.example")],
             domains: vec!["ong.example".into()],
+            authserv_id: None,
         };
         let now = Utc::now();
         let fresh = mail(

@@ -29,6 +29,9 @@ pub struct Mail {
     pub forwarded: Vec<Mail>,
     /// Decoding problems met on the way, for the log line: the message is still usable.
     pub problems: Vec<String>,
+    /// The raw values of its top-level `Authentication-Results` fields (RFC 8601), in
+    /// order; read by [`crate::domain::authentication`].
+    pub authentication_results: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 pub mod acknowledgement;
 pub mod attempts;
+pub mod authentication;
 pub mod body_letter;
 pub mod classify;
 pub mod cursor;

@@ -9,6 +9,11 @@ pub struct Organisation {
     /// Colleagues' domains, lowercased: their mail is internal, though it may forward an
     /// application.
     pub domains: Vec<String>,
+    /// The authserv-id the organisation's own receiving server writes in the
+    /// Authentication-Results fields it adds (RFC 8601). Inbox mail counts as the
+    /// organisation's or a colleague's only when that server vouches for its From domain;
+    /// `None`: never.
+    pub authserv_id: Option<String>,
 }
 
 impl Organisation {
@@ -18,5 +23,13 @@ impl Organisation {
 
     pub fn is_internal(&self, address: &EmailAddress) -> bool {
         self.is_own_address(address) || self.domains.iter().any(|d| address.domain() == d)
+    }
+
+    /// Whether the organisation's own server authenticated `sender`'s domain for a message
+    /// carrying these Authentication-Results field values.
+    pub fn authenticated(&self, authentication_results: &[String], sender: &EmailAddress) -> bool {
+        self.authserv_id.as_deref().is_some_and(|id| {
+            super::authentication::vouches_for(authentication_results, id, sender.domain())
+        })
     }
 }

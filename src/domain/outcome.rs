@@ -109,6 +109,9 @@ pub enum IgnoreReason {
     AutomaticOutbound,
     /// A message of a person erased on request or by the retention purge, met again.
     Erased,
+    /// Inbox mail whose From is the organisation's own address without the organisation's
+    /// server vouching for it: anyone can write that From.
+    UnverifiedOwnAddress,
 }
 
 #[cfg(test)]

@@ -120,6 +120,9 @@ pub struct NewApplication {
     pub candidate: EmailAddress,
     pub name: PersonName,
     pub subject_nonconforming: bool,
+    /// A colleague's forward the organisation's server did not authenticate: sets the
+    /// application's flag, which nothing later clears.
+    pub forward_unverified: bool,
     /// What to do about an acknowledgement if this message opens a new application; `None`
     /// when acknowledgements are off or the mail comes from an import.
     pub acknowledgement: Option<AckIntent>,

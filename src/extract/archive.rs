@@ -8,6 +8,10 @@
 //!
 //! Nested archives are returned as entries, not expanded: the caller decides
 //! whether to go one level deeper, with its own budget.
+//!
+//! These limits bound one archive; the message's own budget, shared by all its
+//! archives (`budget.rs`), is passed in and drawn down by every byte
+//! decompressed, whether the entry is kept or the archive then refused.
 
 use std::io::{Cursor, Read};
 
@@ -65,6 +69,10 @@ pub enum ArchiveError {
     Ratio { name: String },
     #[error("zip entry {name:?} is encrypted")]
     Encrypted { name: String },
+    /// The message's archives together would expand past the message's budget: the
+    /// caller refuses the message, not only this archive.
+    #[error("zip content exceeds what the message's archives may expand to")]
+    MessageBudget,
 }
 
 /// Entries smaller than this are exempt from the ratio check.
@@ -77,8 +85,14 @@ const RATIO_FLOOR: u64 = 1024 * 1024;
 /// that is not skipped fails the whole archive with
 /// [`ArchiveError::Encrypted`] (there is no password to try). Sizes are
 /// enforced on the bytes actually decompressed, not only on what the headers
-/// declare.
-pub fn expand_zip(bytes: &[u8], limits: &ArchiveLimits) -> Result<Vec<ArchiveEntry>, ArchiveError> {
+/// declare. `message_left` is what the message's archives may still expand to:
+/// every byte decompressed is taken from it, and an archive that would need more
+/// fails with [`ArchiveError::MessageBudget`].
+pub fn expand_zip(
+    bytes: &[u8],
+    limits: &ArchiveLimits,
+    message_left: &mut u64,
+) -> Result<Vec<ArchiveEntry>, ArchiveError> {
     // Refuse absurd entry counts before the zip crate builds its index of them.
     if let Some(n) = zip_declared_entries(bytes)
         && n > limits.max_entries as u64
@@ -126,6 +140,9 @@ pub fn expand_zip(bytes: &[u8], limits: &ArchiveLimits) -> Result<Vec<ArchiveEnt
         if exceeds_ratio(declared, compressed, limits.max_ratio) {
             return Err(ArchiveError::Ratio { name });
         }
+        if declared > *message_left {
+            return Err(ArchiveError::MessageBudget);
+        }
 
         let entry = archive
             .by_index(index)
@@ -134,14 +151,19 @@ pub fn expand_zip(bytes: &[u8], limits: &ArchiveLimits) -> Result<Vec<ArchiveEnt
         let budget = limits
             .max_entry_bytes
             .min(remaining)
-            .min(ratio_allowance(compressed, limits.max_ratio));
+            .min(ratio_allowance(compressed, limits.max_ratio))
+            .min(*message_left);
         // Reading one byte past the budget tells "exactly at the limit" from "over it".
         let mut data = Vec::new();
-        entry
-            .take(budget.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| ArchiveError::Zip(format!("{name}: {e}")))?;
+        let read = entry.take(budget.saturating_add(1)).read_to_end(&mut data);
         let got = data.len() as u64;
+        // Decompressed is spent, whatever becomes of the entry.
+        let over_message = got > *message_left;
+        *message_left = message_left.saturating_sub(got);
+        read.map_err(|e| ArchiveError::Zip(format!("{name}: {e}")))?;
+        if over_message {
+            return Err(ArchiveError::MessageBudget);
+        }
         if got > limits.max_entry_bytes {
             return Err(ArchiveError::EntryTooLarge { name, size: got });
         }
@@ -202,6 +224,11 @@ mod tests {
         w.finish().unwrap().into_inner()
     }
 
+    /// No message budget: these tests are about one archive.
+    fn unbounded() -> u64 {
+        u64::MAX
+    }
+
     fn names(entries: &[ArchiveEntry]) -> Vec<&str> {
         entries.iter().map(|e| e.name.as_str()).collect()
     }
@@ -237,7 +264,7 @@ mod tests {
                 b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
             ),
         ]);
-        let entries = expand_zip(&z, &ArchiveLimits::default()).unwrap();
+        let entries = expand_zip(&z, &ArchiveLimits::default(), &mut unbounded()).unwrap();
         assert_eq!(
             names(&entries),
             ["1-CV-Benkirane.pdf", "2-Lettre-Benkirane.pdf", "inner.zip"]
@@ -253,7 +280,7 @@ mod tests {
             ("dir\\win\\LM.docx", b"PK"),
             ("evil\u{202E}fdp.exe", b"MZ"),
         ]);
-        let entries = expand_zip(&z, &ArchiveLimits::default()).unwrap();
+        let entries = expand_zip(&z, &ArchiveLimits::default(), &mut unbounded()).unwrap();
         assert_eq!(
             names(&entries),
             ["passwd", "CV.pdf", "LM.docx", "evilfdp.exe"]
@@ -272,7 +299,7 @@ mod tests {
         }
         let bomb = w.finish().unwrap().into_inner();
         assert!(bomb.len() < 1024 * 1024, "{}", bomb.len());
-        let err = expand_zip(&bomb, &ArchiveLimits::default()).unwrap_err();
+        let err = expand_zip(&bomb, &ArchiveLimits::default(), &mut unbounded()).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -287,7 +314,7 @@ mod tests {
             max_total_bytes: 300 * 1024 * 1024,
             ..ArchiveLimits::default()
         };
-        let err = expand_zip(&bomb, &lenient).unwrap_err();
+        let err = expand_zip(&bomb, &lenient, &mut unbounded()).unwrap_err();
         assert!(matches!(err, ArchiveError::Ratio { .. }), "{err:?}");
     }
 
@@ -318,7 +345,7 @@ mod tests {
             max_entry_bytes: 1024,
             ..ArchiveLimits::default()
         };
-        match expand_zip(&z, &limits) {
+        match expand_zip(&z, &limits, &mut unbounded()) {
             // The zip crate itself refuses to read past a declared size (it
             // does today); if it ever stops doing so, our bounded read does.
             Err(ArchiveError::EntryTooLarge { size, .. }) => assert_eq!(size, 1025),
@@ -336,7 +363,7 @@ mod tests {
             ..ArchiveLimits::default()
         };
         assert!(matches!(
-            expand_zip(&z, &limits),
+            expand_zip(&z, &limits, &mut unbounded()),
             Err(ArchiveError::TotalTooLarge(1200))
         ));
         let one = ArchiveLimits {
@@ -344,9 +371,52 @@ mod tests {
             ..ArchiveLimits::default()
         };
         assert!(matches!(
-            expand_zip(&z, &one),
+            expand_zip(&z, &one, &mut unbounded()),
             Err(ArchiveError::EntryTooLarge { ref name, size: 600 }) if name == "a"
         ));
+    }
+
+    #[test]
+    fn the_message_budget_is_shared_by_its_archives() {
+        let a = vec![1u8; 600];
+        let z = build(&[("a", &a), ("b", &a)]);
+        let mut left = 2_000;
+        assert_eq!(
+            expand_zip(&z, &ArchiveLimits::default(), &mut left)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(left, 800, "every byte decompressed is taken");
+        // The second archive passes its own limits but not what the message has left.
+        assert!(matches!(
+            expand_zip(&z, &ArchiveLimits::default(), &mut left),
+            Err(ArchiveError::MessageBudget)
+        ));
+    }
+
+    #[test]
+    fn bytes_decompressed_are_spent_even_when_the_archive_is_refused() {
+        // The first entry is decompressed, the second refuses the archive.
+        let z = build(&[("cv.txt", &[b'a'; 600]), ("big.txt", &[b'b'; 2_000])]);
+        let limits = ArchiveLimits {
+            max_entry_bytes: 1024,
+            ..ArchiveLimits::default()
+        };
+        let mut left = 1_000_000;
+        assert!(matches!(
+            expand_zip(&z, &limits, &mut left),
+            Err(ArchiveError::EntryTooLarge { .. })
+        ));
+        assert_eq!(left, 1_000_000 - 600);
+        // An entry declared larger than what the message has left refuses the message, not
+        // only the archive, before anything is decompressed.
+        let mut left = 5;
+        assert!(matches!(
+            expand_zip(&build(&[("cv.txt", b"0123456789")]), &limits, &mut left),
+            Err(ArchiveError::MessageBudget)
+        ));
+        assert_eq!(left, 5);
     }
 
     #[test]
@@ -360,7 +430,7 @@ mod tests {
             .collect();
         let z = build(&refs);
         assert!(matches!(
-            expand_zip(&z, &ArchiveLimits::default()),
+            expand_zip(&z, &ArchiveLimits::default(), &mut unbounded()),
             Err(ArchiveError::TooManyEntries(100))
         ));
     }
@@ -376,7 +446,7 @@ mod tests {
         w.write_all(b"%PDF-1.4 secret cv").unwrap();
         let z = w.finish().unwrap().into_inner();
         assert!(matches!(
-            expand_zip(&z, &ArchiveLimits::default()),
+            expand_zip(&z, &ArchiveLimits::default(), &mut unbounded()),
             Err(ArchiveError::Encrypted { ref name }) if name == "CV.pdf"
         ));
     }
@@ -391,7 +461,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    expand_zip(junk, &ArchiveLimits::default()),
+                    expand_zip(junk, &ArchiveLimits::default(), &mut unbounded()),
                     Err(ArchiveError::Zip(_))
                 ),
                 "{junk:?}"
@@ -427,7 +497,7 @@ mod tests {
                 let mut bytes = if zip_magic { b"PK\x03\x04".to_vec() } else { Vec::new() };
                 bytes.extend(tail);
                 let limits = ArchiveLimits::default();
-                check(expand_zip(&bytes, &limits), &limits);
+                check(expand_zip(&bytes, &limits, &mut unbounded()), &limits);
             }
 
             #[test]
@@ -452,7 +522,7 @@ mod tests {
                     max_total_bytes: 8192,
                     ..ArchiveLimits::default()
                 };
-                check(expand_zip(&bytes, &limits), &limits);
+                check(expand_zip(&bytes, &limits, &mut unbounded()), &limits);
             }
         }
     }

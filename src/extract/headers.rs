@@ -58,6 +58,23 @@ pub fn addresses(message: &Message<'_>) -> Vec<EmailAddress> {
         .collect()
 }
 
+/// The raw values of the top-level fields named `name` (any case), in order, as written
+/// (folds included). What they mean is for the domain to read.
+pub fn raw_values(message: &Message<'_>, name: &str) -> Vec<String> {
+    message
+        .root_part()
+        .headers
+        .iter()
+        .filter(|h| h.name.as_str().eq_ignore_ascii_case(name))
+        .filter_map(|h| {
+            message
+                .raw_message()
+                .get(h.offset_start as usize..h.offset_end as usize)
+        })
+        .map(|raw| String::from_utf8_lossy(raw).into_owned())
+        .collect()
+}
+
 /// Message-IDs as `<id>`, the form the export and the thread headers use.
 pub fn message_id(message: &Message<'_>) -> Option<String> {
     message
@@ -129,6 +146,21 @@ mod tests {
             sender(&message).unwrap().display_name.as_deref(),
             Some("Maëlys Quéré")
         );
+    }
+
+    #[test]
+    fn authentication_results_are_handed_over_raw_and_in_order() {
+        let message = parse(
+            b"Authentication-Results: mx.example.org;\r\n\tdkim=pass header.d=example.org\r\nauthentication-results: other.example; none\r\nSubject: x\r\n\r\nbody",
+        );
+        assert_eq!(
+            raw_values(&message, "Authentication-Results"),
+            [
+                " mx.example.org;\r\n\tdkim=pass header.d=example.org\r\n",
+                " other.example; none\r\n"
+            ]
+        );
+        assert!(raw_values(&message, "Received").is_empty());
     }
 
     #[test]

@@ -8,9 +8,10 @@ use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use mail_parser::{Message, MessagePart, MimeHeaders, PartType};
 
-use super::archive::expand_zip;
+use super::archive::{ArchiveError, expand_zip};
+use super::budget::Budget;
 use super::doc_text::{document_text_until, has_reader};
-use super::{ExtractError, ExtractLimits, TextBudget, convert};
+use super::{ExtractError, ExtractLimits, convert};
 use crate::domain::classify::{kind_from_filename, kind_from_text};
 use crate::domain::document::{DocFormat, DocumentKind, DocumentSource, display_filename};
 use crate::domain::mail::{Document, Mail};
@@ -27,12 +28,14 @@ pub(super) struct Walked {
 }
 
 /// Walks `message`, taking each document's bytes out of it (documents are the bulk of a
-/// message, and a copy of them would cost as much as writing them out).
+/// message, and a copy of them would cost as much as writing them out). Every document and
+/// every byte out of an archive is counted against the message's `budget`, forwards'
+/// included.
 pub(super) fn walk(
     message: &mut Message<'_>,
     limits: &ExtractLimits,
+    budget: &mut Budget,
     depth: usize,
-    budget: &mut TextBudget,
 ) -> Result<Walked, ExtractError> {
     let mut walked = Walked {
         documents: Vec::new(),
@@ -74,7 +77,7 @@ pub(super) fn walk(
                     {
                         walked
                             .forwarded
-                            .push(convert(inner, limits, depth + 1, budget)?);
+                            .push(convert(inner, limits, budget, depth + 1)?);
                     }
                 } else {
                     walked
@@ -98,7 +101,7 @@ pub(super) fn walk(
                 in_related,
                 limits,
                 budget,
-            );
+            )?;
         }
     }
     Ok(walked)
@@ -110,22 +113,24 @@ fn push_document(
     id: usize,
     in_related: bool,
     limits: &ExtractLimits,
-    budget: &mut TextBudget,
-) {
+    budget: &mut Budget,
+) -> Result<(), ExtractError> {
     let bytes = take_part_bytes(message, id);
     let part = &message.parts[id];
     if bytes.is_empty() {
-        return;
+        return Ok(());
     }
     let content_type = content_type(part);
     let filename = display_filename(part.attachment_name().unwrap_or_default());
     let format = DocFormat::detect(Some(&filename), &content_type, &bytes);
     if is_layout_image(part, format, in_related, &filename) {
-        return;
+        return Ok(());
     }
     if format == DocFormat::Zip {
-        match expand_zip(&bytes, &limits.archive) {
+        match expand_zip(&bytes, &limits.archive, &mut budget.expansion_left) {
             Ok(entries) => {
+                // Counted before any is classified: reading their text costs.
+                budget.documents(entries.len())?;
                 for entry in entries {
                     let format = DocFormat::detect(
                         Some(&entry.name),
@@ -142,13 +147,15 @@ fn push_document(
                         bytes: entry.bytes.into(),
                     });
                 }
-                return;
+                return Ok(());
             }
+            Err(ArchiveError::MessageBudget) => return Err(budget.over_expansion()),
             // The archive is kept whole as an "other" document: nothing the candidate sent is
             // dropped, and a recruiter can still open it by hand.
             Err(err) => walked.problems.push(format!("archive {filename:?}: {err}")),
         }
     }
+    budget.documents(1)?;
     // A part whose encoding was broken and whose bytes are not what its name says is kept
     // (the candidate sent it) but is no CV or letter anyone can read.
     let damaged = part.is_encoding_problem
@@ -169,6 +176,7 @@ fn push_document(
         kind,
         bytes: bytes.into(),
     });
+    Ok(())
 }
 
 /// Takes the decoded bytes of part `id` out of the message, which keeps the part's headers
@@ -220,7 +228,7 @@ fn classify(
     format: DocFormat,
     bytes: &[u8],
     limits: &ExtractLimits,
-    budget: &mut TextBudget,
+    budget: &mut Budget,
 ) -> Option<DocumentKind> {
     if !format.is_document() {
         return Some(DocumentKind::Other);
@@ -229,7 +237,7 @@ fn classify(
         if !has_reader(format) {
             return None;
         }
-        let deadline = budget.next()?;
+        let deadline = budget.text_deadline()?;
         document_text_until(bytes, format, &limits.text, deadline)
             .ok()
             .and_then(|text| kind_from_text(&text))

@@ -276,3 +276,152 @@ fn subjects_are_capped() {
     let m = parse("From: a@example.com\nSubject: Coordination Maroc\n\nbody\n");
     assert_eq!(m.subject, "Coordination Maroc");
 }
+
+mod budget {
+    //! The per-message budget, through `parse_mail`: what all of a message's archives expand
+    //! to, against its own size and in bytes, and its documents, forwards' included.
+
+    use super::*;
+    use base64::Engine;
+    use std::io::Write;
+
+    /// A deflated zip of `entries` files of `size` bytes, each compressing very well.
+    fn zip(tag: &str, entries: usize, size: usize) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for e in 0..entries {
+            w.start_file(format!("{tag}_{e}.rtf"), options).unwrap();
+            let mut data = vec![b' '; size];
+            data[..6].copy_from_slice(b"{\\rtf1");
+            data[6] = e as u8;
+            w.write_all(&data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn message(parts: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut raw = b"From: a@example.com\r\nSubject: Coordination Maroc - A B\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n".to_vec();
+        for (name, bytes) in parts {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+            raw.extend(
+                format!(
+                    "--B\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        raw.extend(b"--B--\r\n");
+        raw
+    }
+
+    #[test]
+    fn many_small_entries_cannot_dodge_the_ratio() {
+        // Each entry is under 1 MiB (no ratio check per entry) and each zip within the
+        // per-archive limits; together they expand far more than 20 times the message.
+        let parts: Vec<(String, Vec<u8>)> = (0..6)
+            .map(|z| (format!("d{z}.zip"), zip(&format!("z{z}"), 40, 1 << 20)))
+            .collect();
+        let refs: Vec<(&str, Vec<u8>)> =
+            parts.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        let raw = message(&refs);
+        assert!(raw.len() < 1_000_000, "{}", raw.len());
+        let err = parse_mail(&raw, &ExtractLimits::default()).unwrap_err();
+        assert!(
+            matches!(err, ExtractError::ExpansionRatio { ratio: 20, .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("limits.max_expansion_ratio"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_bytes_expanded_are_bounded_whatever_the_ratio() {
+        let raw = message(&[
+            ("a.zip", zip("a", 3, 1 << 20)),
+            ("b.zip", zip("b", 3, 1 << 20)),
+        ]);
+        let limits = ExtractLimits {
+            max_expanded_bytes: 5 << 20,
+            max_expansion_ratio: 1_000_000,
+            ..ExtractLimits::default()
+        };
+        let err = parse_mail(&raw, &limits).unwrap_err();
+        assert!(
+            matches!(err, ExtractError::ExpandedTooLarge { limit } if limit == 5 << 20),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("limits.max_expanded_bytes"),
+            "{err}"
+        );
+        let generous = ExtractLimits {
+            max_expanded_bytes: 6 << 20,
+            ..limits
+        };
+        assert_eq!(parse_mail(&raw, &generous).unwrap().documents.len(), 6);
+    }
+
+    #[test]
+    fn a_small_message_with_a_zip_of_a_cv_and_a_letter_passes() {
+        // 300 KB of RTF in a message of a few kilobytes: more than 20 times its size, within
+        // the floor.
+        let raw = message(&[("dossier.zip", zip("CV_et_Lettre", 2, 150_000))]);
+        assert!(raw.len() < 5_000, "{}", raw.len());
+        let mail = parse_mail(&raw, &ExtractLimits::default()).unwrap();
+        assert_eq!(mail.documents.len(), 2);
+    }
+
+    #[test]
+    fn documents_are_counted_across_attachments_archives_and_forwards() {
+        let pdf = b"%PDF-1.4 x".to_vec();
+        let limits = ExtractLimits {
+            max_documents: 4,
+            ..ExtractLimits::default()
+        };
+        let within = message(&[("CV.pdf", pdf.clone()), ("dossier.zip", zip("d", 3, 100))]);
+        assert_eq!(parse_mail(&within, &limits).unwrap().documents.len(), 4);
+        let over = message(&[
+            ("CV.pdf", pdf.clone()),
+            ("Lettre.pdf", pdf.clone()),
+            ("dossier.zip", zip("d", 3, 100)),
+        ]);
+        let err = parse_mail(&over, &limits).unwrap_err();
+        assert!(
+            matches!(err, ExtractError::TooManyDocuments { limit: 4 }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("limits.max_documents"), "{err}");
+
+        // A forward's documents are the message's too.
+        let inner = String::from_utf8(message(&[
+            ("a.pdf", pdf.clone()),
+            ("b.pdf", pdf.clone()),
+            ("c.pdf", pdf.clone()),
+        ]))
+        .unwrap();
+        let outer = format!(
+            "From: k@ong-exemple.org\r\nSubject: Fwd\r\nContent-Type: multipart/mixed; boundary=\"O\"\r\n\r\n--O\r\nContent-Type: application/pdf; name=\"x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--O\r\nContent-Type: application/pdf; name=\"y.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--O\r\nContent-Type: message/rfc822\r\n\r\n{inner}\r\n--O--\r\n"
+        );
+        let err = parse_mail(outer.as_bytes(), &limits).unwrap_err();
+        assert!(
+            matches!(err, ExtractError::TooManyDocuments { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_shape_is_checked_before_the_parse() {
+        let mut raw =
+            b"From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        raw.extend(b"--b\r\n\r\n".repeat(600));
+        let err = parse_mail(&raw, &ExtractLimits::default()).unwrap_err();
+        assert!(matches!(err, ExtractError::TooManyParts { .. }), "{err}");
+        let mut raw = b"X-A: a\r\n".repeat(40_000);
+        raw.extend(b"From: a@example.com\r\n\r\nx\r\n");
+        let err = parse_mail(&raw, &ExtractLimits::default()).unwrap_err();
+        assert!(matches!(err, ExtractError::HeadersTooLarge { .. }), "{err}");
+    }
+}

@@ -157,6 +157,7 @@ impl Pipeline {
                     documents,
                     body_letter,
                     forwarded_by,
+                    forward_unverified,
                 } = *filing;
                 let message = facts(forwarded_by.clone());
                 let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
@@ -180,6 +181,7 @@ impl Pipeline {
                     candidate,
                     name,
                     subject_nonconforming,
+                    forward_unverified,
                     acknowledgement,
                 };
                 let what = What::Application {

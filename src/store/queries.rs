@@ -20,6 +20,7 @@ pub struct ApplicationRow {
     pub status: String,
     pub reply_status: String,
     pub subject_nonconforming: bool,
+    pub forward_unverified: bool,
     pub received_at: DateTime<Utc>,
     pub last_inbound_at: DateTime<Utc>,
     pub last_outbound_at: Option<DateTime<Utc>>,
@@ -39,6 +40,9 @@ impl ApplicationRow {
         }
         if self.subject_nonconforming {
             flags.push("subject_nonconforming");
+        }
+        if self.forward_unverified {
+            flags.push("forward_unverified");
         }
         flags
     }
@@ -94,11 +98,13 @@ pub struct Filter {
     pub needs_reply: bool,
 }
 
-/// Built on the `applications_overview` view, which recruiters also query directly.
+/// Built on the `applications_overview` view, which recruiters also query directly; the
+/// flag of migration 0008 comes from the table, so that the view stays as it is.
 const APPLICATION_SELECT: &str = "
-    SELECT id, posting, last_name, first_name, email, status, reply_status, subject_nonconforming,
-           received_at, last_inbound_at, last_outbound_at, has_cv, has_letter
-    FROM applications_overview a";
+    SELECT a.id, a.posting, a.last_name, a.first_name, a.email, a.status, a.reply_status,
+           a.subject_nonconforming, f.forward_unverified, a.received_at, a.last_inbound_at,
+           a.last_outbound_at, a.has_cv, a.has_letter
+    FROM applications_overview a JOIN applications f ON f.id = a.id";
 
 /// A complete application for `show` and `export`.
 #[derive(Debug, Clone)]

@@ -257,6 +257,7 @@ fn application_from(mailbox: &str, location: &str, email: &str, message_id: &str
                     first_name: "Amina".into(),
                 },
                 subject_nonconforming: false,
+                forward_unverified: false,
                 acknowledgement: None,
             },
             documents: vec![StoredDocument {

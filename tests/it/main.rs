@@ -2,7 +2,9 @@
 //! configuration, driving the real `applymail` executable the way an admin would.
 
 mod acknowledgement;
+mod authentication;
 mod bounds;
+mod budget;
 mod certs;
 mod chaos;
 mod cli;

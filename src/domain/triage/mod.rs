@@ -26,6 +26,9 @@ pub struct Filing {
     pub body_letter: Option<String>,
     /// The colleague who forwarded the application, when it came as message/rfc822.
     pub forwarded_by: Option<EmailAddress>,
+    /// A colleague's forward that the organisation's server did not authenticate: anyone
+    /// can write a colleague's From, so the recruiters are told.
+    pub forward_unverified: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -37,14 +40,15 @@ pub enum Verdict {
         sender: Sender,
         documents: Vec<(Document, DocumentKind)>,
     },
-    /// Mail from the organisation's own address: outbound, for reply tracking.
+    /// Mail from the organisation's own address, in the Sent folder or authenticated by the
+    /// organisation's server: outbound, for reply tracking.
     Outbound,
     Ignored(IgnoreReason),
     /// A message that names a posting but cannot be filed; kept whole with this reason.
     Quarantine(String),
 }
 
-/// Decides what an inbound message is.
+/// Decides what an inbound message (one found in the inbox, not in Sent) is.
 pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) -> Verdict {
     if let Some(reason) = automatic(mail) {
         return Verdict::Ignored(reason);
@@ -58,7 +62,13 @@ pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) ->
         };
     };
     if organisation.is_own_address(&sender.address) {
-        return Verdict::Outbound;
+        // Only the Sent folder is the organisation's own word; in the inbox, anyone can
+        // write its address in From.
+        return if organisation.authenticated(&mail.authentication_results, &sender.address) {
+            Verdict::Outbound
+        } else {
+            Verdict::Ignored(IgnoreReason::UnverifiedOwnAddress)
+        };
     }
     if organisation.is_internal(&sender.address) {
         return forwarded_application(mail, postings, organisation)
@@ -110,13 +120,18 @@ fn automatic(mail: &Mail) -> Option<IgnoreReason> {
 }
 
 /// A colleague forwarding a candidate's email as an attachment: file the inner message under
-/// the inner sender. Inline forwards are not trusted: their "From:" line is just text.
+/// the inner sender. Inline forwards are not trusted: their "From:" line is just text. The
+/// colleague's From is trusted no more than any other: without the organisation's server
+/// vouching for it, the filing says so.
 fn forwarded_application(
     mail: &Mail,
     postings: &[Posting],
     organisation: &Organisation,
 ) -> Option<Verdict> {
     let forwarder = mail.from.as_ref().map(|s| s.address.clone());
+    let verified = forwarder
+        .as_ref()
+        .is_some_and(|from| organisation.authenticated(&mail.authentication_results, from));
     mail.forwarded.iter().find_map(|inner| {
         let sender = inner.from.as_ref()?;
         if organisation.is_internal(&sender.address) || automatic(inner).is_some() {
@@ -132,6 +147,7 @@ fn forwarded_application(
             })
             .map(|mut filing| {
                 filing.forwarded_by = forwarder.clone();
+                filing.forward_unverified = !verified;
                 Verdict::Application(Box::new(filing))
             })
     })
@@ -181,6 +197,7 @@ fn application(
         documents,
         body_letter,
         forwarded_by,
+        forward_unverified: false,
     })
 }
 

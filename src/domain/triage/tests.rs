@@ -3,10 +3,13 @@ use crate::domain::document::{DocFormat, DocumentSource};
 use crate::domain::mail::Automation;
 use crate::domain::posting::PostingId;
 
+const AUTHSERV_ID: &str = "mx.ong-exemple.org";
+
 fn org() -> Organisation {
     Organisation {
         addresses: vec![EmailAddress::parse("contact@ong-exemple.org").unwrap()],
         domains: vec!["ong-exemple.org".into()],
+        authserv_id: Some(AUTHSERV_ID.into()),
     }
 }
 
@@ -254,6 +257,7 @@ fn a_missing_sender_quarantines_an_application_and_ignores_the_rest() {
 fn the_organisation_and_colleagues_are_not_candidates() {
     let mut m = candidate_mail("Coordination Maroc – Dupont Marie");
     m.from = sender("contact@ong-exemple.org", None);
+    m.authentication_results = vec![format!("{AUTHSERV_ID}; dkim=pass header.d=ong-exemple.org")];
     assert!(matches!(triage(&m, &postings(), &org()), Verdict::Outbound));
     m.from = sender("khalid@ong-exemple.org", Some("Khalid"));
     assert!(matches!(
@@ -280,6 +284,57 @@ fn a_colleague_forward_is_filed_under_the_inner_candidate() {
         Some("khalid@ong-exemple.org")
     );
     assert_eq!(f.documents.len(), 2);
+    assert!(f.forward_unverified, "no Authentication-Results");
+
+    outer.authentication_results = vec![format!(
+        "{AUTHSERV_ID}; dmarc=pass header.from=ong-exemple.org"
+    )];
+    assert!(!filing(triage(&outer, &postings(), &org())).forward_unverified);
+    outer.authentication_results = vec![format!("{AUTHSERV_ID}; dkim=pass header.d=example.com")];
+    assert!(
+        filing(triage(&outer, &postings(), &org())).forward_unverified,
+        "a signature of another domain"
+    );
+}
+
+#[test]
+fn the_own_address_in_the_inbox_counts_only_when_the_own_server_vouches_for_it() {
+    let mut m = mail(
+        "Re: Coordination Maroc – Dupont Marie",
+        sender("contact@ong-exemple.org", None),
+        vec![],
+    );
+    m.in_reply_to = vec!["<app@example.com>".into()];
+    let verdict = |m: &Mail, org: &Organisation| triage(m, &postings(), org);
+    assert!(matches!(
+        verdict(&m, &org()),
+        Verdict::Ignored(IgnoreReason::UnverifiedOwnAddress)
+    ));
+    assert_eq!(
+        crate::domain::named::Named::as_str(IgnoreReason::UnverifiedOwnAddress),
+        "unverified-own-address"
+    );
+
+    m.authentication_results = vec![
+        "mail.attacker.example; dkim=pass header.d=ong-exemple.org".into(),
+        format!("{AUTHSERV_ID}; spf=pass smtp.mailfrom=ong-exemple.org"),
+    ];
+    assert!(matches!(
+        verdict(&m, &org()),
+        Verdict::Ignored(IgnoreReason::UnverifiedOwnAddress)
+    ));
+    m.authentication_results.push(format!(
+        "{AUTHSERV_ID} (Postfix); dkim=pass (ok) header.d=ong-exemple.org"
+    ));
+    assert!(matches!(verdict(&m, &org()), Verdict::Outbound));
+    let without_id = Organisation {
+        authserv_id: None,
+        ..org()
+    };
+    assert!(matches!(
+        verdict(&m, &without_id),
+        Verdict::Ignored(IgnoreReason::UnverifiedOwnAddress)
+    ));
 }
 
 #[test]

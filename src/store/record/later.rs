@@ -15,6 +15,8 @@ pub(super) enum Touch {
     Inbound(i64, DateTime<Utc>),
     /// Applymail's side answered: the application is `replied`.
     Answered(i64, DateTime<Utc>),
+    /// An unverified forward joined an application that existed before the group.
+    ForwardUnverified(i64),
 }
 
 #[derive(Debug)]

@@ -60,6 +60,8 @@ pub(super) struct ApplicationRow<'a> {
     pub candidate: usize,
     pub posting: &'a PostingId,
     pub subject_nonconforming: bool,
+    /// Any of the group's filings into it is an unverified forward.
+    pub forward_unverified: bool,
     pub received_at: DateTime<Utc>,
 }
 
@@ -216,6 +218,10 @@ impl<'a> Plan<'a> {
                             documents,
                         } => {
                             let (application_id, created) = inserted.applications[application];
+                            // A new application was inserted with its group's flag.
+                            if !created && filing.forward_unverified {
+                                later.touches.push(Touch::ForwardUnverified(application_id));
+                            }
                             // The group's first message for an application it created opens it.
                             let recorded = if created && !opened[application] {
                                 opened[application] = true;
@@ -380,7 +386,7 @@ impl<'a> Planner<'a, '_> {
     fn application(&mut self, filing: &'a NewApplication, message: &'a MessageFacts) -> usize {
         let candidate = self.candidate(filing);
         let applications = &mut self.plan.applications;
-        *self
+        let at = *self
             .application_index
             .entry((candidate, &filing.posting))
             .or_insert_with(|| {
@@ -388,10 +394,13 @@ impl<'a> Planner<'a, '_> {
                     candidate,
                     posting: &filing.posting,
                     subject_nonconforming: filing.subject_nonconforming,
+                    forward_unverified: false,
                     received_at: message.arrived_at,
                 });
                 applications.len() - 1
-            })
+            });
+        applications[at].forward_unverified |= filing.forward_unverified;
+        at
     }
 
     /// The index of the filing's candidate among the group's, merging its name.
@@ -481,6 +490,7 @@ mod tests {
                         first_name: name.1.into(),
                     },
                     subject_nonconforming: false,
+                    forward_unverified: false,
                     acknowledgement: Some(crate::domain::record::AckIntent::Skip(
                         crate::domain::acknowledgement::SkipReason::TooOld,
                     )),
@@ -673,5 +683,60 @@ mod tests {
             ],
             "a duplicate names the message it repeats and that message's first application"
         );
+    }
+
+    #[test]
+    fn an_unverified_forward_flags_its_application_whenever_it_joins() {
+        let unverified = |mut write: Decision| {
+            if let DecisionKind::Application { filing, .. } = &mut write.kind {
+                filing.forward_unverified = true;
+            }
+            write
+        };
+        let writes = [
+            application(
+                "1",
+                message("a", "aa", 1),
+                "amina@example.org",
+                ("Benali", "Amina"),
+            ),
+            unverified(application(
+                "2",
+                message("b", "bb", 2),
+                "amina@example.org",
+                ("Benali", "Amina"),
+            )),
+            application(
+                "3",
+                message("c", "cc", 3),
+                "amina@example.org",
+                ("Benali", "Amina"),
+            ),
+        ];
+        let plan = Plan::new(&writes, Known::default());
+        assert_eq!(plan.applications.len(), 1);
+        assert!(
+            plan.applications[0].forward_unverified,
+            "inserted with the flag of any of its group's filings"
+        );
+        let (_, later) = plan.resolve(&inserted(&Plan::new(&writes, Known::default()), &[true]));
+        assert!(
+            !later
+                .touches
+                .iter()
+                .any(|t| matches!(t, Touch::ForwardUnverified(_))),
+            "a new application needs no update"
+        );
+
+        // The application existed before the group: only the unverified filing flags it.
+        let plan = Plan::new(&writes, Known::default());
+        let ids = inserted(&plan, &[false]);
+        let (_, later) = plan.resolve(&ids);
+        let flagged: Vec<_> = later
+            .touches
+            .iter()
+            .filter(|t| matches!(t, Touch::ForwardUnverified(_)))
+            .collect();
+        assert_eq!(flagged, [&Touch::ForwardUnverified(100)]);
     }
 }

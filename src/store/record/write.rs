@@ -149,12 +149,13 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
     for rows in applications.chunks(CHUNK) {
         let created: Vec<(i64, String, i64)> = dispatch!(tx, tx => {
             let mut insert = QueryBuilder::new(
-                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, received_at, last_inbound_at) ",
+                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, forward_unverified, received_at, last_inbound_at) ",
             );
             insert.push_values(rows, |mut row, (candidate, application)| {
                 row.push_bind(*candidate)
                     .push_bind(application.posting.as_str())
                     .push_bind(application.subject_nonconforming)
+                    .push_bind(application.forward_unverified)
                     .push_bind(application.received_at)
                     .push_bind(application.received_at);
             });
@@ -341,24 +342,31 @@ pub(super) async fn write_later(tx: &mut Tx, later: &Later<'_>) -> Result<(), St
             insert.build().persistent(false).execute(&mut **tx).await?;
         });
     }
-    // Resends and answers: few in any group, one statement each.
+    // Resends, answers and unverified forwards: few in any group, one statement each.
     for touch in &later.touches {
         let (sql, application_id, at) = match *touch {
             Touch::Inbound(application_id, at) => (
                 "UPDATE applications SET last_inbound_at = CASE WHEN last_inbound_at < $2 THEN $2 ELSE last_inbound_at END WHERE id = $1",
                 application_id,
-                at,
+                Some(at),
             ),
             Touch::Answered(application_id, at) => (
                 "UPDATE applications SET reply_status = 'replied',
                      last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
                  WHERE id = $1",
                 application_id,
-                at,
+                Some(at),
             ),
+            Touch::ForwardUnverified(application_id) => {
+                ("UPDATE applications SET forward_unverified = TRUE WHERE id = $1", application_id, None)
+            }
         };
         dispatch!(tx, tx => {
-            sqlx::query(sql).bind(application_id).bind(at).execute(&mut **tx).await?;
+            let query = sqlx::query(sql).bind(application_id);
+            match at {
+                Some(at) => query.bind(at).execute(&mut **tx).await?,
+                None => query.execute(&mut **tx).await?,
+            };
         });
     }
     Ok(())
