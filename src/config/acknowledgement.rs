@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::load::{is_loopback, key_error, password_source};
-use super::{ConfigError, Organisation, SecretSource, Security};
+use super::keys::{ConfigError, is_loopback, key_error, password_source};
+use super::{Organisation, SecretSource, Security};
 use crate::domain::acknowledgement::{
     AckPolicy, AckTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, DenyList, Template,
 };

@@ -13,9 +13,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Value;
 
+use super::keys::{ConfigError, key_error};
+use super::mailbox::{RawMailbox, validate_mailbox};
 use super::{
-    AfterFiling, DatabaseSettings, DatabaseUrl, HttpSettings, ImapAuth, ImapSettings, Limits,
-    MailboxSettings, MaildirSettings, Organisation, Retention, SecretSource, Security, Settings,
+    DatabaseSettings, DatabaseUrl, HttpSettings, Limits, Organisation, Retention, Settings,
     StorageSettings,
 };
 use crate::domain::email::EmailAddress;
@@ -24,28 +25,6 @@ use crate::domain::posting::{Posting, PostingId};
 const ENV_PREFIX: &str = "APPLYMAIL_";
 /// 24 months of 30.44 days, as humantime counts them.
 const DEFAULT_RETENTION: Duration = Duration::from_secs(24 * 2_630_016);
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path} is not valid TOML: {message}")]
-    Syntax { path: PathBuf, message: String },
-    #[error("environment variable {var}: {problem}")]
-    Env { var: String, problem: String },
-    #[error("config key `{key}`: {problem}")]
-    Key { key: String, problem: String },
-}
-
-pub(super) fn key_error(key: impl Into<String>, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Key {
-        key: key.into(),
-        problem: problem.into(),
-    }
-}
 
 /// Loads the settings from a file and the process environment.
 pub fn load(path: &Path) -> Result<Settings, ConfigError> {
@@ -185,43 +164,6 @@ struct RawHttp {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawMailbox {
-    kind: MailboxKind,
-    path: Option<PathBuf>,
-    host: Option<String>,
-    port: Option<u16>,
-    security: Option<Security>,
-    #[serde(default)]
-    allow_plaintext: bool,
-    username: Option<String>,
-    auth: Option<AuthKind>,
-    password_env: Option<String>,
-    password_file: Option<PathBuf>,
-    password_command: Option<String>,
-    token_command: Option<String>,
-    ca_file: Option<PathBuf>,
-    inbox: Option<String>,
-    sent: Option<String>,
-    after_filing: Option<String>,
-    poll_interval: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum MailboxKind {
-    Imap,
-    Maildir,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "lowercase")]
-enum AuthKind {
-    Password,
-    Xoauth2,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawOrganisation {
     addresses: Vec<String>,
     #[serde(default)]
@@ -321,129 +263,6 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         retention,
         acknowledgement,
     })
-}
-
-fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
-    let poll_interval = match &raw.poll_interval {
-        None => Duration::from_secs(60),
-        Some(text) => humantime::parse_duration(text)
-            .map_err(|e| key_error("mailbox.poll_interval", format!("`{text}`: {e}")))?,
-    };
-    if poll_interval < Duration::from_secs(1) {
-        return Err(key_error("mailbox.poll_interval", "must be at least 1s"));
-    }
-    match raw.kind {
-        MailboxKind::Maildir => {
-            let path = raw
-                .path
-                .ok_or_else(|| key_error("mailbox.path", "is required with kind = \"maildir\""))?;
-            Ok(MailboxSettings::Maildir(MaildirSettings {
-                path,
-                sent: raw.sent.map(PathBuf::from),
-                poll_interval,
-            }))
-        }
-        MailboxKind::Imap => {
-            let host = required(raw.host, "mailbox.host")?;
-            let security = raw.security.unwrap_or(Security::Tls);
-            let port = raw.port.unwrap_or(match security {
-                Security::Tls => 993,
-                Security::Starttls | Security::Plain => 143,
-            });
-            if security == Security::Plain && !raw.allow_plaintext && !is_loopback(&host) {
-                return Err(key_error(
-                    "mailbox.security",
-                    format!(
-                        "\"plain\" sends the password in clear to {host}; use tls or starttls, or set mailbox.allow_plaintext = true"
-                    ),
-                ));
-            }
-            let username = required(raw.username, "mailbox.username")?;
-            let auth = match raw.auth.unwrap_or(AuthKind::Password) {
-                AuthKind::Xoauth2 => ImapAuth::XOAuth2 {
-                    token: SecretSource::Command(required(
-                        raw.token_command,
-                        "mailbox.token_command",
-                    )?),
-                },
-                AuthKind::Password => {
-                    let source = password_source(
-                        "mailbox",
-                        raw.password_env,
-                        raw.password_file,
-                        raw.password_command,
-                    )?
-                    .ok_or_else(|| {
-                        key_error(
-                            "mailbox.password_env",
-                            "one of password_env, password_file or password_command is required",
-                        )
-                    })?;
-                    ImapAuth::Password(source)
-                }
-            };
-            let after_filing = parse_after_filing(raw.after_filing.as_deref())?;
-            let inbox = raw.inbox.unwrap_or_else(|| "INBOX".into());
-            if raw.sent.as_ref() == Some(&inbox) {
-                return Err(key_error(
-                    "mailbox.sent",
-                    format!("{inbox:?} is the inbox; name the folder sent mail is kept in"),
-                ));
-            }
-            Ok(MailboxSettings::Imap(ImapSettings {
-                host,
-                port,
-                security,
-                allow_plaintext: raw.allow_plaintext,
-                username,
-                auth,
-                ca_file: raw.ca_file,
-                inbox,
-                sent: raw.sent,
-                after_filing,
-                poll_interval,
-            }))
-        }
-    }
-}
-
-/// At most one of `password_env`, `password_file` and `password_command`.
-pub(super) fn password_source(
-    section: &str,
-    env: Option<String>,
-    file: Option<PathBuf>,
-    command: Option<String>,
-) -> Result<Option<SecretSource>, ConfigError> {
-    let sources = [
-        env.map(SecretSource::Env),
-        file.map(SecretSource::File),
-        command.map(SecretSource::Command),
-    ];
-    let mut given = sources.into_iter().flatten();
-    let first = given.next();
-    if given.next().is_some() {
-        return Err(key_error(
-            format!("{section}.password_env"),
-            "give only one of password_env, password_file and password_command",
-        ));
-    }
-    Ok(first)
-}
-
-fn parse_after_filing(value: Option<&str>) -> Result<AfterFiling, ConfigError> {
-    match value.map(str::trim) {
-        None | Some("keyword") => Ok(AfterFiling::Keyword),
-        Some("none") => Ok(AfterFiling::None),
-        Some(other) => match other.strip_prefix("move:") {
-            Some(folder) if !folder.trim().is_empty() => {
-                Ok(AfterFiling::Move(folder.trim().into()))
-            }
-            _ => Err(key_error(
-                "mailbox.after_filing",
-                format!("`{other}` is not one of keyword, move:FOLDER, none"),
-            )),
-        },
-    }
 }
 
 fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigError> {
@@ -553,21 +372,11 @@ fn validate_postings(raw: Vec<RawPosting>) -> Result<Vec<Posting>, ConfigError> 
         .collect()
 }
 
-fn required<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
-    value.ok_or_else(|| key_error(key, "is required with kind = \"imap\""))
-}
-
-pub(super) fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_matches(|c| c == '[' || c == ']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::mailbox::parse_after_filing;
+    use crate::config::{AfterFiling, MailboxSettings};
 
     const GOOD: &str = r#"
 [mailbox]

@@ -5,7 +5,9 @@
 //! every problem into a [`ConfigError`] that names the key at fault.
 
 mod acknowledgement;
+mod keys;
 mod load;
+mod mailbox;
 mod secret;
 
 use std::path::PathBuf;
@@ -14,7 +16,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use acknowledgement::{AcknowledgementSettings, SmtpSettings};
-pub use load::{ConfigError, load, load_str};
+pub use keys::ConfigError;
+pub use load::{load, load_str};
 pub use secret::{DatabaseUrl, Secret, SecretError, SecretSource};
 
 pub use crate::domain::organisation::Organisation;
