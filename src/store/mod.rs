@@ -191,9 +191,9 @@ impl std::fmt::Debug for Store {
             .field(
                 "backend",
                 &if self.is_postgres() {
-                    "postgres"
+                    "Postgres"
                 } else {
-                    "sqlite"
+                    "Sqlite"
                 },
             )
             .finish_non_exhaustive()

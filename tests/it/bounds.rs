@@ -8,7 +8,7 @@ async fn a_megabyte_subject_stores_neither_a_megabyte_name_nor_subject() {
     let env = TestEnv::new();
     let name = "Dupont".repeat(175_000);
     let mail = format!(
-        "From: {name} <marie.dupont@example.com>\r\n\
+        "From: Marie Dupont <marie.dupont@example.com>\r\n\
          To: contact@ong-exemple.org\r\n\
          Subject: Coordination Maroc – {name} Marie\r\n\
          Message-ID: <long@example.com>\r\n\
