@@ -3,7 +3,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     // The bounded PDF reader is this same executable (see extract::sandbox).
     if std::env::args_os()
         .nth(1)
@@ -36,33 +35,5 @@ fn main() -> ExitCode {
             );
             ExitCode::FAILURE
         }
-    }
-}
-
-/// glibc's allocator hands a freed block of more than a few hundred KB back to the kernel
-/// (`munmap`, or trimming an arena's top), so the next message's buffers of the same size
-/// fault in fresh, zeroed pages: about 30,000 page faults per 2,000-message backfill. Fixed
-/// thresholds keep such blocks for reuse. Allocations above 4 MB (a large message) are still
-/// mapped on their own and returned at once, and an arena keeps at most 8 MB free at its top,
-/// so what a long-running daemon holds on to stays small.
-///
-/// Each arena keeps its own free memory, and glibc opens up to eight per core as threads
-/// contend (the runtime's workers, the blocking pool, sqlx's SQLite threads): peak memory
-/// then rose with how long a backfill ran and how many threads it woke (24 MB after 2,000
-/// small messages, 27–29 MB after 20,000). One arena per core is as many as can be busy at
-/// once.
-fn keep_freed_memory() {
-    const MAPPED_ABOVE: libc::c_int = 4 << 20;
-    const TRIM_ABOVE: libc::c_int = 8 << 20;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // SAFETY: mallopt only sets the allocator's tunables; it is called before any thread
-    // starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, MAPPED_ABOVE);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_ABOVE);
-        libc::mallopt(
-            libc::M_ARENA_MAX,
-            libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX),
-        );
     }
 }
