@@ -11,7 +11,16 @@
 //! 3. **memory**: peak RSS of backfills of N and 10×N small messages.
 //!
 //! `BENCH_MESSAGES` (default 2000) sets N; `BENCH_ROUNDS` (default 3) the backfill rounds;
-//! `BENCH_PUSH` (default 30) the pushes.
+//! `BENCH_PUSH` (default 30) the pushes; `BENCH_ONLY=backfill` stops after step 1;
+//! `BENCH_LOG=DIR` keeps each backfill's log there, at `BENCH_RUST_LOG`'s level (for
+//! `applymail=debug`, each batch's download, preparation, storing and server marks are
+//! timed); `BENCH_PERF=DIR` records each backfill with `perf record -g` there.
+//!
+//! This disk's file system has no journal: for up to 5 minutes after many files are deleted,
+//! creating a file costs a scan of the inodes freed meanwhile (`recently_deleted` in ext4's
+//! `ialloc.c`), which doubled backfill times here. The bench waits `BENCH_SETTLE` seconds
+//! (default 305) before measuring and deletes nothing until its end; `BENCH_KEEP=1` leaves
+//! its folders on disk (their paths printed), so that runs in a row do not need the wait.
 
 #[path = "../tests/it/certs.rs"]
 #[allow(dead_code)]
@@ -92,17 +101,45 @@ struct Run {
 /// Runs an applymail binary under GNU time for its peak RSS.
 fn backfill(binary: &Path, env: &Env) -> Run {
     let started = Instant::now();
-    let out = Command::new("/usr/bin/time")
+    // `BENCH_PERF=DIR`: each backfill under `perf record`, its profile kept there.
+    let mut command = match std::env::var("BENCH_PERF") {
+        Ok(dir) => {
+            let mut perf = Command::new("perf");
+            let name = format!(
+                "{}-{}.data",
+                binary.file_name().unwrap_or_default().to_string_lossy(),
+                rand::random::<u32>()
+            );
+            perf.args(["record", "-F", "2000", "-g", "-o"])
+                .arg(Path::new(&dir).join(name))
+                .arg("--")
+                .arg("/usr/bin/time");
+            perf
+        }
+        Err(_) => Command::new("/usr/bin/time"),
+    };
+    let out = command
         .arg("-v")
         .arg(binary)
         .arg("--config")
         .arg(&env.config)
         .args(["run", "--once"])
         .env("APPLYMAIL_TEST_IMAP_PASSWORD", dovecot::PASSWORD)
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .stdout(Stdio::null())
         .output()
         .expect("/usr/bin/time (Debian's time package)");
+    if let Ok(dir) = std::env::var("BENCH_LOG") {
+        let name = format!(
+            "{}-{}.log",
+            binary.file_name().unwrap_or_default().to_string_lossy(),
+            rand::random::<u32>()
+        );
+        let _ = std::fs::write(Path::new(&dir).join(name), &out.stderr);
+    }
     let seconds = started.elapsed().as_secs_f64();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -170,8 +207,8 @@ fn percentile(values: &[f64], p: f64) -> f64 {
 }
 
 /// The imap_tools peer over the whole inbox, in a virtualenv under `target/` that gets
-/// imap_tools from PyPI the first time; its wall time.
-fn peer(dovecot: &Dovecot) -> Result<f64, String> {
+/// imap_tools from PyPI the first time; its wall time, and the folder it wrote into.
+fn peer(dovecot: &Dovecot) -> Result<(f64, tempfile::TempDir), String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let venv = root.join("target/bench-peer-venv");
     let python = venv.join("bin/python");
@@ -215,7 +252,7 @@ fn peer(dovecot: &Dovecot) -> Result<f64, String> {
     if !run.status.success() {
         return Err(String::from_utf8_lossy(&run.stderr).into_owned());
     }
-    Ok(started.elapsed().as_secs_f64())
+    Ok((started.elapsed().as_secs_f64(), out))
 }
 
 /// Reads lines until one starts with `tag`; `None` once the server has hung up.
@@ -345,6 +382,11 @@ async fn main() {
     );
 
     // 1. Backfill.
+    let settle = setting("BENCH_SETTLE", 305);
+    if settle > 0 {
+        println!("waiting {settle} s for the file system to settle (BENCH_SETTLE)");
+        std::thread::sleep(Duration::from_secs(settle as u64));
+    }
     let dovecot = Dovecot::start();
     seed(&dovecot, (0..n).map(|i| synth::application(i, SIZE_250K)));
     let mut contenders: Vec<(&str, PathBuf)> = vec![("applymail", PathBuf::from(APPLYMAIL))];
@@ -354,6 +396,10 @@ async fn main() {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
     let mut rss: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
     let mut peer_times = Vec::new();
+    // Kept until the end: deleting thousands of files makes this disk slow to create new ones
+    // for minutes (ext4 skips recently freed inodes), which would fall on the next run.
+    let mut kept: Vec<Env> = Vec::new();
+    let mut kept_peers: Vec<tempfile::TempDir> = Vec::new();
     for round in 0..rounds {
         // Alternated, so that the machine's slow spells fall on both.
         for (k, (name, binary)) in contenders
@@ -372,11 +418,13 @@ async fn main() {
             );
             times[k].push(run.seconds);
             rss[k].push(run.peak_rss_mb);
+            kept.push(env);
         }
         match peer(&dovecot) {
-            Ok(seconds) => {
+            Ok((seconds, out)) => {
                 println!("round {round}: imap_tools peer {seconds:.2} s");
                 peer_times.push(seconds);
+                kept_peers.push(out);
             }
             Err(err) => println!("round {round}: imap_tools peer not run: {err}"),
         }
@@ -404,6 +452,21 @@ async fn main() {
         );
     }
     drop(dovecot);
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        // Left on disk, for runs in a row that must not follow a clean-up (see above).
+        for env in kept {
+            println!("kept: {}", env.dir.keep().display());
+        }
+        for out in kept_peers {
+            println!("kept: {}", out.keep().display());
+        }
+    } else {
+        drop(kept);
+        drop(kept_peers);
+    }
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("backfill") {
+        return;
+    }
 
     // 2. Push.
     let dovecot = Dovecot::start();

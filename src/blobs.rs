@@ -2,9 +2,11 @@
 //! the SHA-256 of its bytes, so a file is written once however often it is sent, and no name
 //! a sender chose ever reaches the file system.
 //!
-//! A file is written whole to a temporary file in `tmp/`, then renamed under its hash, so a
-//! crash leaves either the whole file or none (and temporaries a crash abandoned are removed
-//! at the next open). [`BlobStore::put`] does not wait for the disk: the files of a group of
+//! A file is written whole to a temporary file beside its final name (in the same fan-out
+//! folder, as git does for its objects), then renamed under its hash, so a crash leaves either
+//! the whole file or none (and temporaries a crash abandoned are removed at the next open).
+//! Beside, not in one shared `tmp/`: a rename across folders locks both, and one folder that
+//! every writer creates files in serialises them (it measured a quarter of a backfill's time). [`BlobStore::put`] does not wait for the disk: the files of a group of
 //! messages are made durable together by one [`BlobStore::sync`] (`syncfs`, one call for the
 //! whole file system instead of two fsyncs per file), which the pipeline calls before the
 //! transaction that names them commits. A file whose transaction never committed is an
@@ -20,6 +22,8 @@ use sha2::{Digest, Sha256};
 /// The store's folders: documents are personal data, readable by applymail's user only.
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
+/// How a temporary file's name begins (a hash never does).
+const TEMPORARY: &str = ".tmp.";
 
 #[derive(Debug, Clone)]
 pub struct BlobStore {
@@ -45,8 +49,12 @@ impl BlobStore {
         } else {
             std::env::current_dir()?.join(root)
         };
-        for dir in [root.clone(), root.join("sha256"), root.join("tmp")] {
+        for dir in [root.clone(), root.join("sha256")] {
             create_private_dir(&dir)?;
+        }
+        // All 256 made now, so that a write never has to.
+        for fan in 0..=255u8 {
+            create_private_dir(&root.join("sha256").join(format!("{fan:02x}")))?;
         }
         // A folder the admin made beforehand gets the same owner-only permissions.
         fs::set_permissions(&root, fs::Permissions::from_mode(DIR_MODE))?;
@@ -55,25 +63,39 @@ impl BlobStore {
         Ok(store)
     }
 
-    /// Temporary files are named `HOST.PID.*`; one whose writer (on this host) is no longer
-    /// running was abandoned by a crash before its rename, and nothing refers to it.
-    /// Another host's files, or a live process's, are left alone.
+    /// Temporary files are named `.tmp.HOST.PID.*`; one whose writer (on this host) is no
+    /// longer running was abandoned by a crash before its rename, and nothing refers to it.
+    /// Another host's files, or a live process's, are left alone. (Earlier versions kept
+    /// them in `tmp/`, which is emptied the same way.)
     fn remove_abandoned_temporaries(&self) -> io::Result<usize> {
         let host = host_name();
         let mut removed = 0;
-        for entry in fs::read_dir(self.root.join("tmp"))? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let mut parts = name.to_str().unwrap_or_default().splitn(3, '.');
-            let (Some(owner), Some(pid)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            let dead = owner == host
-                && pid
-                    .parse::<u32>()
-                    .is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
-            if dead && fs::remove_file(entry.path()).is_ok() {
-                removed += 1;
+        let fans = fs::read_dir(self.root.join("sha256"))?
+            .map(|entry| entry.map(|e| (e.path(), TEMPORARY)))
+            .collect::<io::Result<Vec<_>>>()?;
+        let legacy = self.root.join("tmp");
+        let folders = fans
+            .into_iter()
+            .chain(legacy.is_dir().then_some((legacy, "")));
+        for (folder, prefix) in folders {
+            for entry in fs::read_dir(folder)? {
+                let entry = entry?;
+                let name = entry.file_name();
+                let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+                    continue;
+                };
+                let mut parts = rest.splitn(3, '.');
+                let (Some(owner), Some(pid), Some(_)) = (parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                let dead = owner == host
+                    && pid
+                        .parse::<u32>()
+                        .is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+                if dead && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
             }
         }
         Ok(removed)
@@ -102,12 +124,16 @@ impl BlobStore {
         if fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) {
             return Ok(blob);
         }
+        let folder = path.parent().unwrap_or(&self.root);
         let mut tmp = tempfile::Builder::new()
-            .prefix(&format!("{}.{}.", host_name(), std::process::id()))
+            .prefix(&format!(
+                "{TEMPORARY}{}.{}.",
+                host_name(),
+                std::process::id()
+            ))
             .permissions(fs::Permissions::from_mode(FILE_MODE))
-            .tempfile_in(self.root.join("tmp"))?;
+            .tempfile_in(folder)?;
         tmp.write_all(bytes)?;
-        create_private_dir(path.parent().unwrap_or(&self.root))?;
         tmp.persist(&path).map_err(|e| e.error)?;
         Ok(blob)
     }
@@ -219,16 +245,20 @@ mod tests {
     fn temporaries_of_dead_writers_are_removed_at_open_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
-        let tmp = store.root().join("tmp");
+        let fan = store.root().join("sha256/ab");
         // PID 0 is never a process of ours; our own PID is alive.
-        let dead = tmp.join(format!("{}.0.abc", host_name()));
-        let alive = tmp.join(format!("{}.{}.abc", host_name(), std::process::id()));
-        let other_host = tmp.join("elsewhere.1.abc");
-        for f in [&dead, &alive, &other_host] {
+        let dead = fan.join(format!(".tmp.{}.0.abc", host_name()));
+        let alive = fan.join(format!(".tmp.{}.{}.abc", host_name(), std::process::id()));
+        let other_host = fan.join(".tmp.elsewhere.1.abc");
+        // An earlier version's folder of temporaries.
+        let legacy = store.root().join("tmp");
+        fs::create_dir(&legacy).unwrap();
+        let dead_legacy = legacy.join(format!("{}.0.abc", host_name()));
+        for f in [&dead, &alive, &other_host, &dead_legacy] {
             fs::write(f, b"partial").unwrap();
         }
         BlobStore::open(dir.path()).unwrap();
-        assert!(!dead.exists());
+        assert!(!dead.exists() && !dead_legacy.exists());
         assert!(alive.exists() && other_host.exists());
     }
 
@@ -242,12 +272,7 @@ mod tests {
         fs::write(&path, &bytes[..4]).unwrap();
         store.put(bytes).unwrap();
         assert_eq!(fs::read(&path).unwrap(), bytes);
-        assert!(
-            fs::read_dir(store.root().join("tmp"))
-                .unwrap()
-                .next()
-                .is_none()
-        );
+        assert_eq!(walk(store.root()), vec![path], "no temporary left");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 pub mod archive;
 mod budget;
+mod deferred;
 pub mod doc_text;
 mod headers;
 mod parts;
@@ -126,13 +127,18 @@ pub enum ExtractError {
 /// The message's shape is checked on its raw bytes first (`shape.rs`), so that a message that
 /// would make the parser build more parts or header fields than the limits allow is refused
 /// before the parser costs anything; its archives and documents are then bounded as they are
-/// read (`budget.rs`).
+/// read (`budget.rs`). Its attachments' base64 is decoded outside the parser
+/// (`deferred.rs`).
 pub fn parse_mail(raw: &[u8], limits: &ExtractLimits) -> Result<Mail, ExtractError> {
     let repaired = unfold::join_folded_parameters(raw);
-    shape::check(&repaired, limits)?;
-    let mut message = MessageParser::default()
-        .parse(repaired.as_ref())
-        .ok_or(ExtractError::Unparseable)?;
+    let deferred = shape::check(&repaired, limits)?;
+    let stripped = deferred::strip(&repaired, &deferred);
+    let mut message = match deferred::parse(&stripped, &repaired, &deferred) {
+        Some(message) => message,
+        None => MessageParser::default()
+            .parse(repaired.as_ref())
+            .ok_or(ExtractError::Unparseable)?,
+    };
     if message.root_part().headers.is_empty() {
         return Err(ExtractError::Unparseable);
     }

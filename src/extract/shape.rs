@@ -8,7 +8,7 @@
 //! (`limits.max_parts`, `limits.max_header_bytes`), in time linear in the message's size
 //! and memory bounded by its header allowance.
 //!
-//! It reads the message as the parser does (`vendor/mail-parser/src/parsers/message.rs`),
+//! It reads the message as the parser does (mail-parser 0.11's `src/parsers/message.rs`),
 //! without building anything:
 //! - a header section ends at a line of white space, except that a line starting with a
 //!   space or tab continues the field before it; its fields are read by mail-parser itself,
@@ -30,9 +30,10 @@
 //! with two base64 PDFs it took 35–60 µs, against 90–140 µs for mail-parser's own parse and
 //! about 300 µs for the SHA-256 of its documents.
 
-use mail_parser::{MessageParser, MessagePart, MimeHeaders};
+use mail_parser::{HeaderName, MessageParser, MessagePart, MimeHeaders};
 use memchr::memmem;
 
+use super::deferred::Deferred;
 use super::{ExtractError, ExtractLimits};
 
 /// How deep mail-parser decodes and parses encoded nested messages (its
@@ -44,27 +45,32 @@ const ENCODED_DEPTH: usize = 3;
 pub const MIN_FIELD_BYTES: usize = 64;
 
 /// Checks `raw` (after the folded-parameter repair: what the parser reads) against the
-/// part and header limits.
-pub(super) fn check(raw: &[u8], limits: &ExtractLimits) -> Result<(), ExtractError> {
-    measure(raw, limits).map(|_| ())
+/// part and header limits; returns the leaf parts in base64 that are no text, whose
+/// decoding is left to [`super::deferred`].
+pub(super) fn check(raw: &[u8], limits: &ExtractLimits) -> Result<Vec<Deferred>, ExtractError> {
+    measure(raw, limits).map(|tally| tally.deferred)
 }
 
 /// The parts and header bytes counted in `raw`, or the first limit passed.
-fn measure(raw: &[u8], limits: &ExtractLimits) -> Result<(usize, usize), ExtractError> {
+fn measure<'l>(raw: &[u8], limits: &'l ExtractLimits) -> Result<Tally<'l>, ExtractError> {
     let mut tally = Tally {
         parts: 0,
         header_bytes: 0,
         limits,
+        deferred: Vec::new(),
     };
     scan(raw, ENCODED_DEPTH, &mut tally)?;
-    Ok((tally.parts, tally.header_bytes))
+    Ok(tally)
 }
 
 /// The counts so far, over a message and the encoded messages inside it.
+#[derive(Debug)]
 struct Tally<'l> {
     parts: usize,
     header_bytes: usize,
     limits: &'l ExtractLimits,
+    /// The message's parts (not an encoded message's inside it) left to `deferred`.
+    deferred: Vec<Deferred>,
 }
 
 impl Tally<'_> {
@@ -119,7 +125,11 @@ fn scan(raw: &[u8], depth: usize, tally: &mut Tally<'_>) -> Result<(), ExtractEr
             break;
         };
         at = end;
-        let Facts { kind, multipart } = facts(&raw[start..at], in_digest);
+        let Facts {
+            kind,
+            multipart,
+            base64_at,
+        } = facts(&raw[start..at], in_digest);
         if let Some((boundary, digest)) = multipart {
             let delimiter = [b"--".as_slice(), &boundary].concat();
             // The parser takes the first `--boundary` anywhere for the opening delimiter.
@@ -141,16 +151,14 @@ fn scan(raw: &[u8], depth: usize, tally: &mut Tally<'_>) -> Result<(), ExtractEr
         } = kind
             && depth > 0
         {
-            let body = match ends_at {
-                // The line break before a delimiter is the delimiter's (RFC 2046).
-                Some((delimiter, _)) => {
-                    let body = &raw[at..delimiter];
-                    let body = body.strip_suffix(b"\n").unwrap_or(body);
-                    body.strip_suffix(b"\r").unwrap_or(body)
-                }
-                None => &raw[at..],
-            };
+            let body = &raw[at..body_end(raw, at, ends_at)];
             scan(&decode(body, encoding), depth - 1, tally)?;
+        }
+        if let (Some(offset), ENCODED_DEPTH) = (base64_at, depth) {
+            tally.deferred.push(Deferred {
+                encoding_at: start + offset,
+                body: at..body_end(raw, at, ends_at),
+            });
         }
         let Some((delimiter, len)) = ends_at else {
             break;
@@ -222,6 +230,9 @@ struct Facts {
     kind: Kind,
     /// The boundary it declares, and whether it is a multipart/digest's.
     multipart: Option<(Vec<u8>, bool)>,
+    /// Where in the section the `base64` of a part that is neither text, a message nor a
+    /// multipart starts.
+    base64_at: Option<usize>,
 }
 
 enum Kind {
@@ -245,10 +256,46 @@ fn facts(section: &[u8], in_digest: bool) -> Facts {
             (boundary.as_bytes().to_vec(), digest)
         })
     });
+    let kind = kind(part, in_digest);
+    let base64_at = match (&kind, &multipart, part) {
+        (Kind::Other, None, Some(part)) => base64_of_binary(part, &fields),
+        _ => None,
+    };
     Facts {
-        kind: kind(part, in_digest),
+        kind,
         multipart,
+        base64_at,
     }
+}
+
+/// Where the `base64` of a part with a Content-Type that is not text (nor, as the caller
+/// knows, a message or a multipart) starts in its `fields`.
+fn base64_of_binary(part: &MessagePart<'_>, fields: &[u8]) -> Option<usize> {
+    let ctype = part.content_type()?.ctype();
+    if ["text", "message", "multipart"]
+        .iter()
+        .any(|t| ctype.eq_ignore_ascii_case(t))
+    {
+        return None;
+    }
+    // The last field of the name, as the parser takes it.
+    let field = part
+        .headers
+        .iter()
+        .rev()
+        .find(|h| h.name == HeaderName::ContentTransferEncoding)?;
+    if !field
+        .value
+        .as_text()
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("base64"))
+    {
+        return None;
+    }
+    let value = fields.get(field.offset_start as usize..field.offset_end as usize)?;
+    let at = value
+        .windows(6)
+        .position(|w| w.eq_ignore_ascii_case(b"base64"))?;
+    Some(field.offset_start as usize + at)
 }
 
 /// What a part is, from its fields: a nested message (whose own header section follows,
@@ -289,6 +336,18 @@ fn decode(body: &[u8], encoding: &str) -> Vec<u8> {
         .parse(&part)
         .map(|m| m.root_part().contents().to_vec())
         .unwrap_or_default()
+}
+
+/// Where a part's body starting at `at` ends: before the line break before the delimiter
+/// that ends it (the break is the delimiter's, RFC 2046), or with the input.
+fn body_end(raw: &[u8], at: usize, ends_at: Option<(usize, usize)>) -> usize {
+    let Some((delimiter, _)) = ends_at else {
+        return raw.len();
+    };
+    let body = &raw[at..delimiter];
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let body = body.strip_suffix(b"\r").unwrap_or(body);
+    at + body.len()
 }
 
 /// After a delimiter the parser skips blanks up to and including one line break.

@@ -6,11 +6,14 @@
 //! is quarantined with its error (the rule is [`crate::domain::attempts`]). Failures of the
 //! database, the disk or the server fail every message alike: none of them is ever blamed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
-use tracing::warn;
+use std::time::Instant;
 
+use tracing::{debug, warn};
+
+use super::analyse::Analysed;
 use super::decide::{Staged, StagedKind};
 use super::{IngestError, Pipeline, RawMessage};
 use crate::domain::attempts::{Attempts, Next};
@@ -38,10 +41,25 @@ impl Pending {
     }
 }
 
+/// Pending messages whose first run, when it is of messages never tried before, is counted
+/// and analysed already: [`Pipeline::prepare`] does the CPU's share of a batch while the
+/// batch before it is stored, and [`Pipeline::finish`] the rest.
+#[derive(Debug)]
+pub struct Prepared {
+    direction: Direction,
+    runs: VecDeque<Run>,
+}
+
+/// The analysis of a run, or why it failed.
+type Analysis = Result<Vec<Analysed>, IngestError>;
+
 /// How a run of messages is attempted.
+#[derive(Debug)]
 enum Run {
     /// Messages that never failed, together.
     Together(Vec<RawMessage>),
+    /// The same, counted and analysed.
+    Analysed(Vec<RawMessage>, Analysis),
     /// A message tried again on its own.
     Alone(RawMessage),
     /// A message not tried again: quarantined for this reason.
@@ -93,19 +111,29 @@ impl Failures {
 /// fault is then not theirs, and every further try would wait for the same timeout.
 const FAILURES_IN_A_ROW: usize = 2;
 
-impl Pipeline {
-    /// What is known of the attempts at these messages so far.
-    pub async fn pending(&self, messages: Vec<RawMessage>) -> Result<Pending, IngestError> {
-        let mut by_mailbox: HashMap<String, HashMap<String, Attempts>> = HashMap::new();
-        let mut mailboxes: Vec<&str> = messages.iter().map(|m| m.source.mailbox.as_str()).collect();
-        mailboxes.sort_unstable();
-        mailboxes.dedup();
-        for mailbox in mailboxes {
-            let locations: Vec<&str> = messages
+/// The messages' locations, by mailbox.
+fn locations_by_mailbox(messages: &[RawMessage]) -> Vec<(&str, Vec<&str>)> {
+    let mut mailboxes: Vec<&str> = messages.iter().map(|m| m.source.mailbox.as_str()).collect();
+    mailboxes.sort_unstable();
+    mailboxes.dedup();
+    mailboxes
+        .into_iter()
+        .map(|mailbox| {
+            let locations = messages
                 .iter()
                 .filter(|m| m.source.mailbox == mailbox)
                 .map(|m| m.source.location.as_str())
                 .collect();
+            (mailbox, locations)
+        })
+        .collect()
+}
+
+impl Pipeline {
+    /// What is known of the attempts at these messages so far.
+    pub async fn pending(&self, messages: Vec<RawMessage>) -> Result<Pending, IngestError> {
+        let mut by_mailbox: HashMap<String, HashMap<String, Attempts>> = HashMap::new();
+        for (mailbox, locations) in locations_by_mailbox(&messages) {
             let known = self.store.attempts(mailbox, &locations).await?;
             by_mailbox.insert(mailbox.to_owned(), known);
         }
@@ -125,18 +153,32 @@ impl Pipeline {
     /// Counts an attempt at each of these messages, committed before any is made: an attempt
     /// that stops the daemon is counted too.
     async fn count(&self, messages: &[RawMessage]) -> Result<(), IngestError> {
-        let mut mailboxes: Vec<&str> = messages.iter().map(|m| m.source.mailbox.as_str()).collect();
-        mailboxes.sort_unstable();
-        mailboxes.dedup();
-        for mailbox in mailboxes {
-            let locations: Vec<&str> = messages
-                .iter()
-                .filter(|m| m.source.mailbox == mailbox)
-                .map(|m| m.source.location.as_str())
-                .collect();
+        for (mailbox, locations) in locations_by_mailbox(messages) {
             self.store.count_attempts(mailbox, &locations).await?;
         }
         Ok(())
+    }
+
+    /// Counts the attempt at messages never tried before and analyses them.
+    async fn count_and_analyse(
+        &self,
+        messages: Vec<RawMessage>,
+        direction: Direction,
+    ) -> Result<(Vec<RawMessage>, Analysis), IngestError> {
+        let started = Instant::now();
+        self.count(&messages).await?;
+        let counted = started.elapsed();
+        let analysed = self
+            .analyse_all(messages.clone(), direction)
+            .await
+            .map_err(IngestError::from);
+        debug!(
+            messages = messages.len(),
+            count_ms = counted.as_millis() as u64,
+            analyse_ms = (started.elapsed() - counted).as_millis() as u64,
+            "analysed"
+        );
+        Ok((messages, analysed))
     }
 
     /// Records pending messages: those never tried before together, the others alone, each
@@ -147,30 +189,57 @@ impl Pipeline {
         pending: Pending,
         direction: Direction,
     ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
-        let mut outcomes = Vec::with_capacity(pending.len());
+        let prepared = self.prepare(pending, direction).await?;
+        self.finish(prepared).await
+    }
+
+    /// The first part of [`Pipeline::ingest_pending`]: counts the attempt at the messages
+    /// of the first run, when they were never tried before, and analyses them.
+    pub async fn prepare(
+        &self,
+        pending: Pending,
+        direction: Direction,
+    ) -> Result<Prepared, IngestError> {
+        let mut runs = runs(pending);
+        match runs.pop_front() {
+            Some(Run::Together(messages)) => {
+                let (messages, analysed) = self.count_and_analyse(messages, direction).await?;
+                runs.push_front(Run::Analysed(messages, analysed));
+            }
+            Some(run) => runs.push_front(run),
+            None => {}
+        }
+        Ok(Prepared { direction, runs })
+    }
+
+    /// Takes back the attempts [`Pipeline::prepare`] counted, for messages that will not be
+    /// stored now (the pass stops before them): they were never made, and counted they would
+    /// look like messages that stop the daemon.
+    pub async fn release(&self, prepared: Prepared) -> Result<(), IngestError> {
+        if let Some(Run::Analysed(messages, _)) = prepared.runs.front() {
+            for (mailbox, locations) in locations_by_mailbox(messages) {
+                self.store.uncount_attempts(mailbox, &locations).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The second part of [`Pipeline::ingest_pending`].
+    pub async fn finish(
+        &self,
+        prepared: Prepared,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        let Prepared { direction, runs } = prepared;
+        let mut outcomes = Vec::new();
         let mut failures = Failures::default();
         let mut went_through = false;
         let mut in_a_row = 0;
-        for run in runs(pending) {
-            match run {
+        for run in runs {
+            let (messages, analysed) = match run {
                 Run::GiveUp(message, why) => {
                     warn!(mailbox = %message.source.mailbox, location = %message.source.location, reason = %why, "giving up on a message: quarantined");
                     outcomes.extend(self.quarantine(message.source, message.raw, why).await?);
-                }
-                Run::Together(messages) => {
-                    self.count(&messages).await?;
-                    match self.commit_messages(messages.clone(), direction).await {
-                        Ok(done) => {
-                            went_through |= done.iter().any(|(_, o)| *o != Outcome::AlreadySeen);
-                            outcomes.extend(done);
-                        }
-                        Err(err) => {
-                            // Which of them is at fault is for their next attempts, alone;
-                            // the runs after them wait for the next call too.
-                            failures.together(messages, err);
-                            break;
-                        }
-                    }
+                    continue;
                 }
                 Run::Alone(message) => {
                     match self.count_and_commit(message.clone(), direction).await {
@@ -187,6 +256,25 @@ impl Pipeline {
                             }
                         }
                     }
+                    continue;
+                }
+                Run::Together(messages) => self.count_and_analyse(messages, direction).await?,
+                Run::Analysed(messages, analysed) => (messages, analysed),
+            };
+            let committed = match analysed {
+                Ok(analysed) => self.commit_analysed(analysed).await,
+                Err(err) => Err(err),
+            };
+            match committed {
+                Ok(done) => {
+                    went_through |= done.iter().any(|(_, o)| *o != Outcome::AlreadySeen);
+                    outcomes.extend(done);
+                }
+                Err(err) => {
+                    // Which of them is at fault is for their next attempts, alone; the runs
+                    // after them wait for the next call too.
+                    failures.together(messages, err);
+                    break;
                 }
             }
         }
@@ -285,8 +373,8 @@ impl Pipeline {
 
 /// Cuts pending messages into runs, in order: consecutive messages never tried go together;
 /// a message tried before goes alone, or is given up.
-fn runs(pending: Pending) -> Vec<Run> {
-    let mut runs = Vec::new();
+fn runs(pending: Pending) -> VecDeque<Run> {
+    let mut runs = VecDeque::new();
     let mut together = Vec::new();
     for (message, attempts) in pending.messages {
         let run = match attempts.next() {
@@ -298,12 +386,12 @@ fn runs(pending: Pending) -> Vec<Run> {
             Next::GiveUp(why) => Run::GiveUp(message, why),
         };
         if !together.is_empty() {
-            runs.push(Run::Together(std::mem::take(&mut together)));
+            runs.push_back(Run::Together(std::mem::take(&mut together)));
         }
-        runs.push(run);
+        runs.push_back(run);
     }
     if !together.is_empty() {
-        runs.push(Run::Together(together));
+        runs.push_back(Run::Together(together));
     }
     runs
 }

@@ -7,9 +7,9 @@
 
 use std::io;
 
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
-use super::analyse::in_parallel;
+use super::analyse::{Analysed, in_parallel};
 use super::decide::{Staged, StagedKind};
 use super::{IngestError, Pipeline, RawMessage};
 use crate::domain::document::{DocumentKind, DocumentSource};
@@ -32,6 +32,14 @@ impl Pipeline {
         direction: Direction,
     ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
         let analysed = self.analyse_all(messages, direction).await?;
+        self.commit_analysed(analysed).await
+    }
+
+    /// [`Pipeline::commit_messages`] once they are analysed.
+    pub(super) async fn commit_analysed(
+        &self,
+        analysed: Vec<Analysed>,
+    ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
         let erased = self.erased_keys(&analysed).await?;
         let mut outcomes = Vec::with_capacity(analysed.len());
         let mut staged = Vec::with_capacity(analysed.len());
@@ -57,8 +65,17 @@ impl Pipeline {
         if staged.is_empty() {
             return Ok(Vec::new());
         }
+        let started = std::time::Instant::now();
         let decisions = self.write_staged(staged).await?;
-        self.record(decisions).await
+        let written = started.elapsed();
+        let reports = self.record(decisions).await?;
+        debug!(
+            messages = reports.len(),
+            write_ms = written.as_millis() as u64,
+            record_ms = (started.elapsed() - written).as_millis() as u64,
+            "stored"
+        );
+        Ok(reports)
     }
 
     /// Writes the staged messages' blobs (not yet durable), a share per core.

@@ -45,7 +45,7 @@ use crate::domain::source::{Direction, SourceRef};
 use crate::extract::ExtractLimits;
 use crate::store::{Store, StoreError};
 
-pub use attempts::Pending;
+pub use attempts::{Pending, Prepared};
 
 /// One message as a source read it. Its bytes are shared, not copied: a message downloaded
 /// over IMAP stays in the buffer it was read into.

@@ -26,31 +26,72 @@ fn attempts((_, made, failures, last_error, others_went_through): AttemptRow) ->
 impl Store {
     /// Counts one more attempt at each of these messages of `mailbox`, and commits it before
     /// the attempt is made; returns each one's attempts, this one included, by location.
+    ///
+    /// The commit does not wait for the disk (SQLite's `synchronous = NORMAL` for this
+    /// transaction, PostgreSQL's `synchronous_commit = off`): a count has to survive the daemon
+    /// crashing on the message, which it does, not a power cut, after which the worst is one
+    /// attempt uncounted. Waiting would cost a second log flush per batch.
     pub async fn count_attempts(
         &self,
         mailbox: &str,
         locations: &[&str],
     ) -> Result<HashMap<String, Attempts>, StoreError> {
         let now = Utc::now();
+        let postgres = self.is_postgres();
         let mut counted = HashMap::with_capacity(locations.len());
-        let mut tx = self.pool.begin_write().await?;
-        for chunk in locations.chunks(CHUNK) {
-            let rows: Vec<AttemptRow> = dispatch!(&mut tx, tx => {
-                let mut insert = QueryBuilder::new("INSERT INTO mail_attempts (mailbox, location, attempts, updated_at) ");
-                insert.push_values(chunk, |mut row, location| {
-                    row.push_bind(mailbox).push_bind(*location).push_bind(1_i64).push_bind(now);
-                });
-                insert.push(
-                    " ON CONFLICT (mailbox, location) DO UPDATE SET attempts = mail_attempts.attempts + 1,
-                         updated_at = excluded.updated_at
-                     RETURNING location, attempts, failures, last_error, others_went_through",
-                );
-                insert.build_query_as().persistent(false).fetch_all(&mut **tx).await?
-            });
-            counted.extend(rows.into_iter().map(|row| (row.0.clone(), attempts(row))));
-        }
-        tx.commit().await?;
+        dispatch!(&self.pool, pool => {
+            let mut conn = pool.acquire().await?;
+            if !postgres {
+                sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+            }
+            let counting = async {
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                if postgres {
+                    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+                }
+                for chunk in locations.chunks(CHUNK) {
+                    let mut insert = QueryBuilder::new("INSERT INTO mail_attempts (mailbox, location, attempts, updated_at) ");
+                    insert.push_values(chunk, |mut row, location| {
+                        row.push_bind(mailbox).push_bind(*location).push_bind(1_i64).push_bind(now);
+                    });
+                    insert.push(
+                        " ON CONFLICT (mailbox, location) DO UPDATE SET attempts = mail_attempts.attempts + 1,
+                             updated_at = excluded.updated_at
+                         RETURNING location, attempts, failures, last_error, others_went_through",
+                    );
+                    let rows: Vec<AttemptRow> = insert.build_query_as().persistent(false).fetch_all(&mut *tx).await?;
+                    counted.extend(rows.into_iter().map(|row| (row.0.clone(), attempts(row))));
+                }
+                tx.commit().await
+            }
+            .await;
+            // Every other transaction waits for the disk: the connection goes back as it came,
+            // or not at all.
+            if !postgres && sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await.is_err() {
+                conn.detach();
+            }
+            counting?;
+        });
         Ok(counted)
+    }
+
+    /// Takes back one attempt at each of these messages of `mailbox`: counted by
+    /// [`Store::count_attempts`], it was never made (the pass stopped before it).
+    pub async fn uncount_attempts(
+        &self,
+        mailbox: &str,
+        locations: &[&str],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_write().await?;
+        execute_at(
+            &mut tx,
+            "UPDATE mail_attempts SET attempts = attempts - 1 WHERE attempts > 0 AND mailbox = ",
+            mailbox,
+            locations,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// What is known of the attempts at these messages, without counting one.

@@ -110,6 +110,29 @@ async fn sqlite_syncs_every_commit() {
     assert_eq!(journal, "wal");
 }
 
+/// Attempts are counted without waiting for the disk, on a connection lent for it: the
+/// connections the pool hands out afterwards still sync every commit.
+#[tokio::test]
+async fn counting_attempts_leaves_every_connection_syncing() {
+    let (store, _dir) = sqlite_store().await;
+    for round in 0..3 {
+        let counted = store.count_attempts("test", &["1", "2"]).await.unwrap();
+        assert_eq!(counted["1"].made, round + 1);
+    }
+    let pool = sqlite_pool(&store);
+    let mut held = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        held.push(pool.acquire().await.unwrap());
+    }
+    for connection in &mut held {
+        let (mode,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut **connection)
+            .await
+            .unwrap();
+        assert_eq!(mode, 2, "synchronous = FULL");
+    }
+}
+
 /// A daemon's memory must not grow with its database: SQLite's default page cache (2 MB) is
 /// per connection, and the pool holds several. Every connection the pool hands out has the
 /// fixed, smaller one.

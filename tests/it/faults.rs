@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::dovecot::{Dovecot, free_port};
-use crate::helpers::{Daemon, TestEnv};
+use crate::helpers::{Daemon, TestEnv, files_under};
 use crate::synth;
 
 /// A size-limited tmpfs, unmounted when dropped.
@@ -89,10 +89,19 @@ async fn a_full_disk_quarantines_nothing_and_loses_nothing() {
             doc["sha256"].as_str().unwrap()
         );
     }
-    let leftovers = std::fs::read_dir(env.path("documents/tmp"))
-        .unwrap()
-        .count();
-    assert_eq!(leftovers, 0, "no partial file stays behind");
+    let leftovers: Vec<_> = files_under(&env.path("documents"))
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".tmp.")
+        })
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no partial file stays behind: {leftovers:?}"
+    );
 }
 
 /// A PostgreSQL cluster of the test's own, so that it can be stopped without disturbing the

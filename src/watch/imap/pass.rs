@@ -1,6 +1,6 @@
 //! One pass over an IMAP folder. The new UIDs are cut into batches by the sizes the server
-//! announces; each batch is downloaded (while the one before it is recorded), handed to the
-//! pipeline, and once all of it is committed it gets its server action (keyword or move),
+//! announces; each batch is downloaded and analysed (while the one before it is stored), handed
+//! to the pipeline, and once all of it is committed it gets its server action (keyword or move),
 //! and only then moves the folder's cursor (saved at most once a second, and at the pass's
 //! end). A crash anywhere repeats at most the batches in hand and those the saved cursor lags
 //! by, which the ledger turns into no-ops without downloading them again.
@@ -10,17 +10,17 @@
 
 use std::time::{Duration, Instant};
 
-use tracing::warn;
+use tracing::{debug, warn};
 
-use super::download::{Batch, Downloaded, download, plan_batches};
+use super::download::{Batch, Downloaded, Ready, download, plan_batches};
 use super::marks::{act_on_filed, filed_among, redo_due_actions};
 use crate::config::AfterFiling;
 use crate::domain::cursor::{Cursor, Uid};
 use crate::domain::outcome::Outcome;
 use crate::domain::source::{Direction, SourceRef};
 use crate::health::record_sync;
-use crate::imap::{FILED_KEYWORD, ImapClient};
-use crate::ingest::Pipeline;
+use crate::imap::{FILED_KEYWORD, ImapClient, ImapError};
+use crate::ingest::{Pipeline, Prepared};
 use crate::shutdown::Shutdown;
 use crate::watch::WatchError;
 
@@ -105,9 +105,36 @@ pub(super) async fn sync(
     Ok(uids.len())
 }
 
-/// Downloads each batch while the one before it is recorded, and acts on each once it is
-/// committed. Says whether every batch was read (false when shutdown interrupted the pass),
-/// and where it left the cursor (saved).
+/// A batch downloaded, and prepared for the pipeline (see [`Pipeline::prepare`]).
+struct InHand {
+    prepared: Prepared,
+    rest: Downloaded,
+    /// A message the server refused to send (alone): the others are recorded, then the pass
+    /// fails with this, to try it again later.
+    refused: Option<ImapError>,
+}
+
+async fn download_and_prepare(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &Folder<'_>,
+    batch: Batch,
+) -> Result<InHand, WatchError> {
+    let Ready {
+        pending,
+        rest,
+        refused,
+    } = download(pipeline, client, folder, batch).await?;
+    Ok(InHand {
+        prepared: pipeline.prepare(pending, folder.direction).await?,
+        rest,
+        refused,
+    })
+}
+
+/// Downloads and prepares each batch while the one before it is stored, and acts on each
+/// once it is committed. Says whether every batch was read (false when shutdown interrupted
+/// the pass), and where it left the cursor (saved).
 pub(super) async fn read_batches(
     pipeline: &Pipeline,
     client: &mut ImapClient,
@@ -115,88 +142,154 @@ pub(super) async fn read_batches(
     batches: Vec<Batch>,
     shutdown: &Shutdown,
 ) -> Result<(bool, Cursor), WatchError> {
-    let mut cursor = folder.cursor;
-    let (mut saved, mut saved_at) = (cursor, Instant::now());
+    let mut progress = Progress::new(folder);
     let mut batches = batches.into_iter();
-    let mut ready = match batches.next() {
-        Some(batch) => Some(download(pipeline, client, folder, batch).await?),
+    let mut in_hand = match batches.next() {
+        Some(batch) => Some(download_and_prepare(pipeline, client, folder, batch).await?),
         None => None,
     };
-    while let Some(current) = ready.take() {
+    while let Some(current) = in_hand.take() {
         let next = batches.next().filter(|_| !shutdown.is_requested());
+        let started = Instant::now();
         let (recorded, downloaded) = tokio::join!(
-            pipeline.ingest_pending(current.pending, folder.direction),
+            async {
+                let recorded = pipeline.finish(current.prepared).await;
+                (recorded, started.elapsed())
+            },
             async {
                 match next {
-                    Some(batch) => download(pipeline, client, folder, batch).await.map(Some),
+                    Some(batch) => download_and_prepare(pipeline, client, folder, batch)
+                        .await
+                        .map(Some),
                     None => Ok(None),
                 }
             }
         );
+        let (recorded, stored_in) = recorded;
+        let both_in = started.elapsed();
+        let acted = match recorded {
+            Ok(outcomes) => {
+                act_on_batch(
+                    pipeline,
+                    client,
+                    folder,
+                    current.rest,
+                    outcomes,
+                    &mut progress,
+                )
+                .await
+            }
+            Err(err) => Err(err.into()),
+        };
+        debug!(
+            stored_ms = stored_in.as_millis() as u64,
+            next_ready_ms = both_in.as_millis() as u64,
+            acted_ms = (started.elapsed() - both_in).as_millis() as u64,
+            "batch stored"
+        );
         // The pipeline's failure explains the pass's end, not the download's.
-        let outcomes = recorded?;
-        ready = downloaded?;
-        let Downloaded {
-            batch,
-            mut done,
-            mut to_mark,
-        } = current.rest;
-        for (source, outcome) in &outcomes {
-            let Some(&uid) = batch.by_location.get(&source.location) else {
-                continue;
-            };
-            done.insert(uid);
-            match outcome {
-                Outcome::Filed { .. } | Outcome::FollowUp { .. } => to_mark.push(uid),
-                // Recorded between the check before the download and the commit: marked if
-                // it was filed.
-                Outcome::AlreadySeen => {
-                    to_mark.extend(filed_among(pipeline, folder, &[uid]).await?)
+        let failed = acted.err().or(current.refused.map(WatchError::from));
+        match (failed, downloaded) {
+            (None, Ok(next)) => in_hand = next,
+            (None, Err(err)) => {
+                progress.save(pipeline).await?;
+                return Err(err);
+            }
+            (Some(err), downloaded) => {
+                if let Ok(Some(next)) = downloaded
+                    && let Err(release) = pipeline.release(next.prepared).await
+                {
+                    warn!(mailbox = %folder.mailbox, error = %release, "cannot take back the attempts counted for a batch not stored; its messages will be tried alone");
                 }
-                _ => {}
+                progress.save(pipeline).await?;
+                return Err(err);
             }
         }
-        act_on_filed(pipeline, client, folder, &to_mark).await?;
-        if let Some(&last) = batch
-            .uids
-            .iter()
-            .take_while(|uid| done.contains(uid))
-            .last()
-        {
-            cursor = cursor.after(last);
-        }
-        if cursor != saved && saved_at.elapsed() >= CURSOR_SAVE_EVERY {
-            pipeline
-                .store()
-                .save_cursor(&folder.mailbox, cursor)
-                .await?;
-            (saved, saved_at) = (cursor, Instant::now());
-        }
-        if let Some(err) = current.refused {
-            pipeline
-                .store()
-                .save_cursor(&folder.mailbox, cursor)
-                .await?;
-            return Err(err.into());
-        }
-        if ready.is_none() && batches.len() > 0 {
+        if in_hand.is_none() && batches.len() > 0 {
             // Shutdown: the batches left are the next pass's.
-            if cursor != saved {
-                pipeline
-                    .store()
-                    .save_cursor(&folder.mailbox, cursor)
-                    .await?;
-            }
-            return Ok((false, cursor));
+            progress.save(pipeline).await?;
+            return Ok((false, progress.cursor));
         }
     }
-    if cursor != saved {
-        pipeline
-            .store()
-            .save_cursor(&folder.mailbox, cursor)
-            .await?;
+    progress.save(pipeline).await?;
+    Ok((true, progress.cursor))
+}
+
+/// Gives a committed batch's filed mail its server action, and moves the cursor past what
+/// is done.
+async fn act_on_batch(
+    pipeline: &Pipeline,
+    client: &mut ImapClient,
+    folder: &Folder<'_>,
+    rest: Downloaded,
+    outcomes: Vec<(SourceRef, Outcome)>,
+    progress: &mut Progress<'_>,
+) -> Result<(), WatchError> {
+    let Downloaded {
+        batch,
+        mut done,
+        mut to_mark,
+    } = rest;
+    for (source, outcome) in &outcomes {
+        let Some(&uid) = batch.by_location.get(&source.location) else {
+            continue;
+        };
+        done.insert(uid);
+        match outcome {
+            Outcome::Filed { .. } | Outcome::FollowUp { .. } => to_mark.push(uid),
+            // Recorded between the check before the download and the commit: marked if it
+            // was filed.
+            Outcome::AlreadySeen => to_mark.extend(filed_among(pipeline, folder, &[uid]).await?),
+            _ => {}
+        }
     }
-    Ok((true, cursor))
+    act_on_filed(pipeline, client, folder, &to_mark).await?;
+    if let Some(&last) = batch
+        .uids
+        .iter()
+        .take_while(|uid| done.contains(uid))
+        .last()
+    {
+        progress.cursor = progress.cursor.after(last);
+    }
+    progress.save_every(pipeline, CURSOR_SAVE_EVERY).await
+}
+
+/// The folder's cursor as a pass moves it, and what was saved of it.
+struct Progress<'f> {
+    mailbox: &'f str,
+    cursor: Cursor,
+    saved: Cursor,
+    saved_at: Instant,
+}
+
+impl<'f> Progress<'f> {
+    fn new(folder: &'f Folder<'_>) -> Progress<'f> {
+        Progress {
+            mailbox: &folder.mailbox,
+            cursor: folder.cursor,
+            saved: folder.cursor,
+            saved_at: Instant::now(),
+        }
+    }
+
+    async fn save(&mut self, pipeline: &Pipeline) -> Result<(), WatchError> {
+        if self.cursor != self.saved {
+            pipeline
+                .store()
+                .save_cursor(self.mailbox, self.cursor)
+                .await?;
+            (self.saved, self.saved_at) = (self.cursor, Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn save_every(&mut self, pipeline: &Pipeline, every: Duration) -> Result<(), WatchError> {
+        if self.saved_at.elapsed() >= every {
+            self.save(pipeline).await?;
+        }
+        Ok(())
+    }
 }
 
 /// After a complete pass over a folder just selected, moves its cursor to the UIDNEXT the
