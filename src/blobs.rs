@@ -9,12 +9,13 @@
 //! every writer creates files in serialises them (it measured a quarter of a backfill's time). [`BlobStore::put`] does not wait for the disk: the files of a group of
 //! messages are made durable together by one [`BlobStore::sync`] (`syncfs`, one call for the
 //! whole file system instead of two fsyncs per file), which the pipeline calls before the
-//! transaction that names them commits. A file whose transaction never committed is an
+//! transaction that names them begins, then checks inside it that the files are still the
+//! ones it synced ([`BlobStore::stamps`]). A file whose transaction never committed is an
 //! orphan, harmless, and written again identically when its message is read again.
 
 use std::fs::{self, DirBuilder, File};
 use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -36,6 +37,10 @@ pub struct Blob {
     pub sha256: String,
     pub size: u64,
 }
+
+/// See [`BlobStore::stamps`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamps(Vec<(u64, i64, i64)>);
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -145,10 +150,14 @@ impl BlobStore {
         Ok(())
     }
 
-    /// Fails with `NotFound` naming the first of these files that does not exist: a file
-    /// found stored when a message was analysed can have been deleted since, by an erasure
-    /// that released it (see `Store::remove_unreferenced_blobs`).
-    pub fn check_present<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> io::Result<()> {
+    /// Which file each of these names stands for now, failing with `NotFound` naming the
+    /// first that does not exist: a file found stored when a message was analysed can have
+    /// been deleted since, by an erasure that released it (see
+    /// `Store::remove_unreferenced_blobs`). A file deleted and written again under the same
+    /// name has other stamps (inode and change time), so equal stamps on both sides of a
+    /// [`BlobStore::sync`] mean the same, now durable, files.
+    pub fn stamps<'a>(&self, hashes: impl IntoIterator<Item = &'a str>) -> io::Result<Stamps> {
+        let mut stamps = Vec::new();
         for sha256 in hashes {
             match fs::symlink_metadata(self.path(sha256)) {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -158,10 +167,10 @@ impl BlobStore {
                     return Err(io::Error::new(io::ErrorKind::NotFound, why));
                 }
                 Err(e) => return Err(e),
-                Ok(_) => {}
+                Ok(meta) => stamps.push((meta.ino(), meta.ctime(), meta.ctime_nsec())),
             }
         }
-        Ok(())
+        Ok(Stamps(stamps))
     }
 
     pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
@@ -280,11 +289,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = BlobStore::open(dir.path()).unwrap();
         let blob = store.put(b"x").unwrap();
-        store.check_present([blob.sha256.as_str()]).unwrap();
+        store.stamps([blob.sha256.as_str()]).unwrap();
         store.remove(&blob.sha256).unwrap();
         store.remove(&blob.sha256).unwrap();
-        let err = store.check_present([blob.sha256.as_str()]).unwrap_err();
+        let err = store.stamps([blob.sha256.as_str()]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// What lets a group sync before its transaction: a file deleted and written again in
+    /// between (by an erasure, then another message) is told apart from the one synced.
+    #[test]
+    fn a_file_deleted_and_written_again_has_other_stamps() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(dir.path()).unwrap();
+        let a = store.put(b"a").unwrap();
+        let b = store.put(b"b").unwrap();
+        let names = [a.sha256.as_str(), b.sha256.as_str()];
+        let before = store.stamps(names).unwrap();
+        store.put(b"a").unwrap();
+        assert_eq!(store.stamps(names).unwrap(), before, "an unchanged file");
+        store.remove(&b.sha256).unwrap();
+        store.put(b"b").unwrap();
+        assert_ne!(store.stamps(names).unwrap(), before, "a file written again");
     }
 
     fn walk(dir: &Path) -> Vec<PathBuf> {

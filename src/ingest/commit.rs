@@ -1,6 +1,6 @@
 //! Storing a group of messages: their documents are written to the blob store (a share per
-//! core), then one sync makes them durable while one transaction writes the group's rows,
-//! which commits only once the sync succeeded. The database never names a file that is not
+//! core), then one sync makes them durable, then one transaction writes the group's rows,
+//! and commits only once it has checked that the synced files are still there. The database never names a file that is not
 //! on disk, and nothing is reported (so nothing acknowledged to the server) before the
 //! commit. Filed messages keep their documents (decoded) and their headers (rows); their raw
 //! bytes are stored only when they are quarantined.
@@ -90,7 +90,7 @@ impl Pipeline {
             .collect::<io::Result<Vec<Decision>>>()?)
     }
 
-    /// Makes the decisions' blobs durable while one transaction records them, then reports
+    /// Makes the decisions' blobs durable, then records them in one transaction, then reports
     /// them.
     pub(super) async fn record(
         &self,
@@ -102,15 +102,33 @@ impl Pipeline {
             .map(str::to_owned)
             .collect();
         let blobs = self.blobs.clone();
-        // Called once no erasure can delete a file any more before the commit: the files the
-        // rows name are checked, then synced while the transaction writes the rows.
+        // The sync comes before the transaction, so that the database is not locked while the
+        // disk works (on SQLite, the next group's attempts wait for that lock).
+        let synced = if named.is_empty() {
+            None
+        } else {
+            let blobs = blobs.clone();
+            Some(
+                tokio::task::spawn_blocking(move || {
+                    let stamps = blobs.stamps(named.iter().map(String::as_str))?;
+                    blobs.sync()?;
+                    Ok::<_, io::Error>((named, stamps))
+                })
+                .await??,
+            )
+        };
+        // Called once no erasure can delete a file any more before the commit: the files must
+        // still exist, and be the ones synced; one deleted and written again since (an
+        // erasure, then another message with the same bytes) is synced now.
         let durable = || async move {
-            if named.is_empty() {
+            let Some((named, synced)) = synced else {
                 return Ok(());
-            }
+            };
             tokio::task::spawn_blocking(move || {
-                blobs.check_present(named.iter().map(String::as_str))?;
-                blobs.sync()
+                if blobs.stamps(named.iter().map(String::as_str))? != synced {
+                    blobs.sync()?;
+                }
+                Ok::<(), io::Error>(())
             })
             .await??;
             Ok::<(), IngestError>(())

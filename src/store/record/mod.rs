@@ -56,8 +56,8 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// [`Store::record`], committing only once `durable` has succeeded: the files the rows
-    /// name are made durable while the rows are written, instead of before. `durable` starts
+    /// [`Store::record`], committing only once `durable` has succeeded after the rows are
+    /// written. `durable` starts
     /// once no file can be deleted any more before the commit (see
     /// [`super::BeginWrite::begin_naming_blobs`]), so it is where to check that the files the
     /// rows name still exist. When it fails, nothing is committed and its error is returned
