@@ -96,6 +96,39 @@ pub enum Command {
     /// The messages that could not be filed, and reading them again.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Serve the recruiters' web app alone, on `[web] listen` (default 127.0.0.1:8080): it
+    /// needs the database and the documents, not the mailbox.
+    Web,
+    /// The web app's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. The password is read from the first line of standard input when
+    /// it is not a terminal, asked for otherwise; `--generate` makes one and prints it once.
+    Add {
+        email: String,
+        /// recruiter (reads and decides) or admin (also runs the installation).
+        #[arg(long, default_value = "recruiter")]
+        role: String,
+        /// The name shown in the app and in the applications' history.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Every account, with its role and whether it is disabled.
+    List,
+    /// Set a new password (read as for `add`, or `--generate`); the account's sessions end.
+    Passwd {
+        email: String,
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Disable an account: it cannot sign in any more, and its open sessions end now.
+    Disable { email: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,7 @@
 //! - [`report`]: the export contract (JSON, CSV) and the list table.
 //! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
 //! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
+//! - [`web`]: the recruiters' web app: login, the list, an application, its documents.
 //! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
 //!   waiting.
 #![forbid(unsafe_code)]
@@ -50,3 +51,4 @@ pub mod sources;
 pub mod store;
 pub mod telemetry;
 pub mod watch;
+pub mod web;

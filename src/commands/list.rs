@@ -29,6 +29,7 @@ pub async fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<ExitCod
         missing: args.missing.as_deref().map(parse_missing).transpose()?,
         search: args.search,
         needs_reply: args.needs_reply,
+        ..Filter::default()
     };
     let store = open_store(settings).await?;
     let rows = store.list(&filter).await?;

@@ -10,6 +10,8 @@ mod quarantine;
 pub mod run;
 mod show;
 mod status;
+mod user;
+pub mod web;
 
 use std::process::ExitCode;
 
@@ -58,6 +60,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Forget { email, by } => erase::forget(&settings, &email, by).await,
         Command::Check => check::check(&settings).await,
         Command::Quarantine(command) => quarantine::quarantine(&settings, command).await,
+        Command::Web => web::web(&settings, Shutdown::on_signals()).await,
+        Command::User(command) => user::user(&settings, command).await,
     }
 }
 

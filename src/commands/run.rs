@@ -52,6 +52,11 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         )
         .await?;
     }
+    if settings.web.is_some() {
+        let state =
+            super::web::web_state(settings, pipeline.store().clone(), pipeline.blobs().clone());
+        crate::web::spawn(state, shutdown.clone()).await?;
+    }
     crate::retention::spawn_daily(
         pipeline.store().clone(),
         pipeline.blobs().clone(),

@@ -146,6 +146,7 @@ struct RawSettings {
     #[serde(default)]
     postings: Vec<RawPosting>,
     http: Option<RawHttp>,
+    web: Option<super::web::RawWeb>,
     retention: Option<RawRetention>,
     acknowledgement: Option<super::acknowledgement::RawAcknowledgement>,
 }
@@ -226,6 +227,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
                 })
         })
         .transpose()?;
+    let web = raw.web.map(super::web::validate).transpose()?;
     let retention = match raw.retention {
         None => Retention {
             keep_for: DEFAULT_RETENTION,
@@ -260,6 +262,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         limits: raw.limits,
         postings,
         http,
+        web,
         retention,
         acknowledgement,
     })

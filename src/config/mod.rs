@@ -9,6 +9,7 @@ mod keys;
 mod load;
 mod mailbox;
 mod secret;
+mod web;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +20,7 @@ pub use acknowledgement::{AcknowledgementSettings, SmtpSettings};
 pub use keys::ConfigError;
 pub use load::{load, load_str};
 pub use secret::{DatabaseUrl, Secret, SecretError, SecretSource};
+pub use web::WebSettings;
 
 pub use crate::domain::organisation::Organisation;
 use crate::domain::posting::{Posting, PostingId};
@@ -34,6 +36,9 @@ pub struct Settings {
     pub postings: Vec<Posting>,
     /// The optional `/healthz` and `/metrics` listener.
     pub http: Option<HttpSettings>,
+    /// The recruiters' web app; `applymail run` serves it only when the section is present,
+    /// `applymail web` always (with the defaults when it is absent).
+    pub web: Option<WebSettings>,
     pub retention: Retention,
     /// Automatic acknowledgements over SMTP; `None` when off (the default).
     pub acknowledgement: Option<AcknowledgementSettings>,

@@ -1,6 +1,7 @@
 //! Pure domain types and rules. Nothing here does I/O, logs or knows mail-parser, sqlx or
 //! the file system, so every rule can be tested with plain values.
 
+pub mod account;
 pub mod acknowledgement;
 pub mod attempts;
 pub mod authentication;

@@ -8,8 +8,10 @@
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
 //! `sqlx::Database` drowns in trait bounds.
 
+pub mod accounts;
 pub mod acknowledgement;
 pub mod attempts;
+pub mod browse;
 pub mod cursor;
 pub mod erase;
 pub mod lease;
@@ -182,6 +184,8 @@ pub struct Store {
     legacy: Legacy,
     /// The key of erased messages' tombstones ([`crate::domain::identity::tombstone`]).
     tombstone_key: [u8; 32],
+    /// The web app's key for keyed hashes (see `accounts`).
+    web_key: [u8; 32],
 }
 
 /// Never the connection options: PostgreSQL's print the password.
@@ -221,12 +225,14 @@ impl Store {
             .fetch_one(pool)
             .await?
         });
-        let tombstone_key = secrets::tombstone_key(&pool).await?;
+        let tombstone_key = secrets::installation_key(&pool, secrets::TOMBSTONE_KEY).await?;
+        let web_key = secrets::installation_key(&pool, secrets::WEB_KEY).await?;
         Ok(Store {
             pool,
             lease,
             legacy: if old > 0 { Legacy::Also } else { Legacy::None },
             tombstone_key,
+            web_key,
         })
     }
 

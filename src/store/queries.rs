@@ -7,7 +7,6 @@ use sqlx::{FromRow, QueryBuilder};
 
 use super::{Store, StoreError, dispatch};
 use crate::domain::document::DocumentKind;
-use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 
 #[derive(Debug, Clone, FromRow)]
@@ -96,11 +95,15 @@ pub struct Filter {
     pub search: Option<String>,
     /// The last message is the candidate's: nobody has answered it yet.
     pub needs_reply: bool,
+    /// The subject did not follow the rule, or a forward is unverified.
+    pub flagged: bool,
+    /// Only these applications (a full-text search's hits); `browse` only.
+    pub ids: Option<Vec<i64>>,
 }
 
 /// Built on the `applications_overview` view, which recruiters also query directly; the
 /// flag of migration 0008 comes from the table, so that the view stays as it is.
-const APPLICATION_SELECT: &str = "
+pub(super) const APPLICATION_SELECT: &str = "
     SELECT a.id, a.posting, a.last_name, a.first_name, a.email, a.status, a.reply_status,
            a.subject_nonconforming, f.forward_unverified, a.received_at, a.last_inbound_at,
            a.last_outbound_at, a.has_cv, a.has_letter
@@ -115,48 +118,6 @@ pub struct ApplicationDetail {
 }
 
 impl Store {
-    pub async fn list(&self, filter: &Filter) -> Result<Vec<ApplicationRow>, StoreError> {
-        dispatch!(&self.pool, pool => {
-        let mut query = QueryBuilder::new(APPLICATION_SELECT);
-        query.push(" WHERE 1 = 1");
-        if let Some(status) = filter.status {
-            query.push(" AND a.status = ").push_bind(status.as_str());
-        }
-        if let Some(reply) = filter.reply_status {
-            query
-                .push(" AND a.reply_status = ")
-                .push_bind(reply.as_str());
-        }
-        if let Some(posting) = &filter.posting {
-            query.push(" AND a.posting = ").push_bind(posting.clone());
-        }
-        if let Some(kind) = filter.missing {
-            query
-                .push(" AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = ")
-                .push_bind(kind.as_str())
-                .push(")");
-        }
-        if let Some(text) = &filter.search {
-            let pattern = format!("%{}%", text.to_lowercase());
-            query
-                .push(" AND (lower(a.last_name) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" OR lower(a.first_name) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" OR lower(a.email) LIKE ")
-                .push_bind(pattern)
-                .push(")");
-        }
-        if filter.needs_reply {
-            query.push(
-                " AND (a.last_outbound_at IS NULL OR a.last_outbound_at < a.last_inbound_at)",
-            );
-        }
-        query.push(" ORDER BY a.received_at, a.id");
-        Ok(query.build_query_as().fetch_all(pool).await?)
-        })
-    }
-
     pub async fn application(&self, id: i64) -> Result<Option<ApplicationDetail>, StoreError> {
         let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
         let row: Option<ApplicationRow> = dispatch!(&self.pool, pool => {
@@ -167,6 +128,19 @@ impl Store {
         };
         let mut details = self.details(vec![application], Some(id)).await?;
         Ok(details.pop())
+    }
+
+    /// One document by its id.
+    pub async fn document(&self, id: i64) -> Result<Option<DocumentInfo>, StoreError> {
+        Ok(dispatch!(&self.pool, pool => {
+            sqlx::query_as(
+                "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
+                 FROM documents d JOIN messages m ON m.id = d.message_id WHERE d.id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        }))
     }
 
     pub async fn history(&self, application_id: i64) -> Result<Vec<HistoryEntry>, StoreError> {

@@ -27,3 +27,4 @@ mod secrets;
 mod smtp;
 mod sources;
 mod synth;
+mod web;

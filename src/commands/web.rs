@@ -1,0 +1,33 @@
+//! `web`: the recruiters' web app alone.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::{open_blobs, open_store};
+use crate::blobs::BlobStore;
+use crate::config::Settings;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+use crate::web::{AppState, spawn};
+
+/// The app's state from the settings (`[web]`, or its defaults when the section is absent).
+pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppState {
+    AppState {
+        store,
+        blobs,
+        settings: Arc::new(settings.web.clone().unwrap_or_default()),
+        postings: Arc::new(settings.postings.clone()),
+        limits: Arc::new(settings.limits.clone()),
+    }
+}
+
+pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    let blobs = open_blobs(settings)?;
+    let address = spawn(web_state(settings, store.clone(), blobs), shutdown.clone()).await?;
+    // On stdout, for the person who started it (the log goes to stderr).
+    println!("applymail web: http://{address}/");
+    shutdown.wait().await;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

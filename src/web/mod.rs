@@ -1,0 +1,76 @@
+//! The recruiters' web app (`applymail web`, or `applymail run` with a `[web]` section):
+//! server-rendered French pages that work without JavaScript, behind a login.
+//!
+//! - [`routes`]: the one route table, each route with who may use it; the router is built
+//!   from it, and a test walks it.
+//! - [`session`]: accounts signing in and out, the session cookie, login throttling.
+//! - [`security`]: what every response carries (CSP, framing, referrer), the cross-site
+//!   request check, the client's address behind a trusted proxy.
+//! - [`catalogue`]: every French string of the pages.
+//! - [`pages`]: the list, an application, its documents.
+//! - [`assets`]: the stylesheet, the scripts and the PDF viewer, compiled into the binary.
+
+mod assets;
+pub mod catalogue;
+mod pages;
+pub mod routes;
+mod security;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use tracing::info;
+
+pub use session::hash_password;
+
+use crate::blobs::BlobStore;
+use crate::config::{Limits, WebSettings};
+use crate::domain::posting::Posting;
+use crate::shutdown::Shutdown;
+use crate::store::Store;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub blobs: BlobStore,
+    pub settings: Arc<WebSettings>,
+    pub postings: Arc<Vec<Posting>>,
+    pub limits: Arc<Limits>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("cannot listen on {addr} (web.listen): {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The app's router, every route from [`routes::table`] behind its guard.
+pub fn router(state: AppState) -> Router {
+    routes::build(state)
+}
+
+/// Binds `[web] listen` (a port conflict stops start-up with a clear error) and serves until
+/// shutdown, in the background.
+pub async fn spawn(state: AppState, shutdown: Shutdown) -> Result<SocketAddr, WebError> {
+    let addr = state.settings.listen;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| WebError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| WebError::Bind { addr, source })?;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    info!(listen = %local, "serving the recruiters' web app");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.wait().await })
+            .await;
+    });
+    Ok(local)
+}
