@@ -4,6 +4,7 @@
 mod acknowledgement;
 mod authentication;
 mod bounds;
+mod browser;
 mod budget;
 mod certs;
 mod chaos;

@@ -14,7 +14,7 @@ use crate::dovecot::free_port;
 use crate::helpers::{Daemon, TestEnv};
 use crate::synth;
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 pub struct Response {
     pub status: u16,

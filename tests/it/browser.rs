@@ -1,0 +1,217 @@
+//! The recruiters' path in a real browser (Debian's chromium, headless, over WebDriver):
+//! log in, search, open an application, see the CV's first page drawn by the PDF viewer,
+//! shortlist it with a note, log out. The screenshots it takes are the README's
+//! (`target/screenshots/`, copied to `docs/screenshots/`).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::dovecot::free_port;
+use crate::web::WebApp;
+
+const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a port of its own, stopped when dropped.
+struct Driver(Child, u16);
+
+impl Driver {
+    fn start() -> Driver {
+        assert!(
+            std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists(),
+            "Debian's chromium and chromium-driver are installed (scripts/test installs them)"
+        );
+        let port = free_port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "chromedriver did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver(child, port)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1280,1500", "--lang=fr-FR",
+                     format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    // fantoccini's TLS stack needs a process-wide provider; chromedriver is plain HTTP here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    ClientBuilder::rustls()
+        .expect("a WebDriver client")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.1))
+        .await
+        .expect("chromium starts under chromedriver")
+}
+
+/// Waits for an element (the page's scripts may still be drawing).
+async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/Maildir/new");
+    let mut mail: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    mail.sort();
+    let messages: Vec<Vec<u8>> = mail.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let app = WebApp::start(&messages);
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path()).await;
+    let base = format!("http://127.0.0.1:{}", app.port);
+
+    // Logged out, the app leads to its login page.
+    client.goto(&base).await.unwrap();
+    wait_for(&client, "form[action='/login']").await;
+    client
+        .find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys("marie@ong-exemple.org")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(crate::web::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("form[action='/login'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "table.applications").await;
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("list.png"), png).unwrap();
+
+    // A word of one CV only finds that application.
+    let search = client.find(Locator::Css("#q")).await.unwrap();
+    search.send_keys("hamdi").await.unwrap();
+    client
+        .find(Locator::Css("form.filters button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "table.applications").await;
+    let rows = client
+        .find_all(Locator::Css("table.applications tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "one application matches");
+    client
+        .find(Locator::Css("table.applications tbody a"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The CV's first page is drawn by the viewer.
+    wait_for(&client, ".pdf canvas[data-rendered='1']").await;
+    let drawn: bool = client
+        .execute(
+            "const c = document.querySelector('.pdf canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+             for (let i = 0; i < d.length; i += 4) { if (d[i] < 128) return true; } return false;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap();
+    assert!(
+        drawn,
+        "the canvas holds dark pixels: the page's text was drawn"
+    );
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("application.png"), png).unwrap();
+
+    // Shortlist it with a note.
+    let select = client.find(Locator::Css("#status")).await.unwrap();
+    select.select_by_value("shortlisted").await.unwrap();
+    client
+        .find(Locator::Css("#note"))
+        .await
+        .unwrap()
+        .send_keys("Très bon profil terrain")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("section.decide button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let history = wait_for(&client, "ol.history").await;
+    assert!(history.text().await.unwrap().contains("Présélectionnée"));
+
+    // Log out: the login page again, and the list is closed.
+    client
+        .find(Locator::Css("form.logout button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "form[action='/login']").await;
+    client.goto(&format!("{base}/applications")).await.unwrap();
+    wait_for(&client, "form[action='/login']").await;
+    client.close().await.unwrap();
+
+    assert_eq!(
+        app.env
+            .count("SELECT count(*) FROM status_history WHERE status = 'shortlisted' AND actor = 'Marie Curie' AND note = 'Très bon profil terrain'")
+            .await,
+        1,
+        "the database holds the change with the recruiter's name"
+    );
+}
