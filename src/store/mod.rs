@@ -16,11 +16,15 @@ pub mod lease;
 pub mod ledger;
 pub mod queries;
 pub mod record;
+pub mod search;
+#[cfg(test)]
+mod search_tests;
 mod secrets;
 mod sql;
 pub mod status;
 #[cfg(test)]
 mod tests;
+pub(crate) mod textindex;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
