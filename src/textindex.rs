@@ -155,17 +155,34 @@ pub async fn index_batch(
     if let Err(err) = store.save_entries(&entries).await {
         warn!(error = %err, "search index: a batch of entries failed; writing them one by one");
         for entry in &entries {
-            if let Err(err) = store.save_entries(std::slice::from_ref(entry)).await {
-                // Marked all the same: an entry that cannot be written is not retried forever.
-                error!(application_id = entry.application_id, error = %err,
-                    "search index: this application could not be indexed and will not be found by search");
-                store
-                    .mark_indexed(&[entry.application_id], &entry.document_ids)
-                    .await?;
+            match store.save_entries(std::slice::from_ref(entry)).await {
+                Ok(()) => {}
+                // Marked all the same: an entry the database refuses is not retried forever.
+                Err(err) if refuses_the_data(&err) => {
+                    error!(application_id = entry.application_id, error = %err,
+                        "search index: this application could not be indexed and will not be found by search");
+                    store
+                        .mark_indexed(&[entry.application_id], &entry.document_ids)
+                        .await?;
+                }
+                // Anything else (a lost connection, a deadlock between two indexers) is tried
+                // again by a later batch.
+                Err(err) => return Err(err.into()),
             }
         }
     }
     Ok(pass)
+}
+
+/// Whether the database refused an entry for what it holds, not for the moment: a data
+/// exception or a limit (PostgreSQL classes 22 and 54, e.g. a tsvector over 1 MiB), or
+/// SQLite's "string or blob too big".
+fn refuses_the_data(err: &StoreError) -> bool {
+    let StoreError::Query(sqlx::Error::Database(db)) = err else {
+        return false;
+    };
+    db.code()
+        .is_some_and(|code| code.starts_with("22") || code.starts_with("54") || code == "18")
 }
 
 /// Marks the indexer running in this process; cleared when the loop ends.

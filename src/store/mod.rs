@@ -2,7 +2,8 @@
 //! sqlx, with each backend's migrations embedded in the binary.
 //!
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
-//! the recruiters' reads; [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
+//! the recruiters' reads; [`search`] the full-text search (`textindex` the background
+//! indexer's reads and writes); [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
