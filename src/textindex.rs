@@ -102,7 +102,7 @@ pub async fn index_pending(
 ) -> Result<IndexPass, IndexError> {
     let mut total = IndexPass::default();
     while !shutdown.is_requested() {
-        let pass = index_batch(store, blobs, limits).await?;
+        let pass = index_batch(store, blobs, limits, shutdown).await?;
         if pass.is_idle() {
             break;
         }
@@ -113,10 +113,12 @@ pub async fn index_pending(
 
 /// One batch: up to `limits.batch` documents not yet indexed (their texts extracted, one
 /// document at a time), and the entries of their applications and of new applications.
+/// Shutdown stops it between documents, keeping the texts already read.
 pub async fn index_batch(
     store: &Store,
     blobs: &BlobStore,
     limits: &IndexerLimits,
+    shutdown: &Shutdown,
 ) -> Result<IndexPass, IndexError> {
     let documents = store.unindexed_documents(limits.batch).await?;
     let mut pass = IndexPass {
@@ -126,6 +128,10 @@ pub async fn index_batch(
     let mut seen = HashSet::new();
     let mut texts = Vec::new();
     for doc in documents.iter().filter(|d| !d.has_text) {
+        if shutdown.is_requested() {
+            store.save_texts(&texts).await?;
+            return Ok(IndexPass::default());
+        }
         if !seen.insert(doc.sha256.clone()) {
             continue;
         }
@@ -152,9 +158,39 @@ pub async fn index_batch(
         tokio::task::spawn_blocking(move || sources.into_iter().map(entry).collect::<Vec<_>>())
             .await?;
     pass.applications = entries.len();
-    if let Err(err) = store.save_entries(&entries).await {
+    for group in write_groups(&entries) {
+        save_entries(store, group).await?;
+    }
+    Ok(pass)
+}
+
+/// Bytes of index text written in one transaction, at most (unless one entry is larger): on
+/// SQLite the write lock is held while FTS5 reads them, and recording waits for it.
+const MAX_WRITE_BYTES: usize = 2 << 20;
+
+/// `entries` in consecutive groups of at most [`MAX_WRITE_BYTES`] of text, one entry at least.
+fn write_groups(entries: &[Entry]) -> Vec<&[Entry]> {
+    let mut groups = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, entry) in entries.iter().enumerate() {
+        let size = entry.names.len() + entry.body.len();
+        if i > start && bytes + size > MAX_WRITE_BYTES {
+            groups.push(&entries[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < entries.len() {
+        groups.push(&entries[start..]);
+    }
+    groups
+}
+
+/// Writes entries in one transaction; when that fails, one by one.
+async fn save_entries(store: &Store, entries: &[Entry]) -> Result<(), IndexError> {
+    if let Err(err) = store.save_entries(entries).await {
         warn!(error = %err, "search index: a batch of entries failed; writing them one by one");
-        for entry in &entries {
+        for entry in entries {
             match store.save_entries(std::slice::from_ref(entry)).await {
                 Ok(()) => {}
                 // Marked all the same: an entry the database refuses is not retried forever.
@@ -171,7 +207,7 @@ pub async fn index_batch(
             }
         }
     }
-    Ok(pass)
+    Ok(())
 }
 
 /// Whether the database refused an entry for what it holds, not for the moment: a data
@@ -224,7 +260,7 @@ pub async fn run_indexer(
         if shutdown.is_requested() {
             return;
         }
-        match index_batch(&store, &blobs, &limits).await {
+        match index_batch(&store, &blobs, &limits, &shutdown).await {
             Ok(pass) if pass.is_idle() => {
                 if let Some(done) = stretch.take() {
                     done.finish();
@@ -392,6 +428,26 @@ fn entry(source: EntrySource) -> Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_are_written_in_bounded_groups() {
+        let entry = |bytes: usize| Entry {
+            application_id: 1,
+            names: String::new(),
+            body: "x".repeat(bytes),
+            document_ids: Vec::new(),
+        };
+        let entries = [
+            entry(MAX_WRITE_BYTES),
+            entry(10),
+            entry(10),
+            entry(MAX_WRITE_BYTES - 25),
+            entry(10),
+        ];
+        let sizes: Vec<usize> = write_groups(&entries).iter().map(|g| g.len()).collect();
+        assert_eq!(sizes, vec![1, 3, 1]);
+        assert!(write_groups(&[]).is_empty());
+    }
 
     #[test]
     fn stored_text_has_no_nul_and_is_capped() {

@@ -408,3 +408,91 @@ async fn the_daemon_indexes_what_was_filed_before_and_what_it_files() {
     assert!(log.contains("search index: up to date"), "{log}");
     assert!(!log.contains("Essaouira"), "no document content in the log");
 }
+
+/// A name or an address ranks before a document's words; a text of a megabyte of distinct
+/// words (past what a PostgreSQL tsvector holds) is indexed within bounds, its application
+/// found.
+#[tokio::test]
+async fn names_rank_first_and_a_huge_text_is_indexed_within_bounds() {
+    let env = TestEnv::new();
+    let inbox = env.path("import");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(inbox.join(sub)).unwrap();
+    }
+    let mut seed = 20_210_719u64;
+    let mut words = String::from("Agadir ");
+    while words.len() < 1_200_000 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        words.push_str(&format!("w{:x} ", seed >> 36));
+    }
+    let mails = [
+        mail(
+            "Amal Safi <amal.safi@example.com>",
+            "SAFI Amal",
+            11,
+            "Bonjour, voici ma candidature.",
+            &[("CV.pdf", PDF, pdf(&["Curriculum Vitae", "Rabat"]))],
+        ),
+        mail(
+            "Karim Benali <karim@example.com>",
+            "BENALI Karim",
+            12,
+            "Bonjour, voici ma candidature.",
+            &[(
+                "CV.pdf",
+                PDF,
+                pdf(&[
+                    "Curriculum Vitae",
+                    "Mission à Safi",
+                    "Safi, Safi et Safi encore",
+                ]),
+            )],
+        ),
+        mail(
+            "Random Words <rw@example.com>",
+            "WORDS Random",
+            13,
+            "Bonjour, voici ma candidature.",
+            &[("CV.txt", "text/plain", words.into_bytes())],
+        ),
+    ];
+    for (i, raw) in mails.iter().enumerate() {
+        std::fs::write(
+            inbox.join("new").join(format!("17000000{i}.M{i}.rank")),
+            raw,
+        )
+        .unwrap();
+    }
+    env.run(&["import", inbox.to_str().unwrap()]);
+    let amal = id_of(&env, "amal.safi@example.com");
+    let karim = id_of(&env, "karim@example.com");
+    let random = id_of(&env, "rw@example.com");
+    let (store, blobs) = open(&env).await;
+    let pass = index_pending(
+        &store,
+        &blobs,
+        &IndexerLimits::default(),
+        &Shutdown::never(),
+    )
+    .await
+    .unwrap();
+    assert_eq!((pass.documents, pass.failed), (3, 0), "{pass:?}");
+    assert_eq!(store.search_backlog().await.unwrap(), (0, 0));
+    assert_eq!(
+        store.search_application_ids("safi", 10, 0).await.unwrap(),
+        vec![amal, karim]
+    );
+    assert_eq!(
+        found(&store, "random words").await,
+        [random].into_iter().collect()
+    );
+    assert_eq!(
+        found(&store, "agadir").await,
+        [random].into_iter().collect()
+    );
+    let hits = store.search("agadir", 10, 0).await.unwrap();
+    assert_eq!(hits[0].snippet.matches(), vec!["Agadir"]);
+    store.close().await;
+}
