@@ -285,3 +285,40 @@ async fn erasure_leaves_no_text_and_no_index_rows() {
     .unwrap();
     assert_eq!((texts, rows, content, words), (0, 1, 0, 0));
 }
+
+/// Names and addresses first, then the others, the newest first within each; pages follow
+/// that order across the two.
+#[tokio::test]
+async fn names_first_then_newest_page_by_page() {
+    let f = fixture().await;
+    let named = f
+        .file(
+            "a@example.org",
+            "Safi",
+            "Amal",
+            &[("cv", "cv.txt", "Rabat")],
+        )
+        .await;
+    let older = f
+        .file("b@example.org", "B", "B", &[("cv", "cv.txt", "Safi")])
+        .await;
+    let newer = f
+        .file("c@example.org", "C", "C", &[("cv", "cv.txt", "Safi Safi")])
+        .await;
+    f.index().await;
+    assert_eq!(f.ids("safi").await, vec![named, newer, older]);
+    let mut pages = Vec::new();
+    for offset in 0..4 {
+        pages.push(
+            f.store
+                .search_application_ids("safi", 1, offset)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(pages, vec![vec![named], vec![newer], vec![older], vec![]]);
+    assert_eq!(
+        f.store.search_application_ids("safi", 2, 1).await.unwrap(),
+        vec![newer, older]
+    );
+}

@@ -484,6 +484,16 @@ async fn names_rank_first_and_a_huge_text_is_indexed_within_bounds() {
         store.search_application_ids("safi", 10, 0).await.unwrap(),
         vec![amal, karim]
     );
+    for (offset, page) in [(0, vec![amal]), (1, vec![karim]), (2, vec![])] {
+        assert_eq!(
+            store
+                .search_application_ids("safi", 1, offset)
+                .await
+                .unwrap(),
+            page,
+            "offset {offset}"
+        );
+    }
     assert_eq!(
         found(&store, "random words").await,
         [random].into_iter().collect()
