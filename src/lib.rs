@@ -21,6 +21,8 @@
 //! - [`ingest`]: the pipeline: raw messages with their coordinates in, committed outcomes out.
 //! - [`watch`]: the daemon's loops, an IMAP account and a local Maildir side by side, and the
 //!   Sent folder they share.
+//! - [`textindex`]: the background search indexer: every document's text, and each
+//!   application's entry in the search index, after the commit ([`store::search`] queries it).
 //! - [`outbox`]: what applymail sends: acknowledgements over SMTP.
 //! - [`retention`]: erasure after the retention period, on request, and requeueing.
 //! - [`config`]: the typed settings tree, from TOML and the environment.
@@ -50,5 +52,6 @@ pub mod shutdown;
 pub mod sources;
 pub mod store;
 pub mod telemetry;
+pub mod textindex;
 pub mod watch;
 pub mod web;

@@ -41,6 +41,19 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             Some(acknowledger)
         }
     };
+    // The search indexer reads the documents after their commit; `--once` leaves it to the
+    // next daemon or `web`, its time being the backfill's.
+    let indexer = (!once).then(|| {
+        let wake = Arc::new(Notify::new());
+        pipeline = pipeline.clone().with_search_wake(Arc::clone(&wake));
+        tokio::spawn(crate::textindex::run_indexer(
+            pipeline.store().clone(),
+            pipeline.blobs().clone(),
+            crate::textindex::IndexerLimits::default(),
+            Some(wake),
+            shutdown.clone(),
+        ))
+    });
     requeue_what_now_fits(&pipeline, settings).await?;
     let health = Arc::new(Health::default());
     if let Some(http) = &settings.http {
@@ -118,10 +131,20 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             Err(err) => return Err(err.into()),
         }
     }
+    if let Some(task) = indexer {
+        // It stops between documents; a PDF being read ends within its own time limit.
+        if tokio::time::timeout(INDEXER_STOP, task).await.is_err() {
+            warn!("the search indexer did not stop in time");
+        }
+    }
     info!("stopped");
     pipeline.store().close().await;
     Ok(ExitCode::SUCCESS)
 }
+
+/// How long stopping waits for the search indexer: the sandboxed PDF reader's own limit
+/// (15 s) and a little more.
+const INDEXER_STOP: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// What the lease is taken on: the mailbox, as every instance configured for it names it.
 fn mailbox_identity(mailbox: &MailboxSettings) -> String {

@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod posting;
 pub mod printable;
 pub mod record;
+pub mod search;
 pub mod source;
 pub mod status;
 pub mod subject;

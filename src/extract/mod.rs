@@ -22,6 +22,7 @@ mod budget;
 mod deferred;
 pub mod doc_text;
 mod headers;
+pub mod legacy_doc;
 mod parts;
 mod plain;
 pub mod sandbox;

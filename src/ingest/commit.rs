@@ -134,6 +134,16 @@ impl Pipeline {
             Ok::<(), IngestError>(())
         };
         let outcomes = self.store.record_after(&decisions, durable).await??;
+        if let Some(wake) = &self.search_wake
+            && decisions.iter().any(|d| {
+                matches!(
+                    d.kind,
+                    DecisionKind::Application { .. } | DecisionKind::FollowUp { .. }
+                )
+            })
+        {
+            wake.notify_one();
+        }
         let mut reports = Vec::with_capacity(outcomes.len());
         for (decision, outcome) in decisions.into_iter().zip(outcomes) {
             self.report(&decision, &outcome);

@@ -84,6 +84,8 @@ pub struct Pipeline {
     blobs: BlobStore,
     rules: Arc<Rules>,
     acknowledgements: Option<AckQueue>,
+    /// Wakes the search indexer after a group that filed documents or applications.
+    search_wake: Option<Arc<Notify>>,
 }
 
 /// Deciding and queueing acknowledgements as applications are filed.
@@ -116,7 +118,15 @@ impl Pipeline {
                 max_message_bytes: settings.limits.max_message_bytes,
             }),
             acknowledgements: None,
+            search_wake: None,
         }
+    }
+
+    /// `wake` is notified after each committed group that filed an application or a
+    /// follow-up, for the search indexer ([`crate::textindex::run_indexer`]).
+    pub fn with_search_wake(mut self, wake: Arc<Notify>) -> Pipeline {
+        self.search_wake = Some(wake);
+        self
     }
 
     /// Applications filed from now on get an acknowledgement intent (queued or skipped), and

@@ -58,6 +58,15 @@ impl Store {
         dry_run: bool,
     ) -> Result<Erased, StoreError> {
         let mut tx = self.pool.begin_write().await?;
+        if let super::Backend::Sqlite(tx) = &mut tx {
+            // What is deleted is overwritten, not left in free pages: a CV's text and its
+            // words in the search index (whose own 'secure-delete' removes them from the
+            // index at once, migration 0010) must not stay readable in the file. It stays on
+            // for this pooled connection: elsewhere applymail deletes little (attempt rows).
+            sqlx::query("PRAGMA secure_delete = ON")
+                .execute(&mut **tx)
+                .await?;
+        }
         let applications: Vec<i64> = match what {
             Erase::InactiveSince(cutoff) => dispatch!(&mut tx, tx => {
                 let rows: Vec<(i64,)> = sqlx::query_as(
@@ -135,6 +144,7 @@ impl Store {
             return Ok(erased);
         }
         let mut blobs: Vec<String> = documents.into_iter().map(|(sha,)| sha).collect();
+        let texts: Vec<String> = blobs.clone();
         // Early versions stored a filed message's raw bytes too, under their SHA-256.
         let raw: Vec<(String,)> = rows_in(
             &mut tx,
@@ -223,6 +233,16 @@ impl Store {
             "",
         )
         .await?;
+        // The documents' texts (and so their words in the search index, whose entries went
+        // with the applications) that no remaining document names.
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        execute_in(
+            &mut tx,
+            "DELETE FROM document_texts WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = document_texts.sha256) AND sha256 IN ",
+            &texts,
+            "",
+        )
+        .await?;
         let now = Utc::now();
         for chunk in stones.chunks(super::sql::CHUNK) {
             dispatch!(&mut tx, tx => {
@@ -251,6 +271,17 @@ impl Store {
             .await?;
         });
         tx.commit().await?;
+        if let super::Backend::Sqlite(pool) = &self.pool {
+            // The write-ahead log still holds the pages as they were before: copied into the
+            // database (whose deleted content is overwritten) and emptied, unless a reader
+            // holds it (then they go as the log is reused).
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(pool)
+                .await
+            {
+                tracing::warn!(error = %err, "erasure: the write-ahead log could not be emptied");
+            }
+        }
         blobs.sort();
         blobs.dedup();
         erased.released_blobs = blobs;

@@ -2,7 +2,8 @@
 //! sqlx, with each backend's migrations embedded in the binary.
 //!
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
-//! the recruiters' reads; [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
+//! the recruiters' reads; [`search`] the full-text search (`textindex` the background
+//! indexer's reads and writes); [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
@@ -18,11 +19,15 @@ pub mod lease;
 pub mod ledger;
 pub mod queries;
 pub mod record;
+pub mod search;
+#[cfg(test)]
+mod search_tests;
 mod secrets;
 mod sql;
 pub mod status;
 #[cfg(test)]
 mod tests;
+pub(crate) mod textindex;
 
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
