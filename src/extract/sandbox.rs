@@ -9,8 +9,16 @@
 //! it, and keeps at most [`OUTPUT_LIMIT`] bytes of its answer. A failure of any kind only means
 //! "no text": the document is kept, and classified by its position instead.
 //!
-//! Library users (and unit tests) that never call [`enable`] read in-process, as before.
+//! The reader is poppler's `pdftotext` (Debian's `poppler-utils`) when it is installed: the
+//! child lowers its limits and then becomes `pdftotext`, so the same limits and the same kill
+//! hold. pdf-extract ignores the `'` and `"` text operators that Ghostscript (`ps2pdf`,
+//! CUPS-PDF, "print to PDF" drivers) writes every line with, and loses all but the first
+//! line of such a PDF; it stays as the fallback when `pdftotext` is missing or fails.
+//!
+//! Library users (and unit tests) that never call [`enable`] read in-process with
+//! pdf-extract, as before.
 
+use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -30,7 +38,28 @@ const WALL_LIMIT: Duration = Duration::from_secs(15);
 /// that has just read a hostile PDF to have cut it.
 const OUTPUT_LIMIT: u64 = 4 * 1024 * 1024;
 
+/// The child's argument after [`CHILD_ARG`] that makes it become `pdftotext`.
+const POPPLER_ARG: &str = "pdftotext";
+
 static READER: OnceLock<PathBuf> = OnceLock::new();
+static PDFTOTEXT: OnceLock<Option<PathBuf>> = OnceLock::new();
+
+/// poppler's `pdftotext`, found once on `PATH` (the reader's own environment is empty).
+pub fn pdftotext() -> Option<&'static Path> {
+    PDFTOTEXT
+        .get_or_init(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("pdftotext"))
+                .find(|candidate| is_executable(candidate))
+        })
+        .as_deref()
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
 
 /// Makes PDF extraction run in `executable` (the running `applymail`).
 pub fn enable(executable: PathBuf) {
@@ -75,15 +104,39 @@ fn reader_command(executable: &Path) -> Command {
     command
 }
 
+/// `pdftotext` first when there is one; pdf-extract when it is missing, fails or finds no
+/// text (a PDF poppler refuses may still give pdf-extract something).
 fn in_child(exe: &Path, bytes: &[u8], until: Instant) -> Result<String, String> {
+    if let Some(poppler) = pdftotext() {
+        let mut command = reader_command(exe);
+        command.arg(CHILD_ARG).arg(POPPLER_ARG).arg(poppler);
+        if let Ok(text) = run_reader(command, bytes, until, Answer::Raw)
+            && !text.trim().is_empty()
+        {
+            return Ok(text);
+        }
+    }
     let mut command = reader_command(exe);
     command.arg(CHILD_ARG);
-    run_reader(command, bytes, until)
+    run_reader(command, bytes, until, Answer::Framed)
+}
+
+/// How a reader answers: pdf-extract's child frames it (`ok\n<text>` or an error line);
+/// `pdftotext` writes the text alone and fails by its exit status.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Framed,
+    Raw,
 }
 
 /// Runs a reader: the document on its stdin, at most [`OUTPUT_LIMIT`] bytes of its answer
 /// kept, killed at `until`.
-fn run_reader(mut command: Command, bytes: &[u8], until: Instant) -> Result<String, String> {
+fn run_reader(
+    mut command: Command,
+    bytes: &[u8],
+    until: Instant,
+    answer: Answer,
+) -> Result<String, String> {
     let mut child = command
         .spawn()
         .map_err(|e| format!("cannot start the PDF reader: {e}"))?;
@@ -128,18 +181,34 @@ fn run_reader(mut command: Command, bytes: &[u8], until: Instant) -> Result<Stri
         return Err(format!("the PDF reader failed ({status})"));
     }
     let text = String::from_utf8_lossy(&out);
+    if answer == Answer::Raw {
+        return Ok(text.into_owned());
+    }
     match text.strip_prefix("ok\n") {
         Some(text) => Ok(text.to_owned()),
         None => Err(text.trim().to_owned()),
     }
 }
 
-/// The child's side: limits first, then read stdin, answer `ok\n<text>` or an error line.
+/// The child's side: limits first; then either become `pdftotext` (`__pdf-text pdftotext
+/// PATH`: it reads stdin and writes the text), or read stdin and answer `ok\n<text>` or an
+/// error line.
 pub fn run_child() -> std::process::ExitCode {
     use rlimit::Resource;
     if Resource::AS.set(MEMORY_LIMIT, MEMORY_LIMIT).is_err()
         || Resource::CPU.set(CPU_LIMIT, CPU_LIMIT + 1).is_err()
     {
+        return std::process::ExitCode::FAILURE;
+    }
+    let args: Vec<OsString> = std::env::args_os().skip(2).collect();
+    if let [mode, program] = args.as_slice()
+        && mode == POPPLER_ARG
+    {
+        use std::os::unix::process::CommandExt;
+        // exec keeps the process, its limits and its pipes: the parent's kill stops poppler.
+        let _ = Command::new(program)
+            .args(["-q", "-enc", "UTF-8", "-", "-"])
+            .exec();
         return std::process::ExitCode::FAILURE;
     }
     // The reader's own panic message is of no use to anyone.
@@ -189,7 +258,13 @@ mod tests {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let started = Instant::now();
-        let text = run_reader(flood, b"%PDF-", started + Duration::from_secs(10)).unwrap();
+        let text = run_reader(
+            flood,
+            b"%PDF-",
+            started + Duration::from_secs(10),
+            Answer::Framed,
+        )
+        .unwrap();
         assert!(text.len() <= OUTPUT_LIMIT as usize, "{} bytes", text.len());
         assert!(started.elapsed() < Duration::from_secs(5));
     }
@@ -204,7 +279,12 @@ mod tests {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let started = Instant::now();
-        let result = run_reader(slow, b"%PDF-", started + Duration::from_millis(300));
+        let result = run_reader(
+            slow,
+            b"%PDF-",
+            started + Duration::from_millis(300),
+            Answer::Framed,
+        );
         assert!(result.is_err());
         assert!(
             started.elapsed() < Duration::from_secs(3),

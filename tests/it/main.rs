@@ -23,6 +23,7 @@ mod imap_relay;
 mod instances;
 mod maildir_run;
 mod poison;
+mod realmail;
 mod secrets;
 mod smtp;
 mod sources;
