@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::dovecot::Dovecot;
 use crate::helpers::{TestEnv, str_field};
 use crate::synth;
 
@@ -281,5 +282,88 @@ fn without_pdftotext_pdfs_are_read_as_before_and_check_says_so() {
     assert!(
         stdout.contains("documents: PDF text by pdftotext"),
         "{stdout}"
+    );
+}
+
+/// Courier marks no folder `\Sent`. The folder is found by its usual name, decoded from
+/// modified UTF-7 ("&AMk-l&AOk-ments envoy&AOk-s" is "Éléments envoyés"), `check` says which
+/// and how, and the replies in it are tracked.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_special_use_the_sent_folder_is_found_by_its_usual_name() {
+    let dovecot = Dovecot::start_without_special_use();
+    const WIRE: &str = "&AMk-l&AOk-ments envoy&AOk-s";
+    dovecot.create_folder(WIRE).await;
+    dovecot
+        .append("INBOX", &[synth::application(1, 3_000)])
+        .await;
+    dovecot.append(WIRE, &[synth::reply_to(1)]).await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Sent folder: Éléments envoyés (no folder is marked \\Sent; chosen by its name)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("IDLE: offered"), "{stdout}");
+    env.run(&["run", "--once"]);
+    let export = env.export();
+    assert_eq!(export.len(), 1);
+    assert_eq!(str_field(&export[0], "reply_status"), "replied");
+}
+
+/// A server that cannot keep the keyword: here Dovecot with an ACL that withholds the right
+/// to write keywords (`w`), so that PERMANENTFLAGS holds neither `\*` nor the keyword, as
+/// Courier's with keywords off. `check` says so, and the daemon files the mail, warns once,
+/// and marks nothing it could not mark.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_cannot_keep_the_keyword_is_told_and_never_claimed() {
+    let dovecot = Dovecot::start_with(
+        "mail_plugins = $mail_plugins acl\nplugin {\n  acl = vfile:cache_secs=0\n}\n",
+    );
+    dovecot
+        .append("INBOX", &[synth::application(1, 3_000)])
+        .await;
+    // The inbox's ACL file, at the Maildir's root: every right but `w`.
+    let acl = dovecot
+        .dir
+        .path()
+        .join("mail")
+        .join(crate::dovecot::USER)
+        .join("Maildir/dovecot-acl");
+    std::fs::write(&acl, "owner lrsitekxa\n").unwrap();
+    assert!(
+        std::process::Command::new("chown")
+            .args(["nobody:nogroup"])
+            .arg(&acl)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("keyword $Applymail-Filed: NOT kept by the server"),
+        "{stdout}"
+    );
+    let out = env.command().args(["run", "--once"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("does not keep the keyword").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(env.export().len(), 1);
+    let flags = dovecot.flags("INBOX").await;
+    assert!(
+        !flags[0]
+            .1
+            .iter()
+            .any(|f| f.contains(applymail::imap::FILED_KEYWORD)),
+        "{flags:?}"
     );
 }
