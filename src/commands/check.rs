@@ -74,6 +74,15 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         ))?,
         None => say(format_args!("documents: {}", super::PDFTOTEXT_MISSING))?,
     }
+    match crate::extract::sandbox::tesseract() {
+        Some(path) => say(format_args!(
+            "documents: scans read by OCR with tesseract ({}; needs its French data, tesseract-ocr-fra)",
+            path.display()
+        ))?,
+        None => say(format_args!(
+            "documents: tesseract not found (Debian: apt-get install tesseract-ocr tesseract-ocr-fra): scans and photos are classified by their names only"
+        ))?,
+    }
     Ok(if healthy {
         ExitCode::SUCCESS
     } else {

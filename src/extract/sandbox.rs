@@ -15,8 +15,13 @@
 //! CUPS-PDF, "print to PDF" drivers) writes every line with, and loses all but the first
 //! line of such a PDF; it stays as the fallback when `pdftotext` is missing or fails.
 //!
+//! Scans have no text layer: an image, and a PDF whose readers find no text, are read by OCR
+//! (Debian's `tesseract-ocr` with its French and English data; a PDF's first page rendered by
+//! poppler's `pdftoppm`), in the same child under the same limits, when the programs are
+//! installed.
+//!
 //! Library users (and unit tests) that never call [`enable`] read in-process with
-//! pdf-extract, as before.
+//! pdf-extract, as before, and do no OCR.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -40,20 +45,62 @@ const OUTPUT_LIMIT: u64 = 4 * 1024 * 1024;
 
 /// The child's argument after [`CHILD_ARG`] that makes it become `pdftotext`.
 const POPPLER_ARG: &str = "pdftotext";
+/// ... that makes it become `tesseract` reading an image.
+const OCR_IMAGE_ARG: &str = "ocr-image";
+/// ... that makes it render a PDF's first page with `pdftoppm` and read it with `tesseract`.
+const OCR_PDF_ARG: &str = "ocr-pdf";
+/// tesseract's languages: candidates write French, some English (Debian's
+/// `tesseract-ocr-fra`; English comes with `tesseract-ocr`).
+const OCR_LANGUAGES: &str = "fra+eng";
+/// A scanned PDF's first page, rendered for OCR: 150 dpi reads 10-point text; the first
+/// page holds what classifies a CV or a letter, and one page keeps the time bounded.
+const OCR_PDF_PIPELINE: &str = r#""$0" -r 150 -gray -png -f 1 -l 1 - | "$1" stdin stdout -l "$2""#;
 
 static READER: OnceLock<PathBuf> = OnceLock::new();
 static PDFTOTEXT: OnceLock<Option<PathBuf>> = OnceLock::new();
+static PDFTOPPM: OnceLock<Option<PathBuf>> = OnceLock::new();
+static TESSERACT: OnceLock<Option<PathBuf>> = OnceLock::new();
 
 /// poppler's `pdftotext`, found once on `PATH` (the reader's own environment is empty).
 pub fn pdftotext() -> Option<&'static Path> {
-    PDFTOTEXT
-        .get_or_init(|| {
-            let path = std::env::var_os("PATH")?;
-            std::env::split_paths(&path)
-                .map(|dir| dir.join("pdftotext"))
-                .find(|candidate| is_executable(candidate))
-        })
-        .as_deref()
+    program(&PDFTOTEXT, "pdftotext")
+}
+
+/// `tesseract`, found once on `PATH`.
+pub fn tesseract() -> Option<&'static Path> {
+    program(&TESSERACT, "tesseract")
+}
+
+/// Whether images and scanned PDFs can be read: the sandboxed reader and `tesseract`.
+pub fn ocr_available() -> bool {
+    READER.get().is_some() && tesseract().is_some()
+}
+
+fn program(cell: &'static OnceLock<Option<PathBuf>>, name: &str) -> Option<&'static Path> {
+    cell.get_or_init(|| {
+        let path = std::env::var_os("PATH")?;
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| is_executable(candidate))
+    })
+    .as_deref()
+}
+
+/// The text of an image (a photo or a scan of a CV or a letter), by OCR in the sandboxed
+/// reader, stopped at `deadline` if that comes before its own limit.
+pub fn image_text(bytes: &[u8], deadline: Option<Instant>) -> Result<String, String> {
+    let exe = READER
+        .get()
+        .ok_or("images are read only by the sandboxed reader")?;
+    let tesseract = tesseract().ok_or("tesseract is not installed")?;
+    let mut command = reader_command(exe);
+    command.arg(CHILD_ARG).arg(OCR_IMAGE_ARG).arg(tesseract);
+    run_reader(command, bytes, until(deadline), Answer::Raw)
+}
+
+fn until(deadline: Option<Instant>) -> Instant {
+    let own_limit = Instant::now() + WALL_LIMIT;
+    deadline.map_or(own_limit, |d| d.min(own_limit))
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -71,11 +118,7 @@ pub fn enable(executable: PathBuf) {
 /// limit.
 pub fn pdf_text(bytes: &[u8], deadline: Option<Instant>) -> Result<String, String> {
     match READER.get() {
-        Some(exe) => {
-            let own_limit = Instant::now() + WALL_LIMIT;
-            let until = deadline.map_or(own_limit, |d| d.min(own_limit));
-            in_child(exe, bytes, until)
-        }
+        Some(exe) => in_child(exe, bytes, until(deadline)),
         None => in_process(bytes),
     }
 }
@@ -118,7 +161,25 @@ fn in_child(exe: &Path, bytes: &[u8], until: Instant) -> Result<String, String> 
     }
     let mut command = reader_command(exe);
     command.arg(CHILD_ARG);
-    run_reader(command, bytes, until, Answer::Framed)
+    let extracted = run_reader(command, bytes, until, Answer::Framed);
+    if extracted.as_ref().is_ok_and(|text| !text.trim().is_empty()) {
+        return extracted;
+    }
+    // No text layer: a scan.
+    if let (Some(pdftoppm), Some(tesseract)) = (program(&PDFTOPPM, "pdftoppm"), tesseract()) {
+        let mut command = reader_command(exe);
+        command
+            .arg(CHILD_ARG)
+            .arg(OCR_PDF_ARG)
+            .arg(pdftoppm)
+            .arg(tesseract);
+        if let Ok(text) = run_reader(command, bytes, until, Answer::Raw)
+            && !text.trim().is_empty()
+        {
+            return Ok(text);
+        }
+    }
+    extracted
 }
 
 /// How a reader answers: pdf-extract's child frames it (`ok\n<text>` or an error line);
@@ -201,14 +262,34 @@ pub fn run_child() -> std::process::ExitCode {
         return std::process::ExitCode::FAILURE;
     }
     let args: Vec<OsString> = std::env::args_os().skip(2).collect();
-    if let [mode, program] = args.as_slice()
-        && mode == POPPLER_ARG
-    {
+    // exec keeps the process, its limits and its pipes: the parent's kill stops the program
+    // (and the shell's children die of the closed pipe or of the CPU limit they inherit).
+    let become_program = match args.as_slice() {
+        [mode, program] if mode == POPPLER_ARG => {
+            let mut command = Command::new(program);
+            command.args(["-q", "-enc", "UTF-8", "-", "-"]);
+            Some(command)
+        }
+        [mode, program] if mode == OCR_IMAGE_ARG => {
+            let mut command = Command::new(program);
+            command.args(["stdin", "stdout", "-l", OCR_LANGUAGES]);
+            Some(command)
+        }
+        [mode, pdftoppm, tesseract] if mode == OCR_PDF_ARG => {
+            let mut command = Command::new("/bin/sh");
+            command
+                .args(["-c", OCR_PDF_PIPELINE])
+                .arg(pdftoppm)
+                .arg(tesseract)
+                .arg(OCR_LANGUAGES);
+            Some(command)
+        }
+        _ => None,
+    };
+    if let Some(mut command) = become_program {
         use std::os::unix::process::CommandExt;
-        // exec keeps the process, its limits and its pipes: the parent's kill stops poppler.
-        let _ = Command::new(program)
-            .args(["-q", "-enc", "UTF-8", "-", "-"])
-            .exec();
+        // One thread: the machine is small and the kernel's CPU limit counts all of them.
+        let _ = command.env("OMP_THREAD_LIMIT", "1").exec();
         return std::process::ExitCode::FAILURE;
     }
     // The reader's own panic message is of no use to anyone.

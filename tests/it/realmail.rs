@@ -367,3 +367,40 @@ async fn a_server_that_cannot_keep_the_keyword_is_told_and_never_claimed() {
         "{flags:?}"
     );
 }
+
+/// Scans with nameless files: a JPEG photo of the letter and an image-only PDF of the CV
+/// (tests/fixtures/realmail/pdf/make-scans.sh) are read by OCR and classified.
+#[test]
+fn nameless_scans_are_read_by_ocr() {
+    let dir = realmail().join("pdf");
+    let env = TestEnv::new();
+    let cv = std::fs::read(dir.join("cv-scan.pdf")).unwrap();
+    let letter = std::fs::read(dir.join("letter-scan.jpg")).unwrap();
+    let raw = format!(
+        "From: Salma Alaoui Mrani <salma@example.com>\r\n\
+         To: contact@ong-exemple.org\r\n\
+         Subject: Coordination Maroc – Alaoui Mrani Salma\r\n\
+         Message-ID: <scans@example.com>\r\n\
+         Date: Mon, 05 Jul 2021 09:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n\
+         --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan0001.pdf\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n\
+         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"IMG_2041.jpg\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
+        synth::base64(&cv),
+        synth::base64(&letter)
+    );
+    std::fs::write(env.path("scans.eml"), raw).unwrap();
+    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    let export = env.export();
+    let kinds: Vec<(&str, &str)> = export[0]["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (str_field(d, "filename"), str_field(d, "kind")))
+        .collect();
+    assert!(kinds.contains(&("scan0001.pdf", "cv")), "{kinds:?}");
+    assert!(kinds.contains(&("IMG_2041.jpg", "letter")), "{kinds:?}");
+}
