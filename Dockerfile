@@ -25,7 +25,7 @@ RUN cargo build --release --locked --bin applymail
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates poppler-utils tesseract-ocr tesseract-ocr-fra \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/applymail --create-home --shell /usr/sbin/nologin applymail \
     && mkdir -p /etc/applymail \

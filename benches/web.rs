@@ -29,14 +29,41 @@ subject = "Projet Sénégal"
 "#;
 const PASSWORD: &str = "bench password 12345";
 const WORDS: &[&str] = &[
-    "coordination", "partenariat", "agronomie", "hydraulique", "assainissement", "budget",
-    "bailleurs", "suivi", "évaluation", "plaidoyer", "logistique", "formation", "arabe",
-    "anglais", "wolof", "tamazight", "terrain", "gestion", "équipe", "rapport", "Maroc",
-    "Sénégal", "Casablanca", "Dakar", "œuvre", "expérience", "microfinance", "nutrition",
+    "coordination",
+    "partenariat",
+    "agronomie",
+    "hydraulique",
+    "assainissement",
+    "budget",
+    "bailleurs",
+    "suivi",
+    "évaluation",
+    "plaidoyer",
+    "logistique",
+    "formation",
+    "arabe",
+    "anglais",
+    "wolof",
+    "tamazight",
+    "terrain",
+    "gestion",
+    "équipe",
+    "rapport",
+    "Maroc",
+    "Sénégal",
+    "Casablanca",
+    "Dakar",
+    "œuvre",
+    "expérience",
+    "microfinance",
+    "nutrition",
 ];
 
 fn setting(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// An mbox of `n` applications, each with a text CV of 120 words.
@@ -50,9 +77,18 @@ fn mbox(path: &Path, n: usize) {
         seed
     };
     for i in 0..n {
-        let posting = if i % 5 == 0 { "Projet Sénégal" } else { "Coordination Maroc" };
-        let words: Vec<&str> = (0..120).map(|_| WORDS[(next() % WORDS.len() as u64) as usize]).collect();
-        let cv = format!("Curriculum vitae de Prénom{i} Nom{i}\n{}\n", words.join(" "));
+        let posting = if i % 5 == 0 {
+            "Projet Sénégal"
+        } else {
+            "Coordination Maroc"
+        };
+        let words: Vec<&str> = (0..120)
+            .map(|_| WORDS[(next() % WORDS.len() as u64) as usize])
+            .collect();
+        let cv = format!(
+            "Curriculum vitae de Prénom{i} Nom{i}\n{}\n",
+            words.join(" ")
+        );
         write!(
             out,
             "From candidat{i}@example.com Mon Jul  5 09:00:00 2021\n\
@@ -90,12 +126,17 @@ fn request(port: u16, path: &str, cookie: &str) -> (u16, Duration) {
     .unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
-    let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap_or(0);
+    let status = String::from_utf8_lossy(&response[9..12])
+        .parse()
+        .unwrap_or(0);
     (status, started.elapsed())
 }
 
 fn login(port: u16) -> String {
-    let body = format!("email=bench%40ong-exemple.org&password={}", PASSWORD.replace(' ', "+"));
+    let body = format!(
+        "email=bench%40ong-exemple.org&password={}",
+        PASSWORD.replace(' ', "+")
+    );
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     write!(
         stream,
@@ -120,7 +161,8 @@ fn percentile(values: &mut [f64], p: f64) -> f64 {
 }
 
 fn peak_rss_mb(child: &Child) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -130,7 +172,11 @@ fn peak_rss_mb(child: &Child) -> f64 {
 
 fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = dir.path().join("applymail.toml");
     std::fs::create_dir_all(dir.path().join("Maildir/new")).unwrap();
     std::fs::write(
@@ -145,18 +191,37 @@ fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
     let mbox_path = dir.path().join("applications.mbox");
     mbox(&mbox_path, n);
     let started = Instant::now();
-    let out = applymail(&config).arg("import").arg(&mbox_path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    println!("{label}: {n} applications imported in {:.1} s", started.elapsed().as_secs_f64());
+    let out = applymail(&config)
+        .arg("import")
+        .arg(&mbox_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "{label}: {n} applications imported in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let mut add = applymail(&config)
         .args(["user", "add", "bench@ong-exemple.org", "--name", "Bench"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    add.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     assert!(add.wait().unwrap().success());
-    let mut web = applymail(&config).arg("web").stdout(Stdio::null()).spawn().unwrap();
+    let mut web = applymail(&config)
+        .arg("web")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -167,7 +232,10 @@ fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
     let search = format!("/applications?q={word}");
     let scenarios = [
         ("list, default view", "/applications".to_owned()),
-        ("list, one filter (status)", "/applications?status=received&page=3".to_owned()),
+        (
+            "list, one filter (status)",
+            "/applications?status=received&page=3".to_owned(),
+        ),
         ("list, sorted by name", "/applications?sort=name".to_owned()),
         ("search for a CV word", search),
         ("application page", format!("/applications/{}", n / 2)),
@@ -187,7 +255,10 @@ fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
         );
     }
     let _ = indexed;
-    println!("\npeak RSS of `applymail web`: {:.0} MB\n", peak_rss_mb(&web));
+    println!(
+        "\npeak RSS of `applymail web`: {:.0} MB\n",
+        peak_rss_mb(&web)
+    );
     let _ = web.kill();
     let _ = web.wait();
 }
@@ -197,7 +268,12 @@ fn main() {
     let requests = setting("BENCH_REQUESTS", 200);
     let dir = tempfile::tempdir().unwrap();
     println!("# applymail web benchmark: {n} applications, {requests} requests per view\n");
-    measure("SQLite", &format!("sqlite://{}/bench.db", dir.path().display()), n, requests);
+    measure(
+        "SQLite",
+        &format!("sqlite://{}/bench.db", dir.path().display()),
+        n,
+        requests,
+    );
     if let Ok(server) = std::env::var("BENCH_POSTGRES") {
         let name = format!("applymail_bench_{}", std::process::id());
         let admin = format!("{}/postgres", server.trim_end_matches('/'));
@@ -208,7 +284,12 @@ fn main() {
             .unwrap()
             .success();
         assert!(ok, "psql can create a database on {server}");
-        measure("PostgreSQL", &format!("{}/{name}", server.trim_end_matches('/')), n, requests);
+        measure(
+            "PostgreSQL",
+            &format!("{}/{name}", server.trim_end_matches('/')),
+            n,
+            requests,
+        );
         let _ = Command::new("psql")
             .args([&admin, "-c", &format!("DROP DATABASE {name}")])
             .stdout(Stdio::null())

@@ -9,9 +9,11 @@
 //!
 //! - [`domain`]: pure types and rules with no I/O: postings and the subject rule, candidate
 //!   names, addresses, statuses, documents, outcomes, message identity, the triage that decides
-//!   what an email is, and the decisions the pipeline hands to the store.
+//!   what an email is (inline forwards among it), and the decisions the pipeline hands to the
+//!   store.
 //! - [`extract`]: the mail-parser adapter: raw bytes to an owned [`domain::mail::Mail`],
-//!   working around the parser's defects, and the text of documents.
+//!   working around the parser's defects, and the text of documents (PDFs by `pdftotext` in a
+//!   bounded child).
 //! - [`imap`]: the IMAP client: connection, TLS, login, and every command with its completion
 //!   checked in one place.
 //! - [`sources`]: local mail: `.eml` files, Maildir folders and mbox files.

@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::blobs::BlobStore;
+use crate::domain::name::usual_case;
 use crate::domain::printable::printable;
 use crate::store::queries::{ApplicationDetail, ApplicationRow};
 
@@ -178,7 +179,8 @@ pub fn write_table(out: &mut dyn Write, rows: &[ApplicationRow]) -> std::io::Res
         "id", "posting", "name", "email", "status", "reply", "received"
     )?;
     for r in rows {
-        let name = format!("{} {}", r.last_name, r.first_name);
+        // Capitals mark the last name in a subject; on screen, names read in their usual case.
+        let name = format!("{} {}", usual_case(&r.last_name), usual_case(&r.first_name));
         writeln!(
             out,
             "{:>5}  {:<20}  {:<28}  {:<32}  {:<11}  {:<9}  {:<10}  {}",
@@ -220,6 +222,33 @@ mod tests {
         assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(neutralise("\tx"), "'\tx");
         assert_eq!(neutralise("Dupont"), "Dupont");
+    }
+
+    #[test]
+    fn the_table_shows_names_in_their_usual_case() {
+        let now = Utc::now();
+        let row = ApplicationRow {
+            id: 1,
+            posting: "coordination-maroc".into(),
+            last_name: "BARRY".into(),
+            first_name: "Aïssatou".into(),
+            email: "a.barry@example.com".into(),
+            status: "received".into(),
+            reply_status: "unreplied".into(),
+            subject_nonconforming: true,
+            forward_unverified: false,
+            forwarded_inline: false,
+            received_at: now,
+            last_inbound_at: now,
+            last_outbound_at: None,
+            has_cv: true,
+            has_letter: true,
+        };
+        let mut out = Vec::new();
+        write_table(&mut out, &[row]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("Barry Aïssatou"), "{text}");
+        assert!(!text.contains("BARRY"), "{text}");
     }
 
     #[test]

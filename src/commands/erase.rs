@@ -24,13 +24,13 @@ pub async fn purge(
     let blobs = open_blobs(settings)?;
     let erased = retention::purge(&store, &blobs, keep_for, &os_user(), dry_run).await?;
     let verb = if dry_run { "would erase" } else { "erased" };
-    println!(
+    super::output::say(format_args!(
         "{verb} {} application(s), {} message(s), {} document(s) inactive for more than {}",
         erased.applications,
         erased.messages,
         erased.documents,
         humantime::format_duration(keep_for)
-    );
+    ))?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -48,9 +48,9 @@ pub async fn forget(
     if erased.applications == 0 && erased.quarantined == 0 {
         anyhow::bail!("no candidate writes from {email:?} (see `applymail list --search`)");
     }
-    println!(
+    super::output::say(format_args!(
         "erased {} application(s), {} message(s), {} document(s), {} quarantined message(s); the audit trail records the erasure without the address",
         erased.applications, erased.messages, erased.documents, erased.quarantined
-    );
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

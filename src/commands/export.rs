@@ -24,7 +24,7 @@ pub async fn export(
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("--out {}", path.display()))?,
         )),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(super::output::stdout()),
     };
     match format {
         ExportFormat::Json => report::write_json(&mut sink, &exported)?,

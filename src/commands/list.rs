@@ -33,7 +33,7 @@ pub async fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<ExitCod
     };
     let store = open_store(settings).await?;
     let rows = store.list(&filter).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     match args.format {
         ListFormat::Table => report::write_table(&mut out, &rows)?,
         ListFormat::Json | ListFormat::Csv => {

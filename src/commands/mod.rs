@@ -6,6 +6,7 @@ mod erase;
 mod export;
 mod import;
 mod list;
+mod output;
 mod quarantine;
 pub mod run;
 mod show;
@@ -25,6 +26,9 @@ use crate::shutdown::Shutdown;
 use crate::store::Store;
 
 pub use import::{ImportSummary, import};
+
+/// Said by `check`, and once by `run` and `import`, when poppler's `pdftotext` is missing.
+const PDFTOTEXT_MISSING: &str = "pdftotext not found (Debian: apt-get install poppler-utils): PDF text falls back to pdf-extract, which loses all but the first line of PDFs made by Ghostscript (ps2pdf, CUPS-PDF), so such a nameless CV may be filed as `other`";
 
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = config::load(&cli.config)
@@ -92,6 +96,9 @@ pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
 }
 
 pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {
+    if crate::extract::sandbox::pdftotext().is_none() {
+        tracing::warn!("{}", PDFTOTEXT_MISSING);
+    }
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;
     Ok(Pipeline::new(settings, store, blobs))

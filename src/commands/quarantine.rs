@@ -17,7 +17,7 @@ pub async fn quarantine(
     match command {
         QuarantineCommand::List => {
             let rows = store.quarantined().await?;
-            let mut out = std::io::stdout().lock();
+            let mut out = super::output::stdout();
             if rows.is_empty() {
                 writeln!(out, "nothing is quarantined")?;
             }
@@ -51,7 +51,9 @@ pub async fn quarantine(
             };
             let blobs = open_blobs(settings)?;
             let requeued = crate::retention::requeue(&store, &blobs, &ids).await?;
-            println!("{requeued} message(s) will be read again by the next pass (`applymail run`)");
+            super::output::say(format_args!(
+                "{requeued} message(s) will be read again by the next pass (`applymail run`)"
+            ))?;
         }
     }
     store.close().await;

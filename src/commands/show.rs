@@ -18,7 +18,7 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     };
     let history = store.history(id).await?;
     let a = &detail.application;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::output::stdout();
     writeln!(out, "Application {}  ({})", a.id, a.posting)?;
     writeln!(
         out,

@@ -30,7 +30,7 @@ pub async fn status(
             force,
         })
         .await?;
-    println!("application {id}: {previous} -> {status}");
+    super::output::say(format_args!("application {id}: {previous} -> {status}"))?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -24,10 +24,24 @@ pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppStat
 pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;
-    let address = spawn(web_state(settings, store.clone(), blobs), shutdown.clone()).await?;
+    let address = spawn(
+        web_state(settings, store.clone(), blobs.clone()),
+        shutdown.clone(),
+    )
+    .await?;
+    // The search needs every document's text: index what the daemon has not (or all of it,
+    // when no daemon runs). A daemon in the same database indexes too; both are safe.
+    let indexer = tokio::spawn(crate::textindex::run_indexer(
+        store.clone(),
+        blobs,
+        Default::default(),
+        None,
+        shutdown.clone(),
+    ));
     // On stdout, for the person who started it (the log goes to stderr).
     println!("applymail web: http://{address}/");
     shutdown.wait().await;
+    let _ = indexer.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

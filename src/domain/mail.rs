@@ -19,6 +19,8 @@ pub struct Mail {
     pub from: Option<Sender>,
     /// To, Cc and Bcc together.
     pub recipients: Vec<EmailAddress>,
+    /// Reply-To: where the sender asked answers to go.
+    pub reply_to: Vec<EmailAddress>,
     pub automation: Automation,
     /// Attachments and inline parts that may be documents, and the files inside zips.
     /// Inline images of the message's own layout (signature logos) are already left out.

@@ -12,6 +12,7 @@ pub mod document;
 pub mod email;
 pub mod fold;
 pub mod identity;
+pub mod inline_forward;
 pub mod mail;
 pub mod name;
 pub mod named;

@@ -85,6 +85,10 @@ pub struct MessageFacts {
     pub references: Vec<String>,
     pub from_address: Option<EmailAddress>,
     pub recipients: Vec<EmailAddress>,
+    /// The candidate's own Reply-To address (the first), where an answer from the
+    /// organisation also counts as a reply. `None` on outbound mail and on a colleague's
+    /// forward: an answer to the colleague is no answer to the candidate.
+    pub reply_to: Option<EmailAddress>,
     pub subject: String,
     /// The Date header, for display; never later than `arrived_at`.
     pub date: DateTime<Utc>,
@@ -123,6 +127,9 @@ pub struct NewApplication {
     /// A colleague's forward the organisation's server did not authenticate: sets the
     /// application's flag, which nothing later clears.
     pub forward_unverified: bool,
+    /// Filed from a colleague's inline forward: sets the application's flag
+    /// `forwarded_inline`, which nothing later clears.
+    pub forwarded_inline: bool,
     /// What to do about an acknowledgement if this message opens a new application; `None`
     /// when acknowledgements are off or the mail comes from an import.
     pub acknowledgement: Option<AckIntent>,

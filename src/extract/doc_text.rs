@@ -54,6 +54,8 @@ pub enum TextError {
     Unsupported(DocFormat),
     #[error("unreadable PDF: {0}")]
     Pdf(String),
+    #[error("no text read from the image: {0}")]
+    Image(String),
     #[error("unreadable zip container: {0}")]
     Zip(String),
     #[error("unreadable XML: {0}")]
@@ -65,10 +67,13 @@ const MAX_CONTAINER_ENTRIES: u64 = 10_000;
 
 /// Whether [`document_text`] can read documents of this format at all.
 pub fn has_reader(format: DocFormat) -> bool {
-    matches!(
-        format,
-        DocFormat::Pdf | DocFormat::Docx | DocFormat::Odt | DocFormat::Rtf | DocFormat::Text
-    )
+    match format {
+        DocFormat::Pdf | DocFormat::Docx | DocFormat::Odt | DocFormat::Rtf | DocFormat::Text => {
+            true
+        }
+        DocFormat::Image => super::sandbox::ocr_available(),
+        _ => false,
+    }
 }
 
 /// Extracts the text of a document.
@@ -101,6 +106,10 @@ pub fn document_text_until(
         DocFormat::Odt => office_text(bytes, OfficeKind::Odt, limits)?,
         DocFormat::Rtf => rtf_text(bytes, limits.max_output_chars),
         DocFormat::Text => plain_text(bytes).into_owned(),
+        // A photo or a scan: OCR, when the sandboxed reader and tesseract are there.
+        DocFormat::Image if super::sandbox::ocr_available() => {
+            super::sandbox::image_text(bytes, deadline).map_err(TextError::Image)?
+        }
         DocFormat::Doc | DocFormat::Image | DocFormat::Html | DocFormat::Zip | DocFormat::Other => {
             return Err(TextError::Unsupported(format));
         }

@@ -58,6 +58,17 @@ pub fn addresses(message: &Message<'_>) -> Vec<EmailAddress> {
         .collect()
 }
 
+/// The Reply-To addresses.
+pub fn reply_to(message: &Message<'_>) -> Vec<EmailAddress> {
+    message
+        .reply_to()
+        .into_iter()
+        .flat_map(|list| list.iter())
+        .filter_map(|addr| addr.address())
+        .filter_map(|a| EmailAddress::parse(a).ok())
+        .collect()
+}
+
 /// The raw values of the top-level fields named `name` (any case), in order, as written
 /// (folds included). What they mean is for the domain to read.
 pub fn raw_values(message: &Message<'_>, name: &str) -> Vec<String> {

@@ -190,6 +190,7 @@ fn convert(
         subject: cut_chars(headers::subject(message), MAX_SUBJECT_CHARS),
         from: headers::sender(message),
         recipients: headers::addresses(message),
+        reply_to: headers::reply_to(message),
         automation: automation(message),
         documents: walked.documents,
         body_text,

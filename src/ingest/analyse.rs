@@ -158,6 +158,7 @@ impl Pipeline {
                     body_letter,
                     forwarded_by,
                     forward_unverified,
+                    forwarded_inline,
                 } = *filing;
                 let message = facts(forwarded_by.clone());
                 let acknowledgement = self.acknowledgements.as_ref().map(|queue| {
@@ -182,6 +183,7 @@ impl Pipeline {
                     name,
                     subject_nonconforming,
                     forward_unverified,
+                    forwarded_inline,
                     acknowledgement,
                 };
                 let what = What::Application {
@@ -215,6 +217,11 @@ fn message_facts(
         references: mail.references.clone(),
         from_address: mail.from.as_ref().map(|s| s.address.clone()),
         recipients: mail.recipients.clone(),
+        reply_to: mail
+            .reply_to
+            .first()
+            .filter(|_| direction == Direction::Inbound && forwarded_by.is_none())
+            .cloned(),
         subject: mail.subject.clone(),
         date: mail.date.map_or(arrived_at, |date| date.min(arrived_at)),
         arrived_at,

@@ -355,12 +355,13 @@ impl Acknowledger {
 async fn append_to_sent(settings: &ImapSettings, copies: &[Vec<u8>]) -> Result<(), ImapError> {
     let tls = client_config(settings.ca_file.as_deref())?;
     let mut client = ImapClient::connect(settings, tls).await?;
-    let Some(folder) = crate::watch::sent::imap_sent_folder(&mut client, settings).await? else {
+    let sent = crate::watch::sent::imap_sent_folder(&mut client, settings).await?;
+    let Some(folder) = sent.name() else {
         client.logout().await;
         return Ok(());
     };
     for message in copies {
-        client.append(&folder, message).await?;
+        client.append(folder, message).await?;
     }
     client.logout().await;
     Ok(())

@@ -111,7 +111,7 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
     if filter.flagged {
         and(
             &mut clause,
-            "(a.subject_nonconforming OR a.forward_unverified)".into(),
+            "(a.subject_nonconforming OR a.forward_unverified OR a.forwarded_inline)".into(),
         );
     }
     if let Some(text) = &filter.search {

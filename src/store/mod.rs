@@ -326,10 +326,14 @@ async fn open_sqlite(url: &DatabaseUrl) -> Result<(SqlitePool, PathBuf), StoreEr
 }
 
 async fn open_postgres(url: &DatabaseUrl) -> Result<(PgPool, PgConnectOptions), StoreError> {
-    let options = PgConnectOptions::from_str(url.expose()).map_err(|source| StoreError::Open {
-        url: url.redacted(),
-        source,
-    })?;
+    let options = PgConnectOptions::from_str(url.expose())
+        .map_err(|source| StoreError::Open {
+            url: url.redacted(),
+            source,
+        })?
+        // The migrator's `CREATE TABLE IF NOT EXISTS _sqlx_migrations` draws a NOTICE on every
+        // start, which sqlx logs at INFO: a recruiter running `list` must see only the list.
+        .options([("client_min_messages", "warning")]);
     let pool = PgPoolOptions::new()
         .max_connections(5)
         .acquire_timeout(Duration::from_secs(10))

@@ -20,6 +20,7 @@ pub struct ApplicationRow {
     pub reply_status: String,
     pub subject_nonconforming: bool,
     pub forward_unverified: bool,
+    pub forwarded_inline: bool,
     pub received_at: DateTime<Utc>,
     pub last_inbound_at: DateTime<Utc>,
     pub last_outbound_at: Option<DateTime<Utc>>,
@@ -42,6 +43,9 @@ impl ApplicationRow {
         }
         if self.forward_unverified {
             flags.push("forward_unverified");
+        }
+        if self.forwarded_inline {
+            flags.push("forwarded_inline");
         }
         flags
     }
@@ -95,17 +99,17 @@ pub struct Filter {
     pub search: Option<String>,
     /// The last message is the candidate's: nobody has answered it yet.
     pub needs_reply: bool,
-    /// The subject did not follow the rule, or a forward is unverified.
+    /// The subject did not follow the rule, or a forward is unverified or inline.
     pub flagged: bool,
     /// Only these applications (a full-text search's hits); `browse` only.
     pub ids: Option<Vec<i64>>,
 }
 
 /// Built on the `applications_overview` view, which recruiters also query directly; the
-/// flag of migration 0008 comes from the table, so that the view stays as it is.
+/// flags of migrations 0008 and 0011 come from the table, so that the view stays as it is.
 pub(super) const APPLICATION_SELECT: &str = "
     SELECT a.id, a.posting, a.last_name, a.first_name, a.email, a.status, a.reply_status,
-           a.subject_nonconforming, f.forward_unverified, a.received_at, a.last_inbound_at,
+           a.subject_nonconforming, f.forward_unverified, f.forwarded_inline, a.received_at, a.last_inbound_at,
            a.last_outbound_at, a.has_cv, a.has_letter
     FROM applications_overview a JOIN applications f ON f.id = a.id";
 

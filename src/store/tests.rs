@@ -260,6 +260,7 @@ fn application_from(mailbox: &str, location: &str, email: &str, message_id: &str
         references: Vec::new(),
         from_address: Some(candidate.clone()),
         recipients: Vec::new(),
+        reply_to: None,
         subject: "Coordination Maroc – Benali Amina".into(),
         date: now,
         arrived_at: now,
@@ -281,6 +282,7 @@ fn application_from(mailbox: &str, location: &str, email: &str, message_id: &str
                 },
                 subject_nonconforming: false,
                 forward_unverified: false,
+                forwarded_inline: false,
                 acknowledgement: None,
             },
             documents: vec![StoredDocument {

@@ -85,6 +85,7 @@ pub struct Catalogue {
     pub flag_missing_letter: &'static str,
     pub flag_subject_nonconforming: &'static str,
     pub flag_forward_unverified: &'static str,
+    pub flag_forwarded_inline: &'static str,
     pub error_title: &'static str,
     pub error_not_found: &'static str,
     pub error_forbidden: &'static str,
@@ -174,6 +175,7 @@ pub static FR: Catalogue = Catalogue {
     flag_missing_letter: "Aucune lettre de motivation n'a été reçue.",
     flag_subject_nonconforming: "L'objet du message ne suit pas la consigne « Poste – Nom Prénom » : vérifiez le nom.",
     flag_forward_unverified: "Transmise par un·e collègue sans preuve que le message vient bien de lui ou d'elle : vérifiez auprès de cette personne.",
+    flag_forwarded_inline: "Transmise par un·e collègue dans le corps d'un message : l'expéditeur d'origine a été lu dans le texte transféré, vérifiez-le.",
     error_title: "Erreur",
     error_not_found: "Cette page n'existe pas.",
     error_forbidden: "Vous n'avez pas accès à cette page.",
@@ -226,6 +228,7 @@ impl Catalogue {
             "missing_letter" => self.flag_missing_letter,
             "subject_nonconforming" => self.flag_subject_nonconforming,
             "forward_unverified" => self.flag_forward_unverified,
+            "forwarded_inline" => self.flag_forwarded_inline,
             _ => self.error_other,
         }
     }

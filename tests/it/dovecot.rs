@@ -72,15 +72,27 @@ impl Dovecot {
 
     /// Starts an instance; `extra` is appended to its configuration.
     pub fn start_with(extra: &str) -> Dovecot {
-        Self::start_inner(extra, false)
+        Self::start_inner(extra, false, true)
+    }
+
+    /// An instance that marks no folder `\Sent` and has no Sent folder, as Courier: the
+    /// test creates the folder it wants.
+    #[allow(dead_code)]
+    pub fn start_without_special_use() -> Dovecot {
+        Self::start_inner("", false, false)
     }
 
     /// An instance whose certificate (from the trusted CA) expired in 2021.
     pub fn start_with_expired_certificate() -> Dovecot {
-        Self::start_inner("", true)
+        Self::start_inner("", true, true)
     }
 
-    fn start_inner(extra: &str, expired: bool) -> Dovecot {
+    fn start_inner(extra: &str, expired: bool, sent_marked: bool) -> Dovecot {
+        let sent = if sent_marked {
+            "  mailbox Sent {\n    special_use = \\Sent\n    auto = subscribe\n  }\n"
+        } else {
+            ""
+        };
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         // Dovecot's own users must traverse the directory (TESTING.md).
@@ -144,11 +156,7 @@ service imap-login {{
 }}
 namespace inbox {{
   inbox = yes
-  mailbox Sent {{
-    special_use = \Sent
-    auto = subscribe
-  }}
-}}
+{sent}}}
 {extra}
 "#
                 ),

@@ -25,6 +25,7 @@ mod imap_relay;
 mod instances;
 mod maildir_run;
 mod poison;
+mod realmail;
 mod search;
 mod secrets;
 mod smtp;

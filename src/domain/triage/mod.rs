@@ -5,6 +5,7 @@
 use super::body_letter::letter_in_body;
 use super::document::{DocFormat, DocumentKind};
 use super::email::EmailAddress;
+use super::inline_forward::inline_forward;
 use super::mail::{Document, Mail, Sender};
 use super::name::{PersonName, capped, name_from_display, name_from_subject};
 use super::organisation::Organisation;
@@ -29,6 +30,8 @@ pub struct Filing {
     /// A colleague's forward that the organisation's server did not authenticate: anyone
     /// can write a colleague's From, so the recruiters are told.
     pub forward_unverified: bool,
+    /// Filed from a forward written in the body ([`inline_forward`]), not attached.
+    pub forwarded_inline: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -119,10 +122,12 @@ fn automatic(mail: &Mail) -> Option<IgnoreReason> {
     })
 }
 
-/// A colleague forwarding a candidate's email as an attachment: file the inner message under
-/// the inner sender. Inline forwards are not trusted: their "From:" line is just text. The
-/// colleague's From is trusted no more than any other: without the organisation's server
-/// vouching for it, the filing says so.
+/// A colleague forwarding a candidate's email: as an attachment (message/rfc822), filed
+/// under the inner sender; failing that, inline ([`inline_forward`]), filed under the sender
+/// the forwarded block names, with the forward's own documents and the flag
+/// `forwarded_inline`: that block is text anyone can type. The colleague's From is trusted
+/// no more than any other: without the organisation's server vouching for it, the filing
+/// says so.
 fn forwarded_application(
     mail: &Mail,
     postings: &[Posting],
@@ -132,24 +137,47 @@ fn forwarded_application(
     let verified = forwarder
         .as_ref()
         .is_some_and(|from| organisation.authenticated(&mail.authentication_results, from));
-    mail.forwarded.iter().find_map(|inner| {
-        let sender = inner.from.as_ref()?;
-        if organisation.is_internal(&sender.address) || automatic(inner).is_some() {
-            return None;
-        }
-        // The colleague's subject ("Fwd: Coordination Maroc – X") counts when the inner one
-        // was mangled, but the inner documents and sender are the application.
-        application(inner, sender, postings, None)
-            .or_else(|| {
-                let mut with_outer_subject = inner.clone();
-                with_outer_subject.subject = mail.subject.clone();
-                application(&with_outer_subject, sender, postings, None)
-            })
-            .map(|mut filing| {
-                filing.forwarded_by = forwarder.clone();
-                filing.forward_unverified = !verified;
-                Verdict::Application(Box::new(filing))
-            })
+    let attached = || {
+        mail.forwarded
+            .iter()
+            .find_map(|inner| forwarded_filing(mail, inner, postings, organisation))
+    };
+    let inline = || {
+        let found = inline_forward(&mail.body_text)?;
+        let inner = Mail {
+            subject: found.subject.unwrap_or_default(),
+            from: Some(found.from),
+            documents: mail.documents.clone(),
+            body_text: found.body,
+            ..Mail::default()
+        };
+        let mut filing = forwarded_filing(mail, &inner, postings, organisation)?;
+        filing.forwarded_inline = true;
+        Some(filing)
+    };
+    let mut filing = attached().or_else(inline)?;
+    filing.forwarded_by = forwarder;
+    filing.forward_unverified = !verified;
+    Some(Verdict::Application(Box::new(filing)))
+}
+
+/// The application a forwarded message makes, when its sender is a candidate.
+fn forwarded_filing(
+    outer: &Mail,
+    inner: &Mail,
+    postings: &[Posting],
+    organisation: &Organisation,
+) -> Option<Filing> {
+    let sender = inner.from.as_ref()?;
+    if organisation.is_internal(&sender.address) || automatic(inner).is_some() {
+        return None;
+    }
+    // The colleague's subject ("Fwd: Coordination Maroc – X") counts when the inner one
+    // was mangled, but the inner documents and sender are the application.
+    application(inner, sender, postings, None).or_else(|| {
+        let mut with_outer_subject = inner.clone();
+        with_outer_subject.subject = outer.subject.clone();
+        application(&with_outer_subject, sender, postings, None)
     })
 }
 
@@ -198,6 +226,7 @@ fn application(
         body_letter,
         forwarded_by,
         forward_unverified: false,
+        forwarded_inline: false,
     })
 }
 

@@ -453,3 +453,23 @@ fn an_autoresponders_outbound_mail_is_no_answer() {
     m.automation.auto_submitted = Some("no".into());
     assert_eq!(outbound_answers(&m, &org()), OutboundKind::Answer);
 }
+
+/// Cyrus's default munge8bit wrote the en dash's three bytes and the "ï" as X: "XXX" in
+/// capitals once became the last name, although From said "Leïla Bennani".
+#[test]
+fn a_munged_subject_never_beats_the_display_name() {
+    for subject in [
+        "Coordination Maroc XXX Bennani Leïla",
+        "Coordination Maroc XXX Bennani LeXXla",
+        "Coordination Maroc ??? Bennani Le??la",
+    ] {
+        let mut m = candidate_mail(subject);
+        m.from = sender("leila.bennani@example.com", Some("Leïla Bennani"));
+        let f = filing(triage(&m, &postings(), &org()));
+        assert_eq!(
+            (f.name.last_name.as_str(), f.name.first_name.as_str()),
+            ("Bennani", "Leïla"),
+            "{subject}"
+        );
+    }
+}

@@ -17,6 +17,8 @@ pub(super) enum Touch {
     Answered(i64, DateTime<Utc>),
     /// An unverified forward joined an application that existed before the group.
     ForwardUnverified(i64),
+    /// An inline forward joined an application that existed before the group.
+    ForwardedInline(i64),
 }
 
 #[derive(Debug)]

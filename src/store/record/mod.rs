@@ -124,7 +124,8 @@ impl Store {
     }
 
     /// The applications an outbound message answers: those whose candidate it is addressed
-    /// to, and (when `by_thread`) those whose messages it replies to or references.
+    /// to, directly or at the Reply-To address of one of their messages, and (when
+    /// `by_thread`) those whose messages it replies to or references.
     pub async fn answered_applications(
         &self,
         message: &MessageFacts,
@@ -143,6 +144,17 @@ impl Store {
             "",
         )
         .await?;
+        ids.extend(
+            rows_in::<(i64,), _>(
+                &mut tx,
+                "SELECT am.application_id FROM application_messages am
+                 JOIN messages m ON m.id = am.message_id
+                 WHERE m.direction = 'inbound' AND m.reply_to IN ",
+                &recipients,
+                "",
+            )
+            .await?,
+        );
         if by_thread {
             let thread: Vec<String> = message.thread_ids().cloned().collect();
             let thread: Vec<&str> = last(&thread).iter().map(String::as_str).collect();

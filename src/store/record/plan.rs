@@ -62,6 +62,8 @@ pub(super) struct ApplicationRow<'a> {
     pub subject_nonconforming: bool,
     /// Any of the group's filings into it is an unverified forward.
     pub forward_unverified: bool,
+    /// Any of the group's filings into it came from an inline forward.
+    pub forwarded_inline: bool,
     pub received_at: DateTime<Utc>,
 }
 
@@ -221,6 +223,9 @@ impl<'a> Plan<'a> {
                             // A new application was inserted with its group's flag.
                             if !created && filing.forward_unverified {
                                 later.touches.push(Touch::ForwardUnverified(application_id));
+                            }
+                            if !created && filing.forwarded_inline {
+                                later.touches.push(Touch::ForwardedInline(application_id));
                             }
                             // The group's first message for an application it created opens it.
                             let recorded = if created && !opened[application] {
@@ -395,11 +400,13 @@ impl<'a> Planner<'a, '_> {
                     posting: &filing.posting,
                     subject_nonconforming: filing.subject_nonconforming,
                     forward_unverified: false,
+                    forwarded_inline: false,
                     received_at: message.arrived_at,
                 });
                 applications.len() - 1
             });
         applications[at].forward_unverified |= filing.forward_unverified;
+        applications[at].forwarded_inline |= filing.forwarded_inline;
         at
     }
 
@@ -452,6 +459,7 @@ mod tests {
             references: Vec::new(),
             from_address: None,
             recipients: Vec::new(),
+            reply_to: None,
             subject: "Coordination Maroc – Benali Amina".into(),
             date: at,
             arrived_at: at,
@@ -491,6 +499,7 @@ mod tests {
                     },
                     subject_nonconforming: false,
                     forward_unverified: false,
+                    forwarded_inline: false,
                     acknowledgement: Some(crate::domain::record::AckIntent::Skip(
                         crate::domain::acknowledgement::SkipReason::TooOld,
                     )),

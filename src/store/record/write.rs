@@ -149,13 +149,14 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
     for rows in applications.chunks(CHUNK) {
         let created: Vec<(i64, String, i64)> = dispatch!(tx, tx => {
             let mut insert = QueryBuilder::new(
-                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, forward_unverified, received_at, last_inbound_at) ",
+                "INSERT INTO applications (candidate_id, posting, subject_nonconforming, forward_unverified, forwarded_inline, received_at, last_inbound_at) ",
             );
             insert.push_values(rows, |mut row, (candidate, application)| {
                 row.push_bind(*candidate)
                     .push_bind(application.posting.as_str())
                     .push_bind(application.subject_nonconforming)
                     .push_bind(application.forward_unverified)
+                    .push_bind(application.forwarded_inline)
                     .push_bind(application.received_at)
                     .push_bind(application.received_at);
             });
@@ -200,7 +201,7 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
         let returned: Vec<(String, i64)> = dispatch!(tx, tx => {
             let mut insert = QueryBuilder::new(
                 "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address, recipients,
-                                       subject, sent_at, arrived_at, raw_digest, raw_size, mailbox, location, forwarded_by,
+                                       reply_to, subject, sent_at, arrived_at, raw_digest, raw_size, mailbox, location, forwarded_by,
                                        recorded_at) ",
             );
             insert.push_values(rows, |mut row, new| {
@@ -212,6 +213,7 @@ pub(super) async fn insert_planned(tx: &mut Tx, plan: &Plan<'_>) -> Result<Inser
                     .push_bind(message.references.join(" "))
                     .push_bind(message.from_address.as_ref().map(EmailAddress::as_str))
                     .push_bind(message.recipients.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", "))
+                    .push_bind(message.reply_to.as_ref().map(EmailAddress::as_str))
                     .push_bind(&message.subject)
                     .push_bind(message.date)
                     .push_bind(message.arrived_at)
@@ -359,6 +361,9 @@ pub(super) async fn write_later(tx: &mut Tx, later: &Later<'_>) -> Result<(), St
             ),
             Touch::ForwardUnverified(application_id) => {
                 ("UPDATE applications SET forward_unverified = TRUE WHERE id = $1", application_id, None)
+            }
+            Touch::ForwardedInline(application_id) => {
+                ("UPDATE applications SET forwarded_inline = TRUE WHERE id = $1", application_id, None)
             }
         };
         dispatch!(tx, tx => {

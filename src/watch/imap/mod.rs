@@ -107,6 +107,7 @@ async fn serve(
     health.set(MailboxState::Connected);
     info!(host = %settings.host, user = client.user(), capabilities = %client.capabilities().join(" "), "connected");
     let sent = super::sent::imap_sent_folder(&mut client, settings).await?;
+    let sent = sent.name().map(str::to_owned);
     let idle = client.has_capability("IDLE");
     // The waiting line is logged once per connection, not on every wake-up.
     let mut said_waiting = false;

@@ -8,6 +8,7 @@
 //! The cursor moves only past UIDs that a successful command accounted for: committed,
 //! recorded as too large, or shown expunged by a successful search.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tracing::{debug, warn};
@@ -44,6 +45,11 @@ impl Folder<'_> {
     }
 }
 
+/// Whether the warning that the server cannot keep the keyword was given: once per process,
+/// since the inbox is selected again after every pass that read the Sent folder, and after
+/// every reconnection.
+static KEYWORD_WARNED: AtomicBool = AtomicBool::new(false);
+
 /// Reads every new message of one folder, batch by batch; says how many there were.
 pub(super) async fn sync(
     pipeline: &Pipeline,
@@ -60,6 +66,7 @@ pub(super) async fn sync(
             if direction == Direction::Inbound
                 && *after_filing == AfterFiling::Keyword
                 && !state.keeps_keyword(FILED_KEYWORD)
+                && !KEYWORD_WARNED.swap(true, Ordering::Relaxed)
             {
                 warn!(
                     folder,

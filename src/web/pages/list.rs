@@ -24,6 +24,8 @@ use crate::web::routes::url_escape;
 use crate::web::session::SignedIn;
 
 const PER_PAGE: u32 = 50;
+/// The search's best hits that the filters then narrow (the index answers at most this many).
+const SEARCH_HITS: usize = 1_000;
 /// What a search box may hold: more is cut, never refused.
 const MAX_QUERY_CHARS: usize = 200;
 
@@ -193,8 +195,21 @@ pub async fn page(
 ) -> Response {
     let t = &FR;
     let page_number = query.page_number();
+    let mut filter = query.filter();
+    // The search box searches names, addresses and every document's text (the index), and
+    // the other filters narrow what it found.
+    let search = filter.search.take();
+    if let Some(q) = &search {
+        match state.store.search_application_ids(q, SEARCH_HITS, 0).await {
+            Ok(ids) => filter.ids = Some(ids),
+            Err(err) => {
+                warn!(error = %err, "cannot search");
+                return error_page(StatusCode::SERVICE_UNAVAILABLE);
+            }
+        }
+    }
     let request = PageRequest {
-        filter: query.filter(),
+        filter,
         sort: query.sort_key(),
         descending: query.descending(),
         page: page_number - 1,
@@ -207,7 +222,27 @@ pub async fn page(
             return error_page(StatusCode::SERVICE_UNAVAILABLE);
         }
     };
-    let snippets: HashMap<i64, Vec<(String, bool)>> = HashMap::new();
+    let snippets: HashMap<i64, Vec<(String, bool)>> = match &search {
+        None => HashMap::new(),
+        Some(q) => {
+            let ids: Vec<i64> = found.rows.iter().map(|r| r.id).collect();
+            match state.store.snippets(q, &ids).await {
+                Ok(snippets) => snippets
+                    .into_iter()
+                    .map(|(id, s)| {
+                        (
+                            id,
+                            s.pieces.into_iter().map(|p| (p.text, p.matched)).collect(),
+                        )
+                    })
+                    .collect(),
+                Err(err) => {
+                    warn!(error = %err, "cannot read the search's snippets");
+                    HashMap::new()
+                }
+            }
+        }
+    };
     let titles: HashMap<&str, &str> = state
         .postings
         .iter()
