@@ -226,9 +226,36 @@ fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
         std::thread::sleep(Duration::from_millis(50));
     }
     let cookie = login(port);
-    // The search needs the text index, built in the background after the commit.
+    // The search needs the text index, which `web` builds in the background: wait for it.
     let word = "hydraulique";
     let indexed = Instant::now();
+    let backlog = "SELECT (SELECT count(*) FROM documents WHERE NOT search_indexed) + (SELECT count(*) FROM applications WHERE NOT search_indexed)";
+    loop {
+        let out = if let Some(path) = database_url.strip_prefix("sqlite://") {
+            Command::new("sqlite3").arg(path).arg(backlog).output()
+        } else {
+            Command::new("psql")
+                .args(["-tA", database_url, "-c", backlog])
+                .output()
+        }
+        .expect("sqlite3 or psql");
+        let left: i64 = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(-1);
+        if left == 0 {
+            break;
+        }
+        assert!(
+            indexed.elapsed() < Duration::from_secs(1800),
+            "the index was not built in 30 minutes"
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    println!(
+        "{label}: text index built in {:.1} s",
+        indexed.elapsed().as_secs_f64()
+    );
     let search = format!("/applications?q={word}");
     let scenarios = [
         ("list, default view", "/applications".to_owned()),
@@ -254,7 +281,6 @@ fn measure(label: &str, database_url: &str, n: usize, requests: usize) {
             percentile(&mut times, 0.95)
         );
     }
-    let _ = indexed;
     println!(
         "\npeak RSS of `applymail web`: {:.0} MB\n",
         peak_rss_mb(&web)
