@@ -42,6 +42,22 @@ pub struct SearchHit {
     pub snippet: Snippet,
 }
 
+/// Each application's candidate: (application id, last name, first name, address).
+pub(super) async fn candidate_names(
+    tx: &mut super::Tx,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+    rows_in(
+        tx,
+        "SELECT a.id, c.last_name, c.first_name, c.email FROM applications a
+         JOIN candidates c ON c.id = a.candidate_id WHERE a.id IN ",
+        ids,
+        "",
+    )
+    .await
+    .map_err(StoreError::from)
+}
+
 impl Store {
     /// The applications `q` finds, best first, `limit` (at most [`MAX_RESULTS`]) from
     /// `offset`, each with a snippet (see [`Store::snippets`]).
@@ -168,14 +184,7 @@ impl Store {
     ) -> Result<HashMap<i64, Snippet>, StoreError> {
         let query = Query::parse(q);
         let mut tx = self.pool.begin_read().await?;
-        let names: Vec<(i64, String, String, String)> = rows_in(
-            &mut tx,
-            "SELECT a.id, c.last_name, c.first_name, c.email FROM applications a
-             JOIN candidates c ON c.id = a.candidate_id WHERE a.id IN ",
-            ids,
-            "",
-        )
-        .await?;
+        let names = candidate_names(&mut tx, ids).await?;
         let texts: Vec<(i64, i64, String, String, String, String)> = rows_in(
             &mut tx,
             "SELECT d.application_id, d.id, d.kind, d.filename, d.sha256, t.text FROM documents d

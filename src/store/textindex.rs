@@ -13,6 +13,7 @@
 
 use chrono::Utc;
 
+use super::search::candidate_names;
 use super::sql::{execute_in, rows_in};
 use super::{Backend, Store, StoreError, dispatch};
 
@@ -164,14 +165,7 @@ impl Store {
     /// The names and document texts of these applications (those that still exist).
     pub(crate) async fn entry_sources(&self, ids: &[i64]) -> Result<Vec<EntrySource>, StoreError> {
         let mut tx = self.pool.begin_read().await?;
-        let names: Vec<(i64, String, String, String)> = rows_in(
-            &mut tx,
-            "SELECT a.id, c.last_name, c.first_name, c.email FROM applications a
-             JOIN candidates c ON c.id = a.candidate_id WHERE a.id IN ",
-            ids,
-            "",
-        )
-        .await?;
+        let names = candidate_names(&mut tx, ids).await?;
         let texts: Vec<(i64, i64, String, String)> = rows_in(
             &mut tx,
             "SELECT d.application_id, d.id, d.sha256, t.text FROM documents d

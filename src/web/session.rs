@@ -19,7 +19,7 @@ use tracing::{info, warn};
 
 use super::AppState;
 use super::catalogue::{Catalogue, FR};
-use super::pages::{error_page, render};
+use super::pages::{error_page, render, unavailable};
 use super::security::{client_address, over_tls, peer};
 use crate::store::accounts::{Account, SessionLimits};
 
@@ -184,17 +184,11 @@ pub async fn login(
             return refuse(&state, &form, FR.login_throttled);
         }
         Ok(false) => {}
-        Err(err) => {
-            warn!(error = %err, "cannot check failed logins");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE);
-        }
+        Err(err) => return unavailable(err, "check failed logins"),
     }
     let credentials = match state.store.credentials(&form.email).await {
         Ok(c) => c,
-        Err(err) => {
-            warn!(error = %err, "cannot read an account");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE);
-        }
+        Err(err) => return unavailable(err, "read an account"),
     };
     let hash = credentials
         .as_ref()

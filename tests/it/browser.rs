@@ -82,6 +82,21 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
 }
 
+async fn type_into(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -106,27 +121,9 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     // Logged out, the app leads to its login page.
     client.goto(&base).await.unwrap();
     wait_for(&client, "form[action='/login']").await;
-    client
-        .find(Locator::Css("#email"))
-        .await
-        .unwrap()
-        .send_keys("marie@ong-exemple.org")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(crate::web::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("form[action='/login'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, "#email", "marie@ong-exemple.org").await;
+    type_into(&client, "#password", crate::web::PASSWORD).await;
+    click(&client, "form[action='/login'] button").await;
     wait_for(&client, "table.applications").await;
     let png = client.screenshot().await.unwrap();
     std::fs::write(screenshots().join("list.png"), png).unwrap();
@@ -145,26 +142,14 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     }
     let search = client.find(Locator::Css("#q")).await.unwrap();
     search.send_keys("version corrig").await.unwrap();
-    client
-        .find(Locator::Css("form.filters button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "form.filters button[type=submit]").await;
     wait_for(&client, "table.applications").await;
     let rows = client
         .find_all(Locator::Css("table.applications tbody tr"))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "one application matches");
-    client
-        .find(Locator::Css("table.applications tbody a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "table.applications tbody a").await;
 
     // The CV's first page is drawn by the viewer.
     wait_for(&client, ".pdf canvas[data-rendered='1']").await;
@@ -188,31 +173,13 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     // Shortlist it with a note.
     let select = client.find(Locator::Css("#status")).await.unwrap();
     select.select_by_value("shortlisted").await.unwrap();
-    client
-        .find(Locator::Css("#note"))
-        .await
-        .unwrap()
-        .send_keys("Très bon profil terrain")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("section.decide button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(&client, "#note", "Très bon profil terrain").await;
+    click(&client, "section.decide button[type=submit]").await;
     let history = wait_for(&client, "ol.history").await;
     assert!(history.text().await.unwrap().contains("Présélectionnée"));
 
     // Log out: the login page again, and the list is closed.
-    client
-        .find(Locator::Css("form.logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, "form.logout button").await;
     wait_for(&client, "form[action='/login']").await;
     client.goto(&format!("{base}/applications")).await.unwrap();
     wait_for(&client, "form[action='/login']").await;

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 use strum::VariantArray;
-use tracing::{info, warn};
+use tracing::info;
 
-use super::{date_time, error_page, parsed, render, size};
+use super::{date_time, error_page, parsed, render, size, unavailable};
 use crate::domain::document::{DocFormat, DocumentKind, DocumentSource};
 use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
@@ -110,10 +110,7 @@ async fn show(
         match tokio::try_join!(state.store.application(id), state.store.history(id)) {
             Ok((Some(detail), history)) => (detail, history),
             Ok((None, _)) => return error_page(StatusCode::NOT_FOUND),
-            Err(err) => {
-                warn!(error = %err, "cannot read an application");
-                return error_page(StatusCode::SERVICE_UNAVAILABLE);
-            }
+            Err(err) => return unavailable(err, "read an application"),
         };
     let ApplicationDetail {
         application: a,
@@ -298,9 +295,6 @@ pub async fn set_status(
             *response.status_mut() = StatusCode::CONFLICT;
             response
         }
-        Err(StatusError::Store(err)) => {
-            warn!(error = %err, "cannot change a status");
-            error_page(StatusCode::SERVICE_UNAVAILABLE)
-        }
+        Err(StatusError::Store(err)) => unavailable(err, "change a status"),
     }
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tracing::warn;
 
-use super::error_page;
+use super::{error_page, unavailable};
 use crate::web::AppState;
 use crate::web::routes::url_escape;
 use crate::web::security::DOCUMENT_POLICY;
@@ -27,10 +27,7 @@ async fn serve(state: &AppState, id: i64, attachment: bool) -> Response {
     let doc = match state.store.document(id).await {
         Ok(Some(doc)) => doc,
         Ok(None) => return error_page(StatusCode::NOT_FOUND),
-        Err(err) => {
-            warn!(error = %err, "cannot read a document's row");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE);
-        }
+        Err(err) => return unavailable(err, "read a document's row"),
     };
     let blobs = state.blobs.clone();
     let sha256 = doc.sha256.clone();

@@ -6,13 +6,12 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use strum::VariantArray;
 use tracing::warn;
 
-use super::{date, date_time, error_page, parsed, render};
+use super::{date, date_time, parsed, render, unavailable};
 use crate::domain::document::DocumentKind;
 use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
@@ -202,10 +201,7 @@ pub async fn page(
     if let Some(q) = &search {
         match state.store.search_application_ids(q, SEARCH_HITS, 0).await {
             Ok(ids) => filter.ids = Some(ids),
-            Err(err) => {
-                warn!(error = %err, "cannot search");
-                return error_page(StatusCode::SERVICE_UNAVAILABLE);
-            }
+            Err(err) => return unavailable(err, "search"),
         }
     }
     let request = PageRequest {
@@ -217,10 +213,7 @@ pub async fn page(
     };
     let found = match state.store.browse(&request).await {
         Ok(found) => found,
-        Err(err) => {
-            warn!(error = %err, "cannot read the list");
-            return error_page(StatusCode::SERVICE_UNAVAILABLE);
-        }
+        Err(err) => return unavailable(err, "read the list"),
     };
     let snippets: HashMap<i64, Vec<(String, bool)>> = match &search {
         None => HashMap::new(),

@@ -50,6 +50,13 @@ pub fn error_page(status: StatusCode) -> Response {
     response
 }
 
+/// The page for a store that cannot answer now: the error goes to the log, the person gets
+/// "try again in a moment" (never the error, which names hosts and queries).
+pub fn unavailable(err: impl std::fmt::Display, what: &str) -> Response {
+    tracing::warn!(error = %err, "cannot {what}");
+    error_page(StatusCode::SERVICE_UNAVAILABLE)
+}
+
 /// A date as the recruiters read it, in the server's time zone (`TZ`, e.g. Europe/Paris).
 pub fn date_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&Local)
