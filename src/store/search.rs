@@ -131,17 +131,39 @@ impl Store {
                 page
             }
             Backend::Postgres(pool) => {
-                sqlx::query_as(
+                // As on SQLite: the matches in the names, then the others, each in id order,
+                // so that a word nearly every text holds is answered by walking the newest
+                // entries until the page is full, not by sorting every match.
+                let terms = query.terms();
+                let by_name: Vec<(i64,)> = sqlx::query_as(
                     "SELECT e.application_id FROM search_entries e, search_query($1) q
-                     WHERE e.search_vector @@ q
-                     ORDER BY e.names_vector @@ q DESC, e.application_id DESC
-                     LIMIT $2 OFFSET $3",
+                     WHERE e.names_vector @@ q ORDER BY e.application_id DESC LIMIT $2",
                 )
-                .bind(query.terms())
-                .bind(limit)
-                .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+                .bind(&terms)
+                .bind(MAX_RESULTS as i64)
                 .fetch_all(pool)
-                .await?
+                .await?;
+                let by_name: Vec<i64> = by_name.into_iter().map(|(id,)| id).collect();
+                let mut page: Vec<(i64,)> = by_name
+                    .iter()
+                    .skip(offset)
+                    .take(limit as usize)
+                    .map(|id| (*id,))
+                    .collect();
+                if page.len() < limit as usize {
+                    let rest: Vec<(i64,)> = sqlx::query_as(
+                        "SELECT e.application_id FROM search_entries e, search_query($1) q
+                         WHERE e.search_vector @@ q AND NOT e.names_vector @@ q
+                         ORDER BY e.application_id DESC LIMIT $2 OFFSET $3",
+                    )
+                    .bind(&terms)
+                    .bind(limit - page.len() as i64)
+                    .bind(offset.saturating_sub(by_name.len()) as i64)
+                    .fetch_all(pool)
+                    .await?;
+                    page.extend(rest);
+                }
+                page
             }
         };
         Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -221,7 +221,7 @@ fn nameless_pdfs_from_common_producers_are_classified() {
     let dir = realmail().join("pdf");
     let env = TestEnv::new();
     let mut expected = Vec::new();
-    for producer in ["ps2pdf", "groff", "reportlab", "chromium"] {
+    for producer in ["ps2pdf", "groff", "reportlab", "chromium", "libreoffice"] {
         for kind in ["cv", "letter"] {
             let i = expected.len();
             let pdf = std::fs::read(dir.join(format!("{kind}-{producer}.pdf"))).unwrap();
