@@ -139,7 +139,7 @@ impl Store {
                     "SELECT e.application_id FROM search_entries e, search_query($1) q
                      WHERE e.names_vector @@ q ORDER BY e.application_id DESC LIMIT $2",
                 )
-                .bind(&terms)
+                .bind(terms)
                 .bind(MAX_RESULTS as i64)
                 .fetch_all(pool)
                 .await?;
@@ -156,7 +156,7 @@ impl Store {
                          WHERE e.search_vector @@ q AND NOT e.names_vector @@ q
                          ORDER BY e.application_id DESC LIMIT $2 OFFSET $3",
                     )
-                    .bind(&terms)
+                    .bind(terms)
                     .bind(limit - page.len() as i64)
                     .bind(offset.saturating_sub(by_name.len()) as i64)
                     .fetch_all(pool)
