@@ -42,6 +42,25 @@ pub struct SearchHit {
     pub snippet: Snippet,
 }
 
+/// A page of hits that lists the matches in the names first, then the others: the part of
+/// the page the names fill, and, when they do not fill it, the limit and offset of the
+/// others' query.
+fn names_first(by_name: &[i64], offset: usize, limit: i64) -> (Vec<(i64,)>, Option<(i64, i64)>) {
+    let page: Vec<(i64,)> = by_name
+        .iter()
+        .skip(offset)
+        .take(limit as usize)
+        .map(|id| (*id,))
+        .collect();
+    let rest = (page.len() < limit as usize).then(|| {
+        (
+            limit - page.len() as i64,
+            offset.saturating_sub(by_name.len()) as i64,
+        )
+    });
+    (page, rest)
+}
+
 /// Each application's candidate: (application id, last name, first name, address).
 pub(super) async fn candidate_names(
     tx: &mut super::Tx,
@@ -108,25 +127,20 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
                 let by_name: Vec<i64> = by_name.into_iter().map(|(id,)| id).collect();
-                let mut page: Vec<(i64,)> = by_name
-                    .iter()
-                    .skip(offset)
-                    .take(limit as usize)
-                    .map(|id| (*id,))
-                    .collect();
-                if page.len() < limit as usize {
-                    let rest: Vec<(i64,)> = sqlx::query_as(
+                let (mut page, rest) = names_first(&by_name, offset, limit);
+                if let Some((rest_limit, rest_offset)) = rest {
+                    let others: Vec<(i64,)> = sqlx::query_as(
                         "SELECT rowid FROM search_index WHERE search_index MATCH $1
                            AND rowid NOT IN (SELECT value FROM json_each($2))
                          ORDER BY rowid DESC LIMIT $3 OFFSET $4",
                     )
                     .bind(all)
-                    .bind(serde_json::Value::from(by_name.clone()).to_string())
-                    .bind(limit - page.len() as i64)
-                    .bind(offset.saturating_sub(by_name.len()) as i64)
+                    .bind(serde_json::Value::from(by_name).to_string())
+                    .bind(rest_limit)
+                    .bind(rest_offset)
                     .fetch_all(pool)
                     .await?;
-                    page.extend(rest);
+                    page.extend(others);
                 }
                 page
             }
@@ -144,24 +158,19 @@ impl Store {
                 .fetch_all(pool)
                 .await?;
                 let by_name: Vec<i64> = by_name.into_iter().map(|(id,)| id).collect();
-                let mut page: Vec<(i64,)> = by_name
-                    .iter()
-                    .skip(offset)
-                    .take(limit as usize)
-                    .map(|id| (*id,))
-                    .collect();
-                if page.len() < limit as usize {
-                    let rest: Vec<(i64,)> = sqlx::query_as(
+                let (mut page, rest) = names_first(&by_name, offset, limit);
+                if let Some((rest_limit, rest_offset)) = rest {
+                    let others: Vec<(i64,)> = sqlx::query_as(
                         "SELECT e.application_id FROM search_entries e, search_query($1) q
                          WHERE e.search_vector @@ q AND NOT e.names_vector @@ q
                          ORDER BY e.application_id DESC LIMIT $2 OFFSET $3",
                     )
                     .bind(terms)
-                    .bind(limit - page.len() as i64)
-                    .bind(offset.saturating_sub(by_name.len()) as i64)
+                    .bind(rest_limit)
+                    .bind(rest_offset)
                     .fetch_all(pool)
                     .await?;
-                    page.extend(rest);
+                    page.extend(others);
                 }
                 page
             }
