@@ -31,7 +31,8 @@
 //! - [`report`]: the export contract (JSON, CSV) and the list table.
 //! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
 //! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
-//! - [`web`]: the recruiters' web app: login, the list, an application, its documents.
+//! - [`web`]: the recruiters' web app: login, the list and its export, an application, its
+//!   documents, notes and ratings.
 //! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
 //!   waiting.
 #![forbid(unsafe_code)]

@@ -17,6 +17,8 @@ pub struct Account {
     role: String,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// The pages' language the account chose (`fr`, `en`); `None`: the browser's.
+    pub language: Option<String>,
 }
 
 impl Account {
@@ -69,7 +71,7 @@ struct SessionRow {
 /// How often a session's last use is written: not on every request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
 
-const ACCOUNT_COLUMNS: &str = "id, email, name, role, disabled, created_at";
+const ACCOUNT_COLUMNS: &str = "id, email, name, role, disabled, created_at, language";
 
 impl Store {
     pub async fn add_account(
@@ -129,6 +131,18 @@ impl Store {
         self.update_account(email, "disabled = TRUE", None).await
     }
 
+    /// The pages' language an account chose (`None`: the browser's). Sessions stay open.
+    pub async fn set_language(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
+        dispatch!(&self.pool, pool => {
+            sqlx::query("UPDATE web_users SET language = $2 WHERE id = $1")
+                .bind(id)
+                .bind(language)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     async fn update_account(
         &self,
         email: &str,
@@ -179,7 +193,7 @@ impl Store {
         let now = Utc::now();
         let row: Option<SessionRow> = dispatch!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, s.last_seen_at, s.created_at AS logged_in_at
+                "SELECT u.id, u.email, u.name, u.role, u.disabled, u.created_at, u.language, s.last_seen_at, s.created_at AS logged_in_at
                  FROM web_sessions s JOIN web_users u ON u.id = s.user_id WHERE s.token_sha256 = $1",
             )
             .bind(token_sha256)

@@ -3,7 +3,8 @@
 //!
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
-//! indexer's reads and writes); [`status`] the status changes; [`cursor`] the IMAP cursors. The SQL
+//! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
+//! and ratings; [`cursor`] the IMAP cursors. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
@@ -17,6 +18,7 @@ pub mod cursor;
 pub mod erase;
 pub mod lease;
 pub mod ledger;
+pub mod notes;
 pub mod queries;
 pub mod record;
 pub mod search;

@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, QueryBuilder};
+use sqlx::FromRow;
 
+use super::sql::rows_in;
 use super::{Store, StoreError, dispatch};
 use crate::domain::document::DocumentKind;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
@@ -130,7 +131,7 @@ impl Store {
         let Some(application) = row else {
             return Ok(None);
         };
-        let mut details = self.details(vec![application], Some(id)).await?;
+        let mut details = self.details(vec![application], false).await?;
         Ok(details.pop())
     }
 
@@ -161,36 +162,63 @@ impl Store {
     /// Every application with its documents and messages, for the export.
     pub async fn export(&self) -> Result<Vec<ApplicationDetail>, StoreError> {
         let applications = self.list(&Filter::default()).await?;
-        self.details(applications, None).await
+        self.details(applications, true).await
     }
 
+    /// The applications of the recruiters' list as filtered, with their documents and
+    /// messages, for the app's export button.
+    pub async fn export_filtered(
+        &self,
+        filter: &Filter,
+    ) -> Result<Vec<ApplicationDetail>, StoreError> {
+        let applications = self.list(filter).await?;
+        self.details(applications, false).await
+    }
+
+    /// The applications' documents and messages: read from the whole tables when `all` of
+    /// them are asked for, else by the applications' ids.
     async fn details(
         &self,
         applications: Vec<ApplicationRow>,
-        only: Option<i64>,
+        all: bool,
     ) -> Result<Vec<ApplicationDetail>, StoreError> {
-        let (documents, messages): (Vec<DocumentInfo>, Vec<MessageInfo>) = dispatch!(&self.pool, pool => {
-        let mut query = QueryBuilder::new(
-            "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
-             FROM documents d JOIN messages m ON m.id = d.message_id",
-        );
-        if let Some(id) = only {
-            query.push(" WHERE d.application_id = ").push_bind(id);
-        }
-        query.push(" ORDER BY d.application_id, m.sent_at, m.id, d.position");
-        let documents: Vec<DocumentInfo> = query.build_query_as().fetch_all(pool).await?;
-        let mut query = QueryBuilder::new(
-            "SELECT am.application_id, m.direction, m.message_id, m.subject, m.sent_at, m.from_address, m.recipients,
+        const DOCUMENTS: &str = "SELECT d.id, d.application_id, d.kind, d.source, d.filename, d.content_type, d.sha256, d.size, m.sent_at
+             FROM documents d JOIN messages m ON m.id = d.message_id";
+        const DOCUMENTS_ORDER: &str = " ORDER BY d.application_id, m.sent_at, m.id, d.position";
+        const MESSAGES: &str = "SELECT am.application_id, m.direction, m.message_id, m.subject, m.sent_at, m.from_address, m.recipients,
                     m.mailbox, m.location
-             FROM application_messages am JOIN messages m ON m.id = am.message_id",
-        );
-        if let Some(id) = only {
-            query.push(" WHERE am.application_id = ").push_bind(id);
-        }
-        query.push(" ORDER BY am.application_id, m.sent_at, m.id");
-        let messages: Vec<MessageInfo> = query.build_query_as().fetch_all(pool).await?;
-        (documents, messages)
-        });
+             FROM application_messages am JOIN messages m ON m.id = am.message_id";
+        const MESSAGES_ORDER: &str = " ORDER BY am.application_id, m.sent_at, m.id";
+        let (documents, messages): (Vec<DocumentInfo>, Vec<MessageInfo>) = if all {
+            dispatch!(&self.pool, pool => {
+                let documents = sqlx::query_as(sqlx::AssertSqlSafe(format!("{DOCUMENTS}{DOCUMENTS_ORDER}")))
+                    .fetch_all(pool)
+                    .await?;
+                let messages = sqlx::query_as(sqlx::AssertSqlSafe(format!("{MESSAGES}{MESSAGES_ORDER}")))
+                    .fetch_all(pool)
+                    .await?;
+                (documents, messages)
+            })
+        } else {
+            let ids: Vec<i64> = applications.iter().map(|a| a.id).collect();
+            let mut tx = self.pool.begin_read().await?;
+            let documents = rows_in(
+                &mut tx,
+                &format!("{DOCUMENTS} WHERE d.application_id IN "),
+                &ids,
+                DOCUMENTS_ORDER,
+            )
+            .await?;
+            let messages = rows_in(
+                &mut tx,
+                &format!("{MESSAGES} WHERE am.application_id IN "),
+                &ids,
+                MESSAGES_ORDER,
+            )
+            .await?;
+            tx.commit().await?;
+            (documents, messages)
+        };
         let mut documents_by_app: HashMap<i64, Vec<DocumentInfo>> = HashMap::new();
         for doc in documents {
             documents_by_app

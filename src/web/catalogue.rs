@@ -1,5 +1,10 @@
-//! Every string the pages show, in one place: the French catalogue. A second language is a
-//! second value of [`Catalogue`]; templates only ever read `t.…`.
+//! Every string the pages show, in one place: French ([`FR`], the default) and English
+//! ([`EN`]). A language is a value of [`Catalogue`], so the compiler checks that each one
+//! has every string; templates only ever read `t.…`. [`negotiate`] picks one per request.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
@@ -92,6 +97,60 @@ pub struct Catalogue {
     pub error_unavailable: &'static str,
     pub error_other: &'static str,
     pub error_home: &'static str,
+    pub app_review: &'static str,
+    pub app_rating: &'static str,
+    pub rating_none: &'static str,
+    pub rating_one: &'static str,
+    pub rating_many: &'static str,
+    pub app_your_rating: &'static str,
+    pub app_rate: &'static str,
+    pub stars_label: &'static str,
+    pub app_add_note: &'static str,
+    pub app_note_text: &'static str,
+    pub app_note_save: &'static str,
+    pub history_note: &'static str,
+    pub col_rating: &'static str,
+    pub list_export: &'static str,
+    /// This language's name in itself ("Français").
+    pub language_name: &'static str,
+    pub language_of_browser: &'static str,
+    pub language_choose: &'static str,
+    pub nav_admin: &'static str,
+    pub size_units: [&'static str; 3],
+    pub decimal_comma: bool,
+    pub statuses: StatusNames,
+    pub replies: ReplyNames,
+    pub kinds: KindNames,
+    pub sources: SourceNames,
+}
+
+pub struct StatusNames {
+    pub received: &'static str,
+    pub screening: &'static str,
+    pub shortlisted: &'static str,
+    pub interview: &'static str,
+    pub offer: &'static str,
+    pub hired: &'static str,
+    pub rejected: &'static str,
+    pub withdrawn: &'static str,
+}
+
+pub struct ReplyNames {
+    pub unreplied: &'static str,
+    pub acknowledged: &'static str,
+    pub replied: &'static str,
+}
+
+pub struct KindNames {
+    pub cv: &'static str,
+    pub letter: &'static str,
+    pub other: &'static str,
+}
+
+pub struct SourceNames {
+    pub attachment: &'static str,
+    pub body: &'static str,
+    pub archive: &'static str,
 }
 
 pub static FR: Catalogue = Catalogue {
@@ -182,43 +241,254 @@ pub static FR: Catalogue = Catalogue {
     error_unavailable: "Le service est momentanément indisponible. Réessayez dans un instant.",
     error_other: "Une erreur est survenue.",
     error_home: "Retour à l'accueil",
+    app_review: "Avis de l'équipe",
+    app_rating: "Évaluation",
+    rating_none: "Pas encore évaluée.",
+    rating_one: "évaluation",
+    rating_many: "évaluations",
+    app_your_rating: "Votre évaluation",
+    app_rate: "Évaluer",
+    stars_label: "étoiles sur 5",
+    app_add_note: "Ajouter une note",
+    app_note_text: "Note pour l'équipe",
+    app_note_save: "Ajouter la note",
+    history_note: "Note",
+    col_rating: "Évaluation",
+    list_export: "Exporter la liste filtrée",
+    language_name: "Français",
+    language_of_browser: "Langue du navigateur",
+    language_choose: "Langue",
+    nav_admin: "Administration",
+    size_units: ["o", "Ko", "Mo"],
+    decimal_comma: true,
+    statuses: StatusNames {
+        received: "Reçue",
+        screening: "En cours d'examen",
+        shortlisted: "Présélectionnée",
+        interview: "Entretien",
+        offer: "Proposition faite",
+        hired: "Recrutée",
+        rejected: "Refusée",
+        withdrawn: "Retirée",
+    },
+    replies: ReplyNames {
+        unreplied: "Sans réponse",
+        acknowledged: "Accusé de réception envoyé",
+        replied: "Répondu",
+    },
+    kinds: KindNames {
+        cv: "CV",
+        letter: "Lettre",
+        other: "Autre",
+    },
+    sources: SourceNames {
+        attachment: "Pièce jointe",
+        body: "Corps du message",
+        archive: "Dans une archive",
+    },
+};
+
+pub static EN: Catalogue = Catalogue {
+    lang: "en",
+    app_name: "applymail",
+    skip_to_content: "Skip to content",
+    login_title: "Sign in",
+    login_email: "Email address",
+    login_password: "Password",
+    login_submit: "Sign in",
+    login_failed: "Wrong address or password.",
+    login_throttled: "Too many attempts. Try again in a quarter of an hour.",
+    logout: "Sign out",
+    signed_in_as: "Signed in:",
+    nav_applications: "Applications",
+    nav_needs_reply: "To answer",
+    list_title: "Applications",
+    list_filters: "Filters",
+    list_search: "Search",
+    list_search_hint: "Name, address or a word of a CV or letter",
+    list_posting: "Posting",
+    list_status: "Stage",
+    list_reply: "Reply",
+    list_all: "All",
+    list_needs_reply: "Awaiting an answer",
+    list_missing: "Missing document",
+    list_missing_cv: "No CV",
+    list_missing_letter: "No letter",
+    list_flagged: "Flagged",
+    list_apply: "Filter",
+    list_reset: "Show all",
+    list_empty: "No application matches.",
+    list_count_one: "application",
+    list_count_many: "applications",
+    list_previous: "Previous page",
+    list_next: "Next page",
+    list_page: "Page",
+    list_of: "of",
+    col_name: "Candidate",
+    col_posting: "Posting",
+    col_received: "Received",
+    col_status: "Stage",
+    col_reply: "Reply",
+    col_cv: "CV",
+    col_letter: "Letter",
+    col_activity: "Last activity",
+    yes: "yes",
+    no: "no",
+    match_in_documents: "Found:",
+    app_candidate: "Candidate",
+    app_documents: "Documents",
+    app_current_cv: "CV",
+    app_current_letter: "Cover letter",
+    app_no_cv: "No CV received.",
+    app_no_letter: "No letter received.",
+    app_download: "Download",
+    app_messages: "Messages",
+    app_inbound: "Received",
+    app_outbound: "Sent",
+    app_history: "History",
+    app_no_history: "No change of stage.",
+    app_decide: "Decide",
+    app_new_status: "New stage",
+    app_note: "Note (optional)",
+    app_save: "Save",
+    app_reopen_confirm: "I confirm reopening this closed application.",
+    app_reopen_needed: "This application is closed (rejected or withdrawn). Tick the confirmation to reopen it.",
+    app_saved: "Stage saved.",
+    app_flags: "Warnings",
+    app_received: "Received",
+    app_reply_status: "Reply",
+    app_back: "Back to the list",
+    doc_kind: "Type",
+    doc_name: "File",
+    doc_size: "Size",
+    doc_source: "Origin",
+    doc_no_text: "This document's text cannot be shown; download it.",
+    doc_pdf_fallback: "Open the PDF",
+    doc_pdf_loading: "Loading the PDF…",
+    flag_missing_cv: "No CV was received.",
+    flag_missing_letter: "No cover letter was received.",
+    flag_subject_nonconforming: "The subject does not follow the instruction “Posting – Last name First name”: check the name.",
+    flag_forward_unverified: "Forwarded by a colleague with no proof that the message really comes from them: check with that person.",
+    flag_forwarded_inline: "Forwarded by a colleague in the body of a message: the original sender was read from the forwarded text, check it.",
+    error_title: "Error",
+    error_not_found: "This page does not exist.",
+    error_forbidden: "You do not have access to this page.",
+    error_unavailable: "The service is unavailable for a moment. Try again shortly.",
+    error_other: "Something went wrong.",
+    error_home: "Back to the start",
+    app_review: "Team review",
+    app_rating: "Rating",
+    rating_none: "Not rated yet.",
+    rating_one: "rating",
+    rating_many: "ratings",
+    app_your_rating: "Your rating",
+    app_rate: "Rate",
+    stars_label: "stars out of 5",
+    app_add_note: "Add a note",
+    app_note_text: "Note for the team",
+    app_note_save: "Add the note",
+    history_note: "Note",
+    col_rating: "Rating",
+    list_export: "Export the filtered list",
+    language_name: "English",
+    language_of_browser: "Browser's language",
+    language_choose: "Language",
+    nav_admin: "Administration",
+    size_units: ["B", "KB", "MB"],
+    decimal_comma: false,
+    statuses: StatusNames {
+        received: "Received",
+        screening: "Under review",
+        shortlisted: "Shortlisted",
+        interview: "Interview",
+        offer: "Offer made",
+        hired: "Hired",
+        rejected: "Rejected",
+        withdrawn: "Withdrawn",
+    },
+    replies: ReplyNames {
+        unreplied: "Not answered",
+        acknowledged: "Acknowledgement sent",
+        replied: "Answered",
+    },
+    kinds: KindNames {
+        cv: "CV",
+        letter: "Letter",
+        other: "Other",
+    },
+    sources: SourceNames {
+        attachment: "Attachment",
+        body: "Message body",
+        archive: "In an archive",
+    },
 };
 
 impl Catalogue {
     pub fn status(&self, status: ApplicationStatus) -> &'static str {
+        let n = &self.statuses;
         match status {
-            ApplicationStatus::Received => "Reçue",
-            ApplicationStatus::Screening => "En cours d'examen",
-            ApplicationStatus::Shortlisted => "Présélectionnée",
-            ApplicationStatus::Interview => "Entretien",
-            ApplicationStatus::Offer => "Proposition faite",
-            ApplicationStatus::Hired => "Recrutée",
-            ApplicationStatus::Rejected => "Refusée",
-            ApplicationStatus::Withdrawn => "Retirée",
+            ApplicationStatus::Received => n.received,
+            ApplicationStatus::Screening => n.screening,
+            ApplicationStatus::Shortlisted => n.shortlisted,
+            ApplicationStatus::Interview => n.interview,
+            ApplicationStatus::Offer => n.offer,
+            ApplicationStatus::Hired => n.hired,
+            ApplicationStatus::Rejected => n.rejected,
+            ApplicationStatus::Withdrawn => n.withdrawn,
         }
     }
 
     pub fn reply(&self, reply: ReplyStatus) -> &'static str {
         match reply {
-            ReplyStatus::Unreplied => "Sans réponse",
-            ReplyStatus::Acknowledged => "Accusé de réception envoyé",
-            ReplyStatus::Replied => "Répondu",
+            ReplyStatus::Unreplied => self.replies.unreplied,
+            ReplyStatus::Acknowledged => self.replies.acknowledged,
+            ReplyStatus::Replied => self.replies.replied,
         }
     }
 
     pub fn document_kind(&self, kind: DocumentKind) -> &'static str {
         match kind {
-            DocumentKind::Cv => "CV",
-            DocumentKind::Letter => "Lettre",
-            DocumentKind::Other => "Autre",
+            DocumentKind::Cv => self.kinds.cv,
+            DocumentKind::Letter => self.kinds.letter,
+            DocumentKind::Other => self.kinds.other,
         }
     }
 
     pub fn document_source(&self, source: DocumentSource) -> &'static str {
         match source {
-            DocumentSource::Attachment => "Pièce jointe",
-            DocumentSource::Body => "Corps du message",
-            DocumentSource::Archive => "Dans une archive",
+            DocumentSource::Attachment => self.sources.attachment,
+            DocumentSource::Body => self.sources.body,
+            DocumentSource::Archive => self.sources.archive,
+        }
+    }
+
+    /// A number with one decimal, written the way this language writes it.
+    pub fn decimal(&self, value: f64) -> String {
+        let text = format!("{value:.1}");
+        if self.decimal_comma {
+            text.replace('.', ",")
+        } else {
+            text
+        }
+    }
+
+    /// "4,5 / 5 · 2 évaluations".
+    pub fn rating_summary(&self, average: f64, count: i64) -> String {
+        let noun = if count == 1 {
+            self.rating_one
+        } else {
+            self.rating_many
+        };
+        format!("{} / 5 · {count} {noun}", self.decimal(average))
+    }
+
+    /// A size in this language's units.
+    pub fn size(&self, bytes: i64) -> String {
+        let [b, kb, mb] = self.size_units;
+        match bytes {
+            n if n < 1024 => format!("{n} {b}"),
+            n if n < 1024 * 1024 => format!("{} {kb}", n / 1024),
+            n => format!("{} {mb}", self.decimal(n as f64 / (1024.0 * 1024.0))),
         }
     }
 
@@ -231,5 +501,88 @@ impl Catalogue {
             "forwarded_inline" => self.flag_forwarded_inline,
             _ => self.error_other,
         }
+    }
+}
+
+/// The languages, the default first.
+pub static LANGUAGES: [&Catalogue; 2] = [&FR, &EN];
+
+/// The catalogue for a request: the account's own choice when it made one, else the first
+/// language of `Accept-Language` (by its q-values) that there is a catalogue for, else French.
+pub fn negotiate(preference: Option<&str>, accept_language: Option<&str>) -> &'static Catalogue {
+    if let Some(chosen) = preference.and_then(by_code) {
+        return chosen;
+    }
+    let mut offered: Vec<(f32, &'static Catalogue)> = accept_language
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|item| {
+            let mut parts = item.split(';');
+            let tag = parts.next()?.trim();
+            let primary = tag.split('-').next()?;
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
+            Some((q, by_code(primary)?))
+        })
+        .filter(|(q, _)| *q > 0.0)
+        .collect();
+    // A stable sort keeps the header's order between equal weights.
+    offered.sort_by(|a, b| b.0.total_cmp(&a.0));
+    offered.first().map_or(&FR, |(_, t)| t)
+}
+
+/// The catalogue for a request's headers and, when signed in, the account's choice.
+pub fn of_request(preference: Option<&str>, headers: &HeaderMap) -> &'static Catalogue {
+    negotiate(
+        preference,
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The browser's language, for pages without an account (the login page, errors).
+pub struct Lang(pub &'static Catalogue);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang(of_request(None, &parts.headers)))
+    }
+}
+
+/// The catalogue of a language code (`fr`, `en`), any case.
+pub fn by_code(code: &str) -> Option<&'static Catalogue> {
+    LANGUAGES
+        .iter()
+        .copied()
+        .find(|t| t.lang.eq_ignore_ascii_case(code))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_accounts_choice_wins_then_the_browsers_then_french() {
+        assert_eq!(negotiate(Some("en"), Some("fr-FR,fr;q=0.9")).lang, "en");
+        assert_eq!(negotiate(None, Some("en-GB,en;q=0.9,fr;q=0.8")).lang, "en");
+        assert_eq!(negotiate(None, Some("de-DE,fr;q=0.5,en;q=0.7")).lang, "en");
+        assert_eq!(negotiate(None, Some("de, es")).lang, "fr");
+        assert_eq!(negotiate(None, Some("en;q=0, fr")).lang, "fr");
+        assert_eq!(negotiate(None, Some(";;,q=,en;q=abc")).lang, "fr");
+        assert_eq!(negotiate(Some("xx"), None).lang, "fr");
+        assert_eq!(negotiate(None, None).lang, "fr");
+    }
+
+    #[test]
+    fn sizes_are_written_in_each_languages_units() {
+        assert_eq!(FR.size(512), "512 o");
+        assert_eq!(FR.size(1_572_864), "1,5 Mo");
+        assert_eq!(EN.size(1_572_864), "1.5 MB");
+        assert_eq!(EN.size(2048), "2 KB");
+        assert_eq!(FR.rating_summary(4.5, 2), "4,5 / 5 · 2 évaluations");
+        assert_eq!(EN.rating_summary(3.0, 1), "3.0 / 5 · 1 rating");
     }
 }

@@ -1,13 +1,15 @@
 //! The recruiters' web app (`applymail web`, or `applymail run` with a `[web]` section):
-//! server-rendered French pages that work without JavaScript, behind a login.
+//! server-rendered pages in French (or English) that work without JavaScript, behind a login.
 //!
 //! - [`routes`]: the one route table, each route with who may use it; the router is built
 //!   from it, and a test walks it.
 //! - [`session`]: accounts signing in and out, the session cookie, login throttling.
 //! - [`security`]: what every response carries (CSP, framing, referrer), the cross-site
 //!   request check, the client's address behind a trusted proxy.
-//! - [`catalogue`]: every French string of the pages.
-//! - [`pages`]: the list, an application, its documents.
+//! - [`catalogue`]: every string of the pages, in French and in English, and the choice of
+//!   one per request.
+//! - [`pages`]: the list and its export, an application with its notes and ratings, its
+//!   documents, the account's language.
 //! - [`assets`]: the stylesheet, the scripts and the PDF viewer, compiled into the binary.
 
 mod assets;

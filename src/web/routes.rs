@@ -9,7 +9,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
-use super::pages::{application, documents, list};
+use super::catalogue::Lang;
+use super::pages::{account, application, documents, export, list, review};
 use super::{AppState, assets, security, session};
 use crate::domain::account::Role;
 
@@ -54,7 +55,19 @@ pub fn table() -> Vec<Route> {
         route(Method::POST, "/login", Public, post(session::login)),
         route(Method::GET, assets::PATH, Public, get(assets::serve)),
         route(Method::POST, "/logout", SignedIn, post(session::logout)),
+        route(
+            Method::POST,
+            "/account/language",
+            SignedIn,
+            post(account::set_language),
+        ),
         route(Method::GET, "/applications", SignedIn, get(list::page)),
+        route(
+            Method::GET,
+            "/applications/export",
+            SignedIn,
+            get(export::download),
+        ),
         route(
             Method::GET,
             "/applications/{id}",
@@ -66,6 +79,18 @@ pub fn table() -> Vec<Route> {
             "/applications/{id}/status",
             SignedIn,
             post(application::set_status),
+        ),
+        route(
+            Method::POST,
+            "/applications/{id}/notes",
+            SignedIn,
+            post(review::add_note),
+        ),
+        route(
+            Method::POST,
+            "/applications/{id}/rating",
+            SignedIn,
+            post(review::rate),
         ),
         route(
             Method::GET,
@@ -122,7 +147,7 @@ async fn guard(
         return refuse_stranger(&request);
     };
     if access == Access::Admin && signed_in.account.role() != Role::Admin {
-        return super::pages::error_page(StatusCode::FORBIDDEN);
+        return super::pages::error_page(signed_in.t, StatusCode::FORBIDDEN);
     }
     request.extensions_mut().insert(signed_in);
     next.run(request).await
@@ -161,6 +186,6 @@ pub(super) fn url_escape(text: &str) -> String {
     out
 }
 
-async fn not_found() -> Response {
-    super::pages::error_page(StatusCode::NOT_FOUND)
+async fn not_found(Lang(t): Lang) -> Response {
+    super::pages::error_page(t, StatusCode::NOT_FOUND)
 }

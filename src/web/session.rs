@@ -18,7 +18,7 @@ use serde::Deserialize;
 use tracing::{info, warn};
 
 use super::AppState;
-use super::catalogue::{Catalogue, FR};
+use super::catalogue::{Catalogue, Lang, of_request};
 use super::pages::{error_page, render, unavailable};
 use super::security::{client_address, over_tls, peer};
 use crate::store::accounts::{Account, SessionLimits};
@@ -35,7 +35,22 @@ const MAX_FIELD_CHARS: usize = 1024;
 #[derive(Clone)]
 pub struct SignedIn {
     pub account: Account,
+    /// The pages' language: the account's choice, else the browser's.
+    pub t: &'static Catalogue,
     token_sha256: String,
+}
+
+impl SignedIn {
+    /// The name the pages and the history show for this person: the account's name, or its
+    /// address when it has none.
+    pub fn display_name(&self) -> String {
+        let account = &self.account;
+        if account.name.trim().is_empty() {
+            account.email.clone()
+        } else {
+            account.name.clone()
+        }
+    }
 }
 
 /// The peer's address (`None` when the server runs without connection info, as in tests).
@@ -80,12 +95,16 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Sig
     let hash = token_sha256(token);
     match state.store.session_account(&hash, limits(state)).await {
         Ok(account) => Ok(account.map(|account| SignedIn {
+            t: of_request(account.language.as_deref(), headers),
             account,
             token_sha256: hash,
         })),
         Err(err) => {
             warn!(error = %err, "cannot read a session");
-            Err(error_page(StatusCode::SERVICE_UNAVAILABLE))
+            Err(error_page(
+                of_request(None, headers),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ))
         }
     }
 }
@@ -112,9 +131,9 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-pub async fn login_page(Query(query): Query<LoginQuery>) -> Response {
+pub async fn login_page(Lang(t): Lang, Query(query): Query<LoginQuery>) -> Response {
     render(&LoginPage {
-        t: &FR,
+        t,
         next: safe_next(query.next.as_deref()).to_owned(),
         email: String::new(),
         error: None,
@@ -122,7 +141,7 @@ pub async fn login_page(Query(query): Query<LoginQuery>) -> Response {
 }
 
 /// Where to go after the login: a path of this site only (never `//elsewhere`).
-fn safe_next(next: Option<&str>) -> &str {
+pub(super) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
         _ => "/applications",
@@ -139,12 +158,13 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     Peer(peer): Peer,
+    Lang(t): Lang,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let refuse = |state: &AppState, form: &LoginForm, message: &'static str| {
         let mut response = render(&LoginPage {
-            t: &FR,
+            t,
             next: safe_next(form.next.as_deref()).to_owned(),
             email: form.email.chars().take(MAX_FIELD_CHARS).collect(),
             error: Some(message),
@@ -156,7 +176,7 @@ pub async fn login(
     if form.email.chars().count() > MAX_FIELD_CHARS
         || form.password.chars().count() > MAX_FIELD_CHARS
     {
-        return refuse(&state, &form, FR.login_failed);
+        return refuse(&state, &form, t.login_failed);
     }
     let client = client_address(&headers, peer, &state.settings)
         .map(|ip| ip.to_string())
@@ -181,14 +201,14 @@ pub async fn login(
     match throttled.await {
         Ok(true) => {
             warn!(client = %client, "login refused: too many failures for this address or client");
-            return refuse(&state, &form, FR.login_throttled);
+            return refuse(&state, &form, t.login_throttled);
         }
         Ok(false) => {}
-        Err(err) => return unavailable(err, "check failed logins"),
+        Err(err) => return unavailable(t, err, "check failed logins"),
     }
     let credentials = match state.store.credentials(&form.email).await {
         Ok(c) => c,
-        Err(err) => return unavailable(err, "read an account"),
+        Err(err) => return unavailable(t, err, "read an account"),
     };
     let hash = credentials
         .as_ref()
@@ -211,7 +231,7 @@ pub async fn login(
                 warn!(error = %err, "cannot record a failed login");
             }
             info!(client = %client, "login failed");
-            return refuse(&state, &form, FR.login_failed);
+            return refuse(&state, &form, t.login_failed);
         }
     };
     let _ = state.store.clear_login_failures(&account_subject).await;
@@ -227,7 +247,7 @@ pub async fn login(
         .await
     {
         warn!(error = %err, "cannot create a session");
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        return error_page(t, StatusCode::SERVICE_UNAVAILABLE);
     }
     info!(account = account, "signed in");
     let secure = if over_tls(&headers, peer, &state.settings) {
@@ -249,7 +269,7 @@ pub async fn logout(
 ) -> Response {
     if let Err(err) = state.store.end_session(&signed_in.token_sha256).await {
         warn!(error = %err, "cannot end a session");
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        return error_page(signed_in.t, StatusCode::SERVICE_UNAVAILABLE);
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(

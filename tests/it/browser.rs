@@ -3,6 +3,7 @@
 //! shortlist it with a note, log out. The screenshots it takes are the README's
 //! (`target/screenshots/`, copied to `docs/screenshots/`).
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +17,9 @@ use crate::web::WebApp;
 const CHROMIUM: &str = "/usr/lib/chromium/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// chromedriver on a port of its own, stopped when dropped.
+/// chromedriver on a port of its own, in a process group of its own with the chromium it
+/// starts: dropping it (a test that passes or panics) ends the whole group, so no browser is
+/// left behind.
 struct Driver(Child, u16);
 
 impl Driver {
@@ -28,6 +31,7 @@ impl Driver {
         let port = free_port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -46,7 +50,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // The group's id is chromedriver's pid: only what this test started.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -60,6 +67,8 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                      "--window-size=1280,1500", "--lang=fr-FR",
                      format!("--user-data-dir={}", profile.display())],
+            // The NGO's recruiters read French: the browser asks for it, as theirs does.
+            "prefs": {"intl.accept_languages": "fr-FR,fr"},
         }),
     );
     // fantoccini's TLS stack needs a process-wide provider; chromedriver is plain HTTP here.
@@ -87,7 +96,11 @@ async fn type_into(client: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-async fn click(client: &Client, css: &str) {
+/// Clicks something that loads a new page, and returns once the old page is gone: waiting
+/// for an element alone could find it on the old page (a form posted back to its own page
+/// shows the same elements before and after).
+async fn click_and_load(client: &Client, css: &str) {
+    let old_page = client.find(Locator::Css("html")).await.unwrap();
     client
         .find(Locator::Css(css))
         .await
@@ -95,6 +108,14 @@ async fn click(client: &Client, css: &str) {
         .click()
         .await
         .unwrap();
+    let start = Instant::now();
+    while old_page.tag_name().await.is_ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "clicking {css} did not load a new page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn screenshots() -> PathBuf {
@@ -123,7 +144,7 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     wait_for(&client, "form[action='/login']").await;
     type_into(&client, "#email", "marie@ong-exemple.org").await;
     type_into(&client, "#password", crate::web::PASSWORD).await;
-    click(&client, "form[action='/login'] button").await;
+    click_and_load(&client, "form[action='/login'] button").await;
     wait_for(&client, "table.applications").await;
     let png = client.screenshot().await.unwrap();
     std::fs::write(screenshots().join("list.png"), png).unwrap();
@@ -142,14 +163,14 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     }
     let search = client.find(Locator::Css("#q")).await.unwrap();
     search.send_keys("version corrig").await.unwrap();
-    click(&client, "form.filters button[type=submit]").await;
+    click_and_load(&client, "form.filters button[type=submit]").await;
     wait_for(&client, "table.applications").await;
     let rows = client
         .find_all(Locator::Css("table.applications tbody tr"))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1, "one application matches");
-    click(&client, "table.applications tbody a").await;
+    click_and_load(&client, "table.applications tbody a").await;
 
     // The CV's first page is drawn by the viewer.
     wait_for(&client, ".pdf canvas[data-rendered='1']").await;
@@ -174,12 +195,17 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     let select = client.find(Locator::Css("#status")).await.unwrap();
     select.select_by_value("shortlisted").await.unwrap();
     type_into(&client, "#note", "Très bon profil terrain").await;
-    click(&client, "section.decide button[type=submit]").await;
+    click_and_load(&client, "section.decide button[type=submit]").await;
     let history = wait_for(&client, "ol.history").await;
-    assert!(history.text().await.unwrap().contains("Présélectionnée"));
+    let history = history.text().await.unwrap();
+    assert!(
+        history.contains("Présélectionnée"),
+        "{history}\n{}",
+        client.source().await.unwrap()
+    );
 
     // Log out: the login page again, and the list is closed.
-    click(&client, "form.logout button").await;
+    click_and_load(&client, "form.logout button").await;
     wait_for(&client, "form[action='/login']").await;
     client.goto(&format!("{base}/applications")).await.unwrap();
     wait_for(&client, "form[action='/login']").await;

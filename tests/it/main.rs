@@ -26,6 +26,7 @@ mod instances;
 mod maildir_run;
 mod poison;
 mod realmail;
+mod review;
 mod search;
 mod secrets;
 mod smtp;

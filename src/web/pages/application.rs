@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,22 +14,23 @@ use serde::Deserialize;
 use strum::VariantArray;
 use tracing::info;
 
-use super::{date_time, error_page, parsed, render, size, unavailable};
+use super::review::Review;
+use super::{Chrome, date_time, error_page, parsed, render, unavailable};
 use crate::domain::document::{DocFormat, DocumentKind, DocumentSource};
 use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 use crate::extract::doc_text::{TextLimits, document_text_until};
+use crate::store::notes::MAX_NOTE_CHARS;
 use crate::store::queries::{ApplicationDetail, DocumentInfo};
 use crate::store::status::{StatusChange, StatusError};
 use crate::web::AppState;
-use crate::web::catalogue::{Catalogue, FR};
+use crate::web::catalogue::Catalogue;
 use crate::web::session::SignedIn;
 
 /// How long the page waits for a document's text (a PDF is read by the sandboxed child).
 const TEXT_DEADLINE: Duration = Duration::from_secs(5);
 /// Text shown in the page; the rest is in the download.
 const MAX_SHOWN_CHARS: usize = 100_000;
-const MAX_NOTE_CHARS: usize = 4000;
 
 pub enum View {
     Pdf(String),
@@ -60,9 +63,12 @@ pub struct MessageRow {
     from: String,
 }
 
+/// A change of status or a note, in the page's history.
 pub struct HistoryRow {
+    at: DateTime<Utc>,
     date: String,
-    status: &'static str,
+    /// `None` for a note alone.
+    status: Option<&'static str>,
     actor: String,
     note: Option<String>,
 }
@@ -71,7 +77,7 @@ pub struct HistoryRow {
 #[template(path = "application.html")]
 struct ApplicationPage {
     t: &'static Catalogue,
-    user_name: String,
+    chrome: Chrome,
     id: i64,
     name: String,
     email: String,
@@ -89,6 +95,7 @@ struct ApplicationPage {
     documents: Vec<DocumentRow>,
     messages: Vec<MessageRow>,
     history: Vec<HistoryRow>,
+    review: Review,
 }
 
 pub async fn page(
@@ -105,13 +112,17 @@ async fn show(
     id: i64,
     message: Option<&'static str>,
 ) -> Response {
-    let t = &FR;
-    let (detail, history) =
-        match tokio::try_join!(state.store.application(id), state.store.history(id)) {
-            Ok((Some(detail), history)) => (detail, history),
-            Ok((None, _)) => return error_page(StatusCode::NOT_FOUND),
-            Err(err) => return unavailable(err, "read an application"),
-        };
+    let t = signed_in.t;
+    let (detail, history, notes, ratings) = match tokio::try_join!(
+        state.store.application(id),
+        state.store.history(id),
+        state.store.notes(id),
+        state.store.ratings(id, signed_in.account.id),
+    ) {
+        Ok((Some(detail), history, notes, ratings)) => (detail, history, notes, ratings),
+        Ok((None, ..)) => return error_page(signed_in.t, StatusCode::NOT_FOUND),
+        Err(err) => return unavailable(signed_in.t, err, "read an application"),
+    };
     let ApplicationDetail {
         application: a,
         documents,
@@ -145,7 +156,7 @@ async fn show(
         .map_or(a.posting.clone(), |p| p.title.clone());
     render(&ApplicationPage {
         t,
-        user_name: signed_in.account.name.clone(),
+        chrome: Chrome::new(signed_in, &format!("/applications/{}", a.id)),
         id: a.id,
         name: format!("{} {}", a.first_name, a.last_name)
             .trim()
@@ -171,7 +182,7 @@ async fn show(
                 id: d.id,
                 kind: t.document_kind(parsed(&d.kind)),
                 filename: d.filename.clone(),
-                size: size(d.size),
+                size: t.size(d.size),
                 source: t.document_source(parsed(&d.source)),
                 received: date_time(d.sent_at),
             })
@@ -193,16 +204,31 @@ async fn show(
                 }
             })
             .collect(),
-        history: history
-            .into_iter()
-            .rev()
-            .map(|h| HistoryRow {
-                date: date_time(h.changed_at),
-                status: t.status(parsed(&h.status)),
-                actor: h.actor,
-                note: h.note,
-            })
-            .collect(),
+        history: {
+            let mut rows: Vec<HistoryRow> = history
+                .into_iter()
+                .map(|h| HistoryRow {
+                    at: h.changed_at,
+                    date: date_time(h.changed_at),
+                    status: Some(t.status(parsed(&h.status))),
+                    actor: h.actor,
+                    note: h.note,
+                })
+                .chain(notes.into_iter().map(|n| HistoryRow {
+                    at: n.created_at,
+                    date: date_time(n.created_at),
+                    status: None,
+                    actor: n.author,
+                    note: Some(n.body),
+                }))
+                .collect();
+            // Newest first: reversed (each list is oldest first), then a stable sort that keeps
+            // entries of the same instant newest first.
+            rows.reverse();
+            rows.sort_by_key(|row| std::cmp::Reverse(row.at));
+            rows
+        },
+        review: Review::new(t, ratings),
     })
 }
 
@@ -262,15 +288,11 @@ pub async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Response {
     let Ok(status) = form.status.parse::<ApplicationStatus>() else {
-        return error_page(StatusCode::BAD_REQUEST);
+        return error_page(signed_in.t, StatusCode::BAD_REQUEST);
     };
     let note: String = form.note.trim().chars().take(MAX_NOTE_CHARS).collect();
     let account = &signed_in.account;
-    let actor = if account.name.trim().is_empty() {
-        account.email.clone()
-    } else {
-        account.name.clone()
-    };
+    let actor = signed_in.display_name();
     let change = StatusChange {
         application_id: id,
         status,
@@ -289,12 +311,13 @@ pub async fn set_status(
             );
             Redirect::to(&format!("/applications/{id}")).into_response()
         }
-        Err(StatusError::NotFound(_)) => error_page(StatusCode::NOT_FOUND),
+        Err(StatusError::NotFound(_)) => error_page(signed_in.t, StatusCode::NOT_FOUND),
         Err(StatusError::Closed { .. }) => {
-            let mut response = show(&state, &signed_in, id, Some(FR.app_reopen_needed)).await;
+            let mut response =
+                show(&state, &signed_in, id, Some(signed_in.t.app_reopen_needed)).await;
             *response.status_mut() = StatusCode::CONFLICT;
             response
         }
-        Err(StatusError::Store(err)) => unavailable(err, "change a status"),
+        Err(StatusError::Store(err)) => unavailable(signed_in.t, err, "change a status"),
     }
 }

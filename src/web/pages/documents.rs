@@ -3,6 +3,7 @@
 //! document's own policy (see `security::DOCUMENT_POLICY`) keeps an HTML or SVG "CV" from
 //! running anything on the app's origin.
 
+use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -10,24 +11,34 @@ use tracing::warn;
 
 use super::{error_page, unavailable};
 use crate::web::AppState;
+use crate::web::catalogue::Catalogue;
 use crate::web::routes::url_escape;
 use crate::web::security::DOCUMENT_POLICY;
+use crate::web::session::SignedIn;
 
 /// The download: the original bytes under the candidate's file name.
-pub async fn download(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
-    serve(&state, id, true).await
+pub async fn download(
+    State(state): State<AppState>,
+    Extension(signed_in): Extension<SignedIn>,
+    Path(id): Path<i64>,
+) -> Response {
+    serve(&state, signed_in.t, id, true).await
 }
 
 /// The bytes for the page's viewer (PDF) or an `<img>`; anything else is downloaded.
-pub async fn bytes(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
-    serve(&state, id, false).await
+pub async fn bytes(
+    State(state): State<AppState>,
+    Extension(signed_in): Extension<SignedIn>,
+    Path(id): Path<i64>,
+) -> Response {
+    serve(&state, signed_in.t, id, false).await
 }
 
-async fn serve(state: &AppState, id: i64, attachment: bool) -> Response {
+async fn serve(state: &AppState, t: &'static Catalogue, id: i64, attachment: bool) -> Response {
     let doc = match state.store.document(id).await {
         Ok(Some(doc)) => doc,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND),
-        Err(err) => return unavailable(err, "read a document's row"),
+        Ok(None) => return error_page(t, StatusCode::NOT_FOUND),
+        Err(err) => return unavailable(t, err, "read a document's row"),
     };
     let blobs = state.blobs.clone();
     let sha256 = doc.sha256.clone();
@@ -35,9 +46,9 @@ async fn serve(state: &AppState, id: i64, attachment: bool) -> Response {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(err)) => {
             warn!(document = id, error = %err, "a document's file cannot be read");
-            return error_page(StatusCode::NOT_FOUND);
+            return error_page(t, StatusCode::NOT_FOUND);
         }
-        Err(_) => return error_page(StatusCode::INTERNAL_SERVER_ERROR),
+        Err(_) => return error_page(t, StatusCode::INTERNAL_SERVER_ERROR),
     };
     let content_type = served_type(&bytes);
     let inline = !attachment && content_type != "application/octet-stream";

@@ -6,19 +6,21 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
+use axum::http::Uri;
 use axum::response::Response;
 use serde::Deserialize;
 use strum::VariantArray;
 use tracing::warn;
 
-use super::{date, date_time, parsed, render, unavailable};
+use super::{Chrome, date, date_time, parsed, render, unavailable};
 use crate::domain::document::DocumentKind;
 use crate::domain::named::Named;
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
+use crate::store::StoreError;
 use crate::store::browse::{PageRequest, SortKey};
 use crate::store::queries::Filter;
 use crate::web::AppState;
-use crate::web::catalogue::{Catalogue, FR};
+use crate::web::catalogue::Catalogue;
 use crate::web::routes::url_escape;
 use crate::web::session::SignedIn;
 
@@ -89,6 +91,15 @@ impl ListQuery {
         self.page.parse::<u32>().unwrap_or(1).clamp(1, 100_000)
     }
 
+    /// The export of this view, all its pages, as `format` (csv or json).
+    fn export_href(&self, format: &str) -> String {
+        let view = self.with(|_| {}).href();
+        match view.split_once('?') {
+            Some((_, params)) => format!("/applications/export?format={format}&{params}"),
+            None => format!("/applications/export?format={format}"),
+        }
+    }
+
     fn with(&self, change: impl FnOnce(&mut ListQuery)) -> ListQuery {
         let mut next = self.clone();
         next.page = String::new();
@@ -105,8 +116,27 @@ impl ListQuery {
             "asc" => false,
             "desc" => true,
             // Dates newest first by default, names from A.
-            _ => matches!(self.sort_key(), SortKey::Received | SortKey::Activity),
+            _ => matches!(
+                self.sort_key(),
+                SortKey::Received | SortKey::Activity | SortKey::Rating
+            ),
         }
+    }
+
+    /// The filter of this view for the store: the search box's words become the ids the
+    /// index found (names, addresses and every document's text), which the other filters
+    /// then narrow.
+    pub(super) async fn resolved_filter(&self, state: &AppState) -> Result<Filter, StoreError> {
+        let mut filter = self.filter();
+        if let Some(q) = filter.search.take() {
+            filter.ids = Some(
+                state
+                    .store
+                    .search_application_ids(&q, SEARCH_HITS, 0)
+                    .await?,
+            );
+        }
+        Ok(filter)
     }
 
     fn filter(&self) -> Filter {
@@ -159,6 +189,8 @@ pub struct Row {
     has_cv: bool,
     has_letter: bool,
     activity: String,
+    /// "4,5 (2)": the average and how many rated; empty when nobody did.
+    rating: String,
     /// A search hit's excerpt: pieces of the original text, matched or not.
     snippet: Vec<(String, bool)>,
 }
@@ -167,7 +199,7 @@ pub struct Row {
 #[template(path = "list.html")]
 struct ListPage {
     t: &'static Catalogue,
-    user_name: String,
+    chrome: Chrome,
     q: String,
     postings: Vec<Choice>,
     statuses: Vec<Choice>,
@@ -185,25 +217,24 @@ struct ListPage {
     pages: i64,
     previous: Option<String>,
     next: Option<String>,
+    export_csv: String,
+    export_json: String,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     Extension(signed_in): Extension<SignedIn>,
+    uri: Uri,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let t = &FR;
+    let t = signed_in.t;
+    let here = uri.path_and_query().map_or("/applications", |p| p.as_str());
     let page_number = query.page_number();
-    let mut filter = query.filter();
-    // The search box searches names, addresses and every document's text (the index), and
-    // the other filters narrow what it found.
-    let search = filter.search.take();
-    if let Some(q) = &search {
-        match state.store.search_application_ids(q, SEARCH_HITS, 0).await {
-            Ok(ids) => filter.ids = Some(ids),
-            Err(err) => return unavailable(err, "search"),
-        }
-    }
+    let search = query.filter().search;
+    let filter = match query.resolved_filter(&state).await {
+        Ok(filter) => filter,
+        Err(err) => return unavailable(t, err, "search"),
+    };
     let request = PageRequest {
         filter,
         sort: query.sort_key(),
@@ -213,7 +244,7 @@ pub async fn page(
     };
     let found = match state.store.browse(&request).await {
         Ok(found) => found,
-        Err(err) => return unavailable(err, "read the list"),
+        Err(err) => return unavailable(t, err, "read the list"),
     };
     let snippets: HashMap<i64, Vec<(String, bool)>> = match &search {
         None => HashMap::new(),
@@ -235,6 +266,11 @@ pub async fn page(
                 }
             }
         }
+    };
+    let ids: Vec<i64> = found.rows.iter().map(|r| r.id).collect();
+    let ratings = match state.store.rating_summaries(&ids).await {
+        Ok(ratings) => ratings,
+        Err(err) => return unavailable(t, err, "read the ratings"),
     };
     let titles: HashMap<&str, &str> = state
         .postings
@@ -266,6 +302,10 @@ pub async fn page(
                 has_cv: r.has_cv,
                 has_letter: r.has_letter,
                 activity: date(activity),
+                rating: ratings
+                    .get(&r.id)
+                    .map(|(average, count)| format!("{} ({count})", t.decimal(*average)))
+                    .unwrap_or_default(),
                 snippet: snippets.get(&r.id).cloned().unwrap_or_default(),
             }
         })
@@ -292,6 +332,7 @@ pub async fn page(
         (SortKey::Cv, t.col_cv),
         (SortKey::Letter, t.col_letter),
         (SortKey::Activity, t.col_activity),
+        (SortKey::Rating, t.col_rating),
     ];
     let headers = columns
         .into_iter()
@@ -332,7 +373,7 @@ pub async fn page(
     };
     render(&ListPage {
         t,
-        user_name: signed_in.account.name.clone(),
+        chrome: Chrome::new(&signed_in, here),
         q: query.q.chars().take(MAX_QUERY_CHARS).collect(),
         postings: choices(
             state
@@ -375,5 +416,7 @@ pub async fn page(
         pages,
         previous: (page_number > 1).then(|| at(page_number - 1)),
         next: (i64::from(page_number) < pages).then(|| at(page_number + 1)),
+        export_csv: query.export_href("csv"),
+        export_json: query.export_href("json"),
     })
 }
