@@ -58,7 +58,11 @@ impl Drop for Driver {
     }
 }
 
-async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+async fn browser(
+    driver: &Driver,
+    profile: &std::path::Path,
+    downloads: &std::path::Path,
+) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -68,7 +72,11 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
                      "--window-size=1280,1500", "--lang=fr-FR",
                      format!("--user-data-dir={}", profile.display())],
             // The NGO's recruiters read French: the browser asks for it, as theirs does.
-            "prefs": {"intl.accept_languages": "fr-FR,fr"},
+            "prefs": {
+                "intl.accept_languages": "fr-FR,fr",
+                "download.default_directory": downloads.display().to_string(),
+                "download.prompt_for_download": false,
+            },
         }),
     );
     // fantoccini's TLS stack needs a process-wide provider; chromedriver is plain HTTP here.
@@ -89,6 +97,36 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+}
+
+/// Clicks something that does not load a page (a radio button, a download link).
+async fn click(client: &Client, css: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The file with this extension the browser downloaded into `dir`, once complete.
+async fn downloaded(dir: &std::path::Path, extension: &str) -> PathBuf {
+    let start = Instant::now();
+    loop {
+        let done = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == extension));
+        if let Some(path) = done {
+            return path;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no .{extension} was downloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn type_into(client: &Client, css: &str, text: &str) {
@@ -136,7 +174,8 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
     let app = WebApp::start(&messages);
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
-    let client = browser(&driver, profile.path()).await;
+    let downloads = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path(), downloads.path()).await;
     let base = format!("http://127.0.0.1:{}", app.port);
 
     // Logged out, the app leads to its login page.
@@ -202,6 +241,58 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
         history.contains("Présélectionnée"),
         "{history}\n{}",
         client.source().await.unwrap()
+    );
+
+    // A note for the team, and a rating: both in the page after it reloads.
+    type_into(&client, "#note-body", "Appeler avant vendredi").await;
+    click_and_load(&client, "form.add-note button[type=submit]").await;
+    let history = wait_for(&client, "ol.history").await.text().await.unwrap();
+    assert!(history.contains("Appeler avant vendredi"), "{history}");
+    click(&client, "label[for='stars-4']").await;
+    click_and_load(&client, "form.rate button[type=submit]").await;
+    let summary = wait_for(&client, ".rating-summary")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(summary.contains("4,0 / 5 · 1 évaluation"), "{summary}");
+
+    // The list filtered to the shortlisted shows the rating; its CSV export is downloaded and
+    // read by Python's csv module, as a spreadsheet would read it.
+    client
+        .goto(&format!("{base}/applications?status=shortlisted"))
+        .await
+        .unwrap();
+    let table = wait_for(&client, "table.applications")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("Marc Dupuis") && table.contains("4,0 (1)"),
+        "{table}"
+    );
+    click(&client, "p.export a[href*='format=csv']").await;
+    let csv = downloaded(downloads.path(), "csv").await;
+    let read = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import csv, sys\n\
+             rows = list(csv.DictReader(open(sys.argv[1], encoding='utf-8-sig', newline='')))\n\
+             print(len(rows)); [print(r['last_name'], r['status']) for r in rows]",
+        )
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        read.status.success(),
+        "{}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&read.stdout),
+        "1\nDupuis shortlisted\n",
+        "the export holds the filtered list: one shortlisted application"
     );
 
     // Log out: the login page again, and the list is closed.
