@@ -33,7 +33,8 @@ pub enum SortKey {
     Cv,
     Letter,
     Activity,
-    /// The average of the recruiters' ratings; unrated applications count as 0.
+    /// The average of the recruiters' ratings (`applications.rating_average`, kept by each
+    /// rating); unrated applications count as 0.
     Rating,
 }
 
@@ -173,7 +174,7 @@ fn order(pool: &Pool, sort: SortKey, descending: bool) -> String {
         SortKey::Cv => has("cv"),
         SortKey::Letter => has("letter"),
         SortKey::Activity => greatest.to_owned(),
-        SortKey::Rating => "(SELECT coalesce(avg(r.stars),0) FROM application_ratings r WHERE r.application_id = a.id)".to_owned(),
+        SortKey::Rating => "a.rating_average".to_owned(),
     };
     let dir = if descending { "DESC" } else { "ASC" };
     // Every part of a compound key takes the direction.

@@ -113,6 +113,14 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            sqlx::query(
+                "UPDATE applications SET rating_average =
+                   (SELECT coalesce(avg(stars), 0) FROM application_ratings WHERE application_id = $1)
+                 WHERE id = $1",
+            )
+            .bind(application_id)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             done
         });
