@@ -73,6 +73,9 @@ const STOPPED: &str = "stopped";
 /// How often a daemon whose state does not change writes that it is alive: the health page
 /// tells a daemon gone (killed, its host down) from one waiting for mail by this.
 pub const HEARTBEAT: Duration = Duration::from_secs(60);
+/// How often the writer says the process is alive when nothing else happens: well inside
+/// the health page's 15 minutes of silence.
+pub const ALIVE_EVERY: Duration = Duration::from_secs(5 * 60);
 /// An error text is the log's, bounded: a server's answer can be long.
 const MAX_ERROR_CHARS: usize = 2000;
 
@@ -224,14 +227,17 @@ impl Health {
 }
 
 /// Writes each report the daemon notifies, until it says it stopped. Reports that come
-/// faster than the database answers are merged: the newest state is what counts.
+/// faster than the database answers are merged: the newest state is what counts. While
+/// nothing is notified (a long poll interval, a standby waiting for the lease), the last
+/// report is written again every [`ALIVE_EVERY`], so that the page tells a process that is
+/// gone from one that waits.
 async fn write_reports(store: Store, mut receiver: watch::Receiver<Report>) {
     if let Err(err) = store.forget_old_instances().await {
         warn!(error = %err, "cannot forget old daemon instances");
     }
     let mut errors_written = 0;
+    let mut report = receiver.borrow_and_update().clone();
     loop {
-        let report = receiver.borrow_and_update().clone();
         if let Err(err) = store.record_health(&report.row).await {
             warn!(error = %err, "cannot record the daemon's state for the health page");
         }
@@ -245,8 +251,13 @@ async fn write_reports(store: Store, mut receiver: watch::Receiver<Report>) {
                 warn!(error = %err, "cannot record the daemon's error for the health page");
             }
         }
-        if report.row.state == STOPPED || receiver.changed().await.is_err() {
+        if report.row.state == STOPPED {
             return;
+        }
+        match tokio::time::timeout(ALIVE_EVERY, receiver.changed()).await {
+            Ok(Ok(())) => report = receiver.borrow_and_update().clone(),
+            Ok(Err(_)) => return,
+            Err(_) => report.row.updated_at = Utc::now(),
         }
     }
 }

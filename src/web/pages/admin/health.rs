@@ -16,8 +16,8 @@ use crate::web::session::SignedIn;
 
 /// Errors shown.
 const RECENT_ERRORS: i64 = 50;
-/// A running daemon writes at least every [`crate::health::HEARTBEAT`] once a pass ends; an
-/// IDLE wait lasts up to 10 minutes. Silence beyond this means it is gone.
+/// A running daemon's writer says it is alive every [`crate::health::ALIVE_EVERY`] (5
+/// minutes) at least: silence beyond three of those means the process is gone.
 const SILENT_AFTER_MINUTES: i64 = 15;
 
 pub struct InstanceRow {
