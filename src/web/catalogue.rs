@@ -629,6 +629,7 @@ pub struct AdminText {
     pub purge_submit: &'static str,
     pub purge_done: &'static str,
     pub purge_more: &'static str,
+    pub purge_changed: &'static str,
     // Quarantine.
     pub col_seen: &'static str,
     pub col_mailbox: &'static str,
@@ -737,6 +738,7 @@ pub static FR_ADMIN: AdminText = AdminText {
     purge_submit: "Purger maintenant",
     purge_done: "Purge effectuée.",
     purge_more: "D'autres candidatures seront aussi purgées ; seules les premières sont affichées.",
+    purge_changed: "La liste a changé depuis son affichage : rien n'a été purgé. Vérifiez-la avant de purger.",
     col_seen: "Vu le",
     col_mailbox: "Dossier",
     col_location: "Emplacement",
@@ -842,6 +844,7 @@ pub static EN_ADMIN: AdminText = AdminText {
     purge_submit: "Purge now",
     purge_done: "Purge done.",
     purge_more: "More applications will be purged too; only the first are shown.",
+    purge_changed: "The list changed since it was shown: nothing was purged. Check it before purging.",
     col_seen: "Seen",
     col_mailbox: "Folder",
     col_location: "Location",

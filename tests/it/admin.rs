@@ -497,7 +497,16 @@ async fn the_purge_page_lists_what_its_button_erases() {
     );
     assert_eq!(app.env.export().len(), 2, "the preview erases nothing");
 
-    let run = post(&app, "/admin/purge", &admin, "");
+    // A form showing another count (the list changed since) purges nothing.
+    let stale = post(&app, "/admin/purge", &admin, &form(&[("expected", "2")]));
+    assert_eq!(stale.status, 409);
+    assert!(unescaped(&stale).contains("La liste a changé"));
+    assert_eq!(app.env.export().len(), 2);
+    assert!(
+        preview.contains("name=\"expected\" value=\"1\""),
+        "{preview}"
+    );
+    let run = post(&app, "/admin/purge", &admin, &form(&[("expected", "1")]));
     assert_eq!(run.status, 200, "{}", run.text());
     assert!(run.text().contains("Purge effectuée"));
     let left = app.env.export();

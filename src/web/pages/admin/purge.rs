@@ -1,11 +1,14 @@
 //! `/admin/purge`: the retention purge. The page lists what `applymail purge --dry-run`
 //! would erase (the same code, counting only), and its button runs the purge as the daemon
-//! does each day, with `retention.keep_for`.
+//! does each day, with `retention.keep_for`, unless what is due changed since the page was
+//! shown (the admin erases what they saw, or sees the list again).
 
 use askama::Template;
-use axum::Extension;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
+use axum::{Extension, Form};
+use serde::Deserialize;
 use tracing::info;
 
 use super::{audit, counts, counts_target};
@@ -38,20 +41,28 @@ struct PurgePage {
     chrome: Chrome,
     days: u64,
     counts: Vec<(&'static str, i64)>,
+    /// How many applications the list shows as due: the button sends it back.
+    due: i64,
     rows: Vec<Row>,
     more: bool,
     /// What a purge just erased.
     done: Option<Vec<(&'static str, i64)>>,
+    changed: Option<&'static str>,
 }
 
 pub async fn page(
     State(state): State<AppState>,
     Extension(signed_in): Extension<SignedIn>,
 ) -> Response {
-    show(&state, &signed_in, None).await
+    show(&state, &signed_in, None, None).await
 }
 
-async fn show(state: &AppState, signed_in: &SignedIn, done: Option<&Erased>) -> Response {
+async fn show(
+    state: &AppState,
+    signed_in: &SignedIn,
+    done: Option<&Erased>,
+    changed: Option<&'static str>,
+) -> Response {
     let t = signed_in.t;
     let actor = signed_in.display_name();
     let due = match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, true).await
@@ -99,19 +110,39 @@ async fn show(state: &AppState, signed_in: &SignedIn, done: Option<&Erased>) -> 
         chrome: Chrome::new(signed_in, "/admin/purge"),
         days: state.keep_for.as_secs() / 86_400,
         counts: counts(t, &due),
+        due: due.applications,
         more: due.application_ids.len() > rows.len(),
         rows,
         done: done.map(|erased| counts(t, erased)),
+        changed,
     })
 }
 
-/// Runs the purge now.
+#[derive(Deserialize)]
+pub struct RunForm {
+    /// How many applications the page showed as due.
+    expected: i64,
+}
+
+/// Runs the purge now, if what is due is what the page showed.
 pub async fn run(
     State(state): State<AppState>,
     Extension(signed_in): Extension<SignedIn>,
+    Form(form): Form<RunForm>,
 ) -> Response {
     let t = signed_in.t;
     let actor = signed_in.display_name();
+    match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, true).await {
+        Ok(due) if due.applications == form.expected => {}
+        Ok(_) => {
+            let mut page = show(&state, &signed_in, None, Some(t.admin.purge_changed)).await;
+            if page.status() == StatusCode::OK {
+                *page.status_mut() = StatusCode::CONFLICT;
+            }
+            return page;
+        }
+        Err(err) => return unavailable(t, err, "preview the purge"),
+    }
     let erased =
         match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, false).await {
             Ok(erased) => erased,
@@ -129,5 +160,5 @@ pub async fn run(
         &counts_target(&erased),
     )
     .await;
-    show(&state, &signed_in, Some(&erased)).await
+    show(&state, &signed_in, Some(&erased), None).await
 }
