@@ -136,6 +136,19 @@ async fn every_admin_route_refuses_a_recruiter() {
         1,
         "only Alice is an admin, nobody is disabled"
     );
+    // In English for a browser that asks for it.
+    let english = request(
+        app.port,
+        "GET",
+        "/admin",
+        &[("Cookie", &admin), ("Accept-Language", "en-GB,en;q=0.9")],
+        "",
+    );
+    assert!(
+        english.text().contains("Erase a person") && english.text().contains("Administration log"),
+        "{}",
+        english.text()
+    );
     // The header links to the admin's pages for the admin only.
     assert!(
         app.get("/applications", &admin)
