@@ -644,6 +644,7 @@ pub struct AdminText {
     pub requeued: &'static str,
     // Health.
     pub col_instance: &'static str,
+    pub col_watched: &'static str,
     pub col_since: &'static str,
     pub col_last_sync: &'static str,
     pub col_heard: &'static str,
@@ -751,6 +752,7 @@ pub static FR_ADMIN: AdminText = AdminText {
     quarantine_empty: "Rien n'est en quarantaine.",
     requeued: "Le message sera relu au prochain passage du service.",
     col_instance: "Instance",
+    col_watched: "Boîte aux lettres",
     col_since: "Depuis",
     col_last_sync: "Dernière synchronisation",
     col_heard: "Dernières nouvelles",
@@ -857,6 +859,7 @@ pub static EN_ADMIN: AdminText = AdminText {
     quarantine_empty: "Nothing is quarantined.",
     requeued: "The message will be read again by the service's next pass.",
     col_instance: "Instance",
+    col_watched: "Mailbox",
     col_since: "Since",
     col_last_sync: "Last sync",
     col_heard: "Last heard from",

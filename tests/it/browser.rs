@@ -366,8 +366,24 @@ async fn an_admin_disables_an_account_whose_session_is_open_in_another_browser()
     let url = recruiter.current_url().await.unwrap();
     assert_eq!(url.path(), "/login", "{url}");
     assert_eq!(url.query(), Some("next=/applications"), "{url}");
-    admin.close().await.unwrap();
     recruiter.close().await.unwrap();
+
+    // The audit trail shows it; the health page shows the pass `WebApp::start` made.
+    click_and_load(&admin, "a[href='/admin']").await;
+    click_and_load(&admin, "a[href='/admin/audit']").await;
+    let audit = wait_for(&admin, "table.audit").await.text().await.unwrap();
+    assert!(
+        audit.contains("Compte désactivé") && audit.contains("marie@ong-exemple.org"),
+        "{audit}"
+    );
+    let png = admin.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("admin-audit.png"), png).unwrap();
+    click_and_load(&admin, "a[href='/admin']").await;
+    click_and_load(&admin, "a[href='/admin/health']").await;
+    wait_for(&admin, "section.instance[data-state='stopped']").await;
+    let png = admin.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("admin-health.png"), png).unwrap();
+    admin.close().await.unwrap();
 
     assert_eq!(
         app.env
