@@ -46,6 +46,25 @@ pub async fn forget(
     email: &str,
     actor: &str,
 ) -> Result<Erased, RetentionError> {
+    forget_or_count(store, blobs, email, actor, false).await
+}
+
+/// What [`forget`] would erase, erasing nothing: the admin's confirmation step shows it.
+pub async fn forget_preview(
+    store: &Store,
+    blobs: &BlobStore,
+    email: &str,
+) -> Result<Erased, RetentionError> {
+    forget_or_count(store, blobs, email, "", true).await
+}
+
+async fn forget_or_count(
+    store: &Store,
+    blobs: &BlobStore,
+    email: &str,
+    actor: &str,
+    dry_run: bool,
+) -> Result<Erased, RetentionError> {
     let needle = email.trim().to_lowercase();
     let mut quarantined = Vec::new();
     for (id, sha256, message_id) in store.quarantined_raw().await? {
@@ -63,7 +82,7 @@ pub async fn forget(
         email: &needle,
         quarantined: &quarantined,
     };
-    erase(store, blobs, &what, actor, false).await
+    erase(store, blobs, &what, actor, dry_run).await
 }
 
 /// Whether raw bytes hold an address, whatever its case.

@@ -55,7 +55,11 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         ))
     });
     requeue_what_now_fits(&pipeline, settings).await?;
-    let health = Arc::new(Health::default());
+    let identity = mailbox_identity(&settings.mailbox);
+    // Written to the database too: the admin's health page is served by `applymail web`,
+    // often another process.
+    let (health, health_writer) = Health::recorded(pipeline.store().clone(), &identity);
+    let health = Arc::new(health);
     if let Some(http) = &settings.http {
         crate::http::spawn(
             http.listen,
@@ -76,16 +80,52 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         settings.retention.keep_for,
         shutdown.clone(),
     );
-    let identity = mailbox_identity(&settings.mailbox);
+    let watched = watch(
+        settings,
+        once,
+        &shutdown,
+        &pipeline,
+        acknowledger.as_ref(),
+        &health,
+        &identity,
+    )
+    .await;
+    if let Err(err) = &watched {
+        health.set(MailboxState::Down(format!("{err:#}")));
+    }
+    health.stopped();
+    health_writer.finish().await;
+    watched?;
+    if let Some(task) = indexer {
+        // It stops between documents; a PDF being read ends within its own time limit.
+        if tokio::time::timeout(INDEXER_STOP, task).await.is_err() {
+            warn!("the search indexer did not stop in time");
+        }
+    }
+    info!("stopped");
+    pipeline.store().close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Takes the lease and watches the mailbox until shutdown (or one pass with `once`).
+async fn watch(
+    settings: &Settings,
+    once: bool,
+    shutdown: &Shutdown,
+    pipeline: &crate::ingest::Pipeline,
+    acknowledger: Option<&Acknowledger>,
+    health: &Health,
+    identity: &str,
+) -> anyhow::Result<()> {
     // An instance that loses its lease (its database connection broke) stands by again.
     loop {
         health.set(MailboxState::Standby);
-        let Some(mut lease) = pipeline.store().acquire_lease(&identity, &shutdown).await? else {
+        let Some(mut lease) = pipeline.store().acquire_lease(identity, shutdown).await? else {
             break;
         };
         health.set(MailboxState::Starting);
         // Only the lease holder sends, and only after settling what a crash interrupted.
-        let sender = match &acknowledger {
+        let sender = match acknowledger {
             Some(a) => {
                 a.recover().await?;
                 (!once).then(|| tokio::spawn(a.clone().run(shutdown.clone())))
@@ -93,10 +133,10 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             None => None,
         };
         let ctx = WatchContext {
-            pipeline: &pipeline,
+            pipeline,
             once,
-            shutdown: &shutdown,
-            health: &health,
+            shutdown,
+            health,
         };
         let result = match &settings.mailbox {
             MailboxSettings::Imap(imap) => {
@@ -113,8 +153,8 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
                 task.abort();
             }
         }
-        if let (Some(a), true, Ok(())) = (&acknowledger, once, &result) {
-            match a.send_due(&shutdown).await {
+        if let (Some(a), true, Ok(())) = (acknowledger, once, &result) {
+            match a.send_due(shutdown).await {
                 Ok(sent) if sent > 0 => info!(sent, "acknowledgements sent"),
                 Ok(_) => {}
                 Err(err) => {
@@ -131,15 +171,7 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             Err(err) => return Err(err.into()),
         }
     }
-    if let Some(task) = indexer {
-        // It stops between documents; a PDF being read ends within its own time limit.
-        if tokio::time::timeout(INDEXER_STOP, task).await.is_err() {
-            warn!("the search indexer did not stop in time");
-        }
-    }
-    info!("stopped");
-    pipeline.store().close().await;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// How long stopping waits for the search indexer: the sandboxed PDF reader's own limit

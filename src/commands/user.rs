@@ -5,19 +5,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use rand::Rng;
 
 use super::open_store;
 use crate::cli::UserCommand;
 use crate::config::Settings;
-use crate::domain::account::{Role, check_password};
+use crate::domain::account::{Role, check_password, generated_password};
 use crate::domain::email::EmailAddress;
 use crate::domain::named::{Named, parse_named};
 use crate::web::hash_password;
-
-/// Generated passwords: 20 characters without look-alikes (about 115 bits).
-const GENERATED_CHARS: usize = 20;
-const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
 pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
@@ -90,10 +85,7 @@ async fn hashed(password: &str) -> anyhow::Result<String> {
 /// A generated password, the first line of standard input, or one typed at a prompt.
 fn password(generate: bool) -> anyhow::Result<String> {
     let password = if generate {
-        let mut rng = rand::rng();
-        (0..GENERATED_CHARS)
-            .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-            .collect()
+        generated_password()
     } else if std::io::stdin().is_terminal() {
         let first = prompt("Password: ")?;
         if prompt("Again: ")? != first {

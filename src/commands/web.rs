@@ -18,6 +18,7 @@ pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppStat
         settings: Arc::new(settings.web.clone().unwrap_or_default()),
         postings: Arc::new(settings.postings.clone()),
         limits: Arc::new(settings.limits.clone()),
+        keep_for: settings.retention.keep_for,
     }
 }
 

@@ -18,6 +18,19 @@ pub enum Role {
 pub const MAX_PASSWORD_CHARS: usize = 1024;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// Generated passwords: 20 characters without look-alikes (about 115 bits).
+const GENERATED_CHARS: usize = 20;
+const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// A new random password, for `user add --generate` and the admin's accounts page.
+pub fn generated_password() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..GENERATED_CHARS)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
 /// Why a password is refused before it is hashed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {

@@ -131,6 +131,20 @@ impl Store {
         self.update_account(email, "disabled = TRUE", None).await
     }
 
+    /// Changes an account's role. Its sessions stay open: the guard reads the role at every
+    /// request, so a demoted admin loses the admin's pages at the next one.
+    pub async fn set_role(&self, email: &str, role: Role) -> Result<(), AccountError> {
+        let email = email.trim().to_lowercase();
+        let updated: Option<(i64,)> = dispatch!(&self.pool, pool => {
+            sqlx::query_as("UPDATE web_users SET role = $2 WHERE email = $1 RETURNING id")
+                .bind(&email)
+                .bind(role.as_str())
+                .fetch_optional(pool)
+                .await?
+        });
+        updated.map(|_| ()).ok_or(AccountError::NotFound(email))
+    }
+
     /// The pages' language an account chose (`None`: the browser's). Sessions stay open.
     pub async fn set_language(&self, id: i64, language: Option<&str>) -> Result<(), StoreError> {
         dispatch!(&self.pool, pool => {

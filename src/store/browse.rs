@@ -145,11 +145,12 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
 
 /// The ORDER BY expression of a sort key (ties broken by id, so pages never overlap).
 fn order(pool: &Pool, sort: SortKey, descending: bool) -> String {
+    // No ", " inside: the compound keys below are split on it.
     let greatest = match pool {
         super::Backend::Sqlite(_) => {
-            "max(a.last_inbound_at, coalesce(a.last_outbound_at, a.last_inbound_at))"
+            "max(a.last_inbound_at,coalesce(a.last_outbound_at,a.last_inbound_at))"
         }
-        super::Backend::Postgres(_) => "greatest(a.last_inbound_at, a.last_outbound_at)",
+        super::Backend::Postgres(_) => "greatest(a.last_inbound_at,a.last_outbound_at)",
     };
     // The pipeline's order, not the alphabet's.
     let pipeline = {

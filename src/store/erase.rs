@@ -44,6 +44,9 @@ pub struct Erased {
     pub documents: i64,
     /// Quarantined raw messages erased.
     pub quarantined: i64,
+    /// The applications erased (or, in a dry run, that would be): the admin's purge
+    /// preview lists them.
+    pub application_ids: Vec<i64>,
     /// Files the erased rows named: those nothing else names are to be deleted (see
     /// [`Store::remove_unreferenced_blobs`]).
     pub released_blobs: Vec<String>,
@@ -138,6 +141,7 @@ impl Store {
             messages: messages.len() as i64,
             documents: documents.len() as i64,
             quarantined: quarantined.len() as i64,
+            application_ids: applications.clone(),
             released_blobs: Vec::new(),
         };
         if dry_run || (applications.is_empty() && quarantined.is_empty()) {

@@ -4,7 +4,8 @@
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
-//! and ratings; [`cursor`] the IMAP cursors. The SQL
+//! and ratings; [`cursor`] the IMAP cursors; [`audit`] the admins' audit trail; [`daemon_health`]
+//! what the daemon says of itself for the admin's health page. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
@@ -13,8 +14,10 @@
 pub mod accounts;
 pub mod acknowledgement;
 pub mod attempts;
+pub mod audit;
 pub mod browse;
 pub mod cursor;
+pub mod daemon_health;
 pub mod erase;
 pub mod lease;
 pub mod ledger;

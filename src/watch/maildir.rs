@@ -35,7 +35,10 @@ pub async fn watch_maildir(
     loop {
         lease.check().await?;
         match pass(pipeline, maildir, shutdown).await {
-            Ok(()) => health.set(MailboxState::Connected),
+            Ok(()) => {
+                health.set(MailboxState::Connected);
+                health.synced();
+            }
             Err(err) if once => return Err(WatchError::Other(err)),
             Err(err) => {
                 health.set(MailboxState::Down(format!("{err:#}")));

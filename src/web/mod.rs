@@ -9,7 +9,8 @@
 //! - [`catalogue`]: every string of the pages, in French and in English, and the choice of
 //!   one per request.
 //! - [`pages`]: the list and its export, an application with its notes and ratings, its
-//!   documents, the account's language.
+//!   documents, the account's language; the admin's pages (`/admin`: accounts, erasure,
+//!   purge, quarantine, health, audit trail).
 //! - [`assets`]: the stylesheet, the scripts and the PDF viewer, compiled into the binary.
 
 mod assets;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub settings: Arc<WebSettings>,
     pub postings: Arc<Vec<Posting>>,
     pub limits: Arc<Limits>,
+    /// `retention.keep_for`: the admin's purge page previews and runs the daemon's purge.
+    pub keep_for: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use super::catalogue::Lang;
+use super::pages::admin::{self, accounts, audit, erasure, health, purge, quarantine};
 use super::pages::{account, application, documents, export, list, review};
 use super::{AppState, assets, security, session};
 use crate::domain::account::Role;
@@ -104,6 +105,57 @@ pub fn table() -> Vec<Route> {
             SignedIn,
             get(documents::bytes),
         ),
+        // The admin's pages.
+        route(Method::GET, "/admin", Admin, get(admin::index)),
+        route(Method::GET, "/admin/accounts", Admin, get(accounts::page)),
+        route(Method::POST, "/admin/accounts", Admin, post(accounts::add)),
+        route(
+            Method::POST,
+            "/admin/accounts/{id}/disable",
+            Admin,
+            post(accounts::disable),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{id}/password",
+            Admin,
+            post(accounts::reset_password),
+        ),
+        route(
+            Method::POST,
+            "/admin/accounts/{id}/role",
+            Admin,
+            post(accounts::set_role),
+        ),
+        route(Method::GET, "/admin/erasure", Admin, get(erasure::page)),
+        route(
+            Method::POST,
+            "/admin/erasure",
+            Admin,
+            post(erasure::preview),
+        ),
+        route(
+            Method::POST,
+            "/admin/erasure/confirm",
+            Admin,
+            post(erasure::erase),
+        ),
+        route(Method::GET, "/admin/purge", Admin, get(purge::page)),
+        route(Method::POST, "/admin/purge", Admin, post(purge::run)),
+        route(
+            Method::GET,
+            "/admin/quarantine",
+            Admin,
+            get(quarantine::page),
+        ),
+        route(
+            Method::POST,
+            "/admin/quarantine/{id}/requeue",
+            Admin,
+            post(quarantine::requeue),
+        ),
+        route(Method::GET, "/admin/health", Admin, get(health::page)),
+        route(Method::GET, "/admin/audit", Admin, get(audit::page)),
     ]
 }
 

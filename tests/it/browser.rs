@@ -310,3 +310,86 @@ async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
         "the database holds the change with the recruiter's name"
     );
 }
+
+/// Signs in from the login page (the browser is sent there from the app's root).
+async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
+    client.goto(base).await.unwrap();
+    wait_for(client, "form[action='/login']").await;
+    type_into(client, "#email", email).await;
+    type_into(client, "#password", password).await;
+    click_and_load(client, "form[action='/login'] button").await;
+    wait_for(client, "table.applications").await;
+}
+
+/// An admin disables, from the accounts page, a recruiter whose session is open in another
+/// browser (a profile of its own): that browser's next page load lands on the login page.
+#[tokio::test]
+async fn an_admin_disables_an_account_whose_session_is_open_in_another_browser() {
+    let app = WebApp::start(&[crate::synth::application(1, 2_000)]);
+    crate::web::add_user(
+        &app.env,
+        crate::admin::ADMIN,
+        crate::admin::ADMIN_NAME,
+        "admin",
+    );
+    let driver = Driver::start();
+    let base = format!("http://127.0.0.1:{}", app.port);
+    let (admin_profile, recruiter_profile) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Nothing is downloaded here: each profile's own folder serves.
+    let admin = browser(&driver, admin_profile.path(), admin_profile.path()).await;
+    let recruiter = browser(&driver, recruiter_profile.path(), recruiter_profile.path()).await;
+
+    sign_in(
+        &recruiter,
+        &base,
+        "marie@ong-exemple.org",
+        crate::web::PASSWORD,
+    )
+    .await;
+    sign_in(&admin, &base, crate::admin::ADMIN, crate::web::PASSWORD).await;
+    click_and_load(&admin, "header a[href='/admin']").await;
+    click_and_load(&admin, "a[href='/admin/accounts']").await;
+    let marie = "tr[data-email='marie@ong-exemple.org']";
+    wait_for(&admin, marie).await;
+    let png = admin.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("admin-accounts.png"), png).unwrap();
+    click_and_load(&admin, &format!("{marie} form[action$='/disable'] button")).await;
+    let notice = wait_for(&admin, "p.notice").await;
+    assert!(notice.text().await.unwrap().contains("Compte désactivé"));
+    let row = wait_for(&admin, marie).await;
+    assert!(row.text().await.unwrap().contains("Désactivé"));
+
+    // The recruiter's browser still shows the list; its next load is the login page.
+    recruiter.refresh().await.unwrap();
+    wait_for(&recruiter, "form[action='/login']").await;
+    let url = recruiter.current_url().await.unwrap();
+    assert_eq!(url.path(), "/login", "{url}");
+    assert_eq!(url.query(), Some("next=/applications"), "{url}");
+    recruiter.close().await.unwrap();
+
+    // The audit trail shows it; the health page shows the pass `WebApp::start` made.
+    click_and_load(&admin, "a[href='/admin']").await;
+    click_and_load(&admin, "a[href='/admin/audit']").await;
+    let audit = wait_for(&admin, "table.audit").await.text().await.unwrap();
+    assert!(
+        audit.contains("Compte désactivé") && audit.contains("marie@ong-exemple.org"),
+        "{audit}"
+    );
+    let png = admin.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("admin-audit.png"), png).unwrap();
+    click_and_load(&admin, "a[href='/admin']").await;
+    click_and_load(&admin, "a[href='/admin/health']").await;
+    wait_for(&admin, "section.instance[data-state='stopped']").await;
+    let png = admin.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("admin-health.png"), png).unwrap();
+    admin.close().await.unwrap();
+
+    assert_eq!(
+        app.env
+            .count("SELECT count(*) FROM admin_audit WHERE action = 'account_disabled' AND actor = 'Alice Admin' AND target = 'marie@ong-exemple.org'")
+            .await,
+        1,
+        "the audit trail holds it"
+    );
+}

@@ -2,6 +2,7 @@
 //! configuration, driving the real `applymail` executable the way an admin would.
 
 mod acknowledgement;
+mod admin;
 mod authentication;
 mod bounds;
 mod browser;

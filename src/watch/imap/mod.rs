@@ -140,6 +140,7 @@ async fn serve(
             }
             _ => false,
         };
+        health.synced();
         if once || shutdown.is_requested() {
             client.logout().await;
             return Ok(());

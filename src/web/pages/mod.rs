@@ -3,6 +3,7 @@
 //! value it writes.
 
 pub mod account;
+pub mod admin;
 pub mod application;
 pub mod documents;
 pub mod export;
