@@ -145,12 +145,11 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
 
 /// The ORDER BY expression of a sort key (ties broken by id, so pages never overlap).
 fn order(pool: &Pool, sort: SortKey, descending: bool) -> String {
-    // No ", " inside: the compound keys below are split on it.
     let greatest = match pool {
         super::Backend::Sqlite(_) => {
-            "max(a.last_inbound_at,coalesce(a.last_outbound_at,a.last_inbound_at))"
+            "max(a.last_inbound_at, coalesce(a.last_outbound_at, a.last_inbound_at))"
         }
-        super::Backend::Postgres(_) => "greatest(a.last_inbound_at,a.last_outbound_at)",
+        super::Backend::Postgres(_) => "greatest(a.last_inbound_at, a.last_outbound_at)",
     };
     // The pipeline's order, not the alphabet's.
     let pipeline = {
@@ -166,22 +165,21 @@ fn order(pool: &Pool, sort: SortKey, descending: bool) -> String {
             "EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = '{kind}')"
         )
     };
-    let key = match sort {
-        SortKey::Name => "lower(c.last_name), lower(c.first_name)".to_owned(),
-        SortKey::Posting => "a.posting".to_owned(),
-        SortKey::Received => "a.received_at".to_owned(),
-        SortKey::Status => pipeline,
-        SortKey::Reply => "a.reply_status".to_owned(),
-        SortKey::Cv => has("cv"),
-        SortKey::Letter => has("letter"),
-        SortKey::Activity => greatest.to_owned(),
-        SortKey::Rating => "a.rating_average".to_owned(),
+    // A key is one expression or several, each of which takes the direction.
+    let keys: Vec<String> = match sort {
+        SortKey::Name => vec!["lower(c.last_name)".into(), "lower(c.first_name)".into()],
+        SortKey::Posting => vec!["a.posting".into()],
+        SortKey::Received => vec!["a.received_at".into()],
+        SortKey::Status => vec![pipeline],
+        SortKey::Reply => vec!["a.reply_status".into()],
+        SortKey::Cv => vec![has("cv")],
+        SortKey::Letter => vec![has("letter")],
+        SortKey::Activity => vec![greatest.into()],
+        SortKey::Rating => vec!["a.rating_average".into()],
     };
     let dir = if descending { "DESC" } else { "ASC" };
-    // Every part of a compound key takes the direction.
-    let key: Vec<String> = key.split(", ").map(|k| format!("{k} {dir}")).collect();
-    // (No key holds ", " inside it: the CASE's branches are separated by spaces.)
-    format!(" ORDER BY {}, a.id {dir}", key.join(", "))
+    let keys: Vec<String> = keys.iter().map(|k| format!("{k} {dir}")).collect();
+    format!(" ORDER BY {}, a.id {dir}", keys.join(", "))
 }
 
 /// Binds a clause's values to a statement, in order.
