@@ -23,10 +23,13 @@ use tracing::{debug, error, info, warn};
 
 use crate::blobs::BlobStore;
 use crate::domain::document::DocFormat;
+use crate::domain::duplicates::name_key;
+use crate::domain::phone::phone_numbers;
 use crate::domain::search::{index_body, index_names};
 use crate::extract::doc_text::{TextError, TextLimits, document_text, has_reader};
 use crate::extract::legacy_doc::legacy_doc_text;
 use crate::shutdown::Shutdown;
+use crate::store::duplicates::MAX_NUMBERS_PER_TEXT;
 use crate::store::textindex::{Entry, EntrySource, TextState, UnindexedDocument};
 use crate::store::{Store, StoreError};
 
@@ -77,12 +80,15 @@ pub struct IndexPass {
     pub failed: usize,
     /// Application entries written.
     pub applications: usize,
+    /// Candidates' name keys and texts' phone numbers computed, for the likely duplicates
+    /// ([`crate::store::duplicates`]).
+    pub duplicates: usize,
 }
 
 impl IndexPass {
     /// Nothing was waiting.
     pub fn is_idle(&self) -> bool {
-        self.documents == 0 && self.applications == 0
+        self.documents == 0 && self.applications == 0 && self.duplicates == 0
     }
 
     fn add(&mut self, other: IndexPass) {
@@ -90,6 +96,7 @@ impl IndexPass {
         self.texts += other.texts;
         self.failed += other.failed;
         self.applications += other.applications;
+        self.duplicates += other.duplicates;
     }
 }
 
@@ -145,6 +152,7 @@ pub async fn index_batch(
         texts.push((doc.sha256.clone(), state));
     }
     pass.texts = store.save_texts(&texts).await?;
+    pass.duplicates = index_duplicates(store, limits.batch).await?;
 
     let mut applications: Vec<i64> = documents.iter().map(|d| d.application_id).collect();
     applications.extend(store.unindexed_applications(limits.batch).await?);
@@ -162,6 +170,40 @@ pub async fn index_batch(
         save_entries(store, group).await?;
     }
     Ok(pass)
+}
+
+/// What the likely duplicates need, a batch at a time: the name keys of candidates without
+/// one, and the phone numbers of texts not read for them yet (new texts, including this
+/// batch's, and after migration 0016 every text once). Says how many of both it did.
+async fn index_duplicates(store: &Store, batch: usize) -> Result<usize, IndexError> {
+    let keys: Vec<(i64, String, String, String)> = store
+        .unkeyed_candidates(batch)
+        .await?
+        .into_iter()
+        .map(|(id, last_name, first_name)| {
+            let key = name_key(&last_name, &first_name).unwrap_or_default();
+            (id, last_name, first_name, key)
+        })
+        .collect();
+    store.save_name_keys(&keys).await?;
+    let texts = store.unscanned_texts(batch).await?;
+    let scanned = tokio::task::spawn_blocking(move || {
+        texts
+            .into_iter()
+            .map(|(sha256, text)| {
+                let numbers = phone_numbers(&text);
+                let kept = if numbers.len() > MAX_NUMBERS_PER_TEXT {
+                    Vec::new()
+                } else {
+                    numbers.into_iter().collect()
+                };
+                (sha256, kept)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    store.save_phones(&scanned).await?;
+    Ok(keys.len() + scanned.len())
 }
 
 /// Bytes of index text written in one transaction, at most (unless one entry is larger): on

@@ -15,6 +15,7 @@ pub mod acknowledgement;
 pub mod attempts;
 pub mod browse;
 pub mod cursor;
+pub mod duplicates;
 pub mod erase;
 pub mod lease;
 pub mod ledger;
