@@ -5,6 +5,7 @@
 pub mod account;
 pub mod application;
 pub mod documents;
+pub mod duplicates;
 pub mod export;
 pub mod list;
 pub mod review;
