@@ -77,6 +77,54 @@ impl From<sqlx::Error> for DuplicateError {
     }
 }
 
+// The queries, named so that a test can read their plans: every one an index lookup.
+
+/// The other candidates' applications (a list of candidate ids follows).
+const OTHERS_HEAD: &str = "SELECT a.id, a.candidate_id, a.posting, a.received_at, c.last_name, c.first_name, c.email
+             FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.candidate_id IN ";
+
+const OTHERS_TAIL: &str = " ORDER BY a.received_at, a.id";
+/// Candidates without a name key yet.
+const UNKEYED: &str =
+    "SELECT id, last_name, first_name FROM candidates WHERE name_key IS NULL ORDER BY id LIMIT $1";
+
+/// Texts not read for numbers yet.
+const UNSCANNED: &str = "SELECT sha256, text FROM document_texts WHERE NOT phones_scanned LIMIT $1";
+
+/// An application's candidate.
+const CANDIDATE: &str = "SELECT c.id, c.last_name, c.first_name FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = $1";
+
+/// The others with the same name key.
+const BY_NAME: &str =
+    "SELECT id FROM candidates WHERE name_key = $1 AND id <> $2 ORDER BY id LIMIT $3";
+
+/// The others with a CV of the same bytes.
+const BY_CV: &str = "SELECT DISTINCT a2.candidate_id FROM applications a
+             JOIN documents d ON d.application_id = a.id
+             JOIN documents d2 ON d2.sha256 = d.sha256
+             JOIN applications a2 ON a2.id = d2.application_id
+             WHERE a.candidate_id = $1 AND d.kind = 'cv' AND d2.kind = 'cv' AND a2.candidate_id <> $1
+             ORDER BY a2.candidate_id LIMIT $2";
+
+/// The numbers in a candidate's CVs.
+const NUMBERS: &str = "SELECT DISTINCT p.phone FROM applications a
+             JOIN documents d ON d.application_id = a.id
+             JOIN document_phones p ON p.sha256 = d.sha256
+             WHERE a.candidate_id = $1 AND d.kind = 'cv'
+             ORDER BY p.phone LIMIT $2";
+
+/// The others whose CVs hold a number.
+const SHARING: &str = "SELECT DISTINCT a2.candidate_id FROM document_phones p
+                 JOIN documents d2 ON d2.sha256 = p.sha256
+                 JOIN applications a2 ON a2.id = d2.application_id
+                 WHERE p.phone = $1 AND d2.kind = 'cv' AND a2.candidate_id <> $2
+                 ORDER BY a2.candidate_id LIMIT $3";
+
+/// The choices about a candidate, from either side of the pair.
+const DECISIONS: &str = "SELECT candidate_low, candidate_high, decision, decided_by, decided_at FROM duplicate_decisions WHERE candidate_low = $1
+             UNION ALL
+             SELECT candidate_low, candidate_high, decision, decided_by, decided_at FROM duplicate_decisions WHERE candidate_high = $1";
+
 /// One of the other candidates' applications, with the candidate.
 #[derive(FromRow)]
 struct OtherRow {
@@ -109,14 +157,7 @@ impl Store {
             |_, (_, decision)| !matches!(decision, Some(k) if k.decision == Decision::Dismissed),
         );
         let others: Vec<i64> = pairs.keys().copied().collect();
-        let rows: Vec<OtherRow> = rows_in(
-            &mut tx,
-            "SELECT a.id, a.candidate_id, a.posting, a.received_at, c.last_name, c.first_name, c.email
-             FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.candidate_id IN ",
-            &others,
-            " ORDER BY a.received_at, a.id",
-        )
-        .await?;
+        let rows: Vec<OtherRow> = rows_in(&mut tx, OTHERS_HEAD, &others, OTHERS_TAIL).await?;
         tx.commit().await?;
         let mut found: BTreeMap<i64, LikelyDuplicate> = BTreeMap::new();
         for OtherRow {
@@ -202,7 +243,7 @@ impl Store {
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
         Ok(dispatch!(&self.pool, pool => {
             sqlx::query_as(
-                "SELECT id, last_name, first_name FROM candidates WHERE name_key IS NULL ORDER BY id LIMIT $1",
+                UNKEYED,
             )
             .bind(limit as i64)
             .fetch_all(pool)
@@ -243,7 +284,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         Ok(dispatch!(&self.pool, pool => {
-            sqlx::query_as("SELECT sha256, text FROM document_texts WHERE NOT phones_scanned LIMIT $1")
+            sqlx::query_as(UNSCANNED)
                 .bind(limit as i64)
                 .fetch_all(pool)
                 .await?
@@ -308,7 +349,7 @@ struct Candidate {
 async fn candidate_of(tx: &mut Tx, application_id: i64) -> Result<Option<Candidate>, StoreError> {
     let row: Option<(i64, String, String)> = dispatch!(tx, tx => {
         sqlx::query_as(
-            "SELECT c.id, c.last_name, c.first_name FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = $1",
+            CANDIDATE,
         )
         .bind(application_id)
         .fetch_optional(&mut **tx)
@@ -334,7 +375,7 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
     let by_name: Vec<(i64,)> = dispatch!(tx, tx => {
         match &candidate.name_key {
             Some(key) => sqlx::query_as(
-                "SELECT id FROM candidates WHERE name_key = $1 AND id <> $2 ORDER BY id LIMIT $3",
+                BY_NAME,
             )
             .bind(key.as_str())
             .bind(id)
@@ -346,12 +387,7 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
     });
     let by_cv: Vec<(i64,)> = dispatch!(tx, tx => {
         sqlx::query_as(
-            "SELECT DISTINCT a2.candidate_id FROM applications a
-             JOIN documents d ON d.application_id = a.id
-             JOIN documents d2 ON d2.sha256 = d.sha256
-             JOIN applications a2 ON a2.id = d2.application_id
-             WHERE a.candidate_id = $1 AND d.kind = 'cv' AND d2.kind = 'cv' AND a2.candidate_id <> $1
-             ORDER BY a2.candidate_id LIMIT $2",
+            BY_CV,
         )
         .bind(id)
         .bind(MAX_PER_REASON)
@@ -360,11 +396,7 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
     });
     let numbers: Vec<(String,)> = dispatch!(tx, tx => {
         sqlx::query_as(
-            "SELECT DISTINCT p.phone FROM applications a
-             JOIN documents d ON d.application_id = a.id
-             JOIN document_phones p ON p.sha256 = d.sha256
-             WHERE a.candidate_id = $1 AND d.kind = 'cv'
-             ORDER BY p.phone LIMIT $2",
+            NUMBERS,
         )
         .bind(id)
         .bind(MAX_NUMBERS as i64)
@@ -383,11 +415,7 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
         };
         let sharing: Vec<(i64,)> = dispatch!(tx, tx => {
             sqlx::query_as(
-                "SELECT DISTINCT a2.candidate_id FROM document_phones p
-                 JOIN documents d2 ON d2.sha256 = p.sha256
-                 JOIN applications a2 ON a2.id = d2.application_id
-                 WHERE p.phone = $1 AND d2.kind = 'cv' AND a2.candidate_id <> $2
-                 ORDER BY a2.candidate_id LIMIT $3",
+                SHARING,
             )
             .bind(phone.as_str())
             .bind(id)
@@ -405,9 +433,7 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
     }
     let decisions: Vec<(i64, i64, String, String, DateTime<Utc>)> = dispatch!(tx, tx => {
         sqlx::query_as(
-            "SELECT candidate_low, candidate_high, decision, decided_by, decided_at FROM duplicate_decisions WHERE candidate_low = $1
-             UNION ALL
-             SELECT candidate_low, candidate_high, decision, decided_by, decided_at FROM duplicate_decisions WHERE candidate_high = $1",
+            DECISIONS,
         )
         .bind(id)
         .fetch_all(&mut **tx)
@@ -429,4 +455,129 @@ async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> 
         reasons.sort();
     }
     Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+    use crate::store::Backend;
+
+    /// Each query with literal values for its parameters, and whether a walk of a whole
+    /// (partial) index is expected: only the indexer's look for unread texts, whose partial
+    /// index holds nothing but them.
+    fn queries() -> Vec<(&'static str, String, bool)> {
+        let with = |sql: &str, values: &[&str]| {
+            let mut sql = sql.to_owned();
+            for (i, value) in values.iter().enumerate().rev() {
+                sql = sql.replace(&format!("${}", i + 1), value);
+            }
+            sql
+        };
+        vec![
+            ("candidate", with(CANDIDATE, &["1"]), false),
+            (
+                "by name",
+                with(BY_NAME, &["'carre helene'", "1", "20"]),
+                false,
+            ),
+            ("by cv", with(BY_CV, &["1", "20"]), false),
+            ("numbers", with(NUMBERS, &["1", "20"]), false),
+            (
+                "sharing",
+                with(SHARING, &["'212612345678'", "1", "5"]),
+                false,
+            ),
+            ("decisions", with(DECISIONS, &["1"]), false),
+            ("others", format!("{OTHERS_HEAD}(1, 2){OTHERS_TAIL}"), false),
+            ("unkeyed", with(UNKEYED, &["16"]), false),
+            ("unscanned", with(UNSCANNED, &["16"]), true),
+        ]
+    }
+
+    /// The plan of every query reads rows by index, never a whole table: an application's
+    /// page costs the same with 50,000 candidates and texts as with ten.
+    async fn assert_index_lookups_only(store: &Store) {
+        for (name, sql, partial_walk) in queries() {
+            let plan: Vec<String> = match &store.pool {
+                Backend::Sqlite(pool) => {
+                    let rows: Vec<(i64, i64, i64, String)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                            .fetch_all(pool)
+                            .await
+                            .unwrap();
+                    rows.into_iter().map(|r| r.3).collect()
+                }
+                Backend::Postgres(pool) => {
+                    // Tables this small are read whole by choice; forbidden to, the planner
+                    // still does when no index serves the query.
+                    let mut conn = pool.acquire().await.unwrap();
+                    sqlx::query("SET enable_seqscan = off")
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}")))
+                            .fetch_all(&mut *conn)
+                            .await
+                            .unwrap();
+                    sqlx::query("RESET enable_seqscan")
+                        .execute(&mut *conn)
+                        .await
+                        .unwrap();
+                    rows.into_iter().map(|r| r.0).collect()
+                }
+            };
+            for line in &plan {
+                let whole_table = if store.is_postgres() {
+                    line.contains("Seq Scan")
+                } else {
+                    line.starts_with("SCAN ")
+                        && !(partial_walk && line.contains("USING INDEX document_texts_unscanned"))
+                };
+                assert!(!whole_table, "{name}: {line}\n{plan:#?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn every_query_is_an_index_lookup_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+        let store = Store::open(&url).await.unwrap();
+        assert_index_lookups_only(&store).await;
+        store.close().await;
+    }
+
+    /// On the PostgreSQL server `APPLYMAIL_TEST_POSTGRES` names, when it names one.
+    #[tokio::test]
+    async fn every_query_is_an_index_lookup_on_postgres() {
+        let Ok(server) = std::env::var("APPLYMAIL_TEST_POSTGRES") else {
+            return;
+        };
+        use sqlx::Connection;
+        let server = server.trim_end_matches('/').to_owned();
+        let name = format!("applymail_unit_dups_{:x}", rand::random::<u64>());
+        let admin = || async {
+            sqlx::PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .unwrap()
+        };
+        let mut conn = admin().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let store = Store::open(&DatabaseUrl::new(format!("{server}/{name}")))
+            .await
+            .unwrap();
+        assert_index_lookups_only(&store).await;
+        store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
 }

@@ -476,6 +476,30 @@ async fn erasure_leaves_no_number_and_old_rows_are_read() {
         0
     );
 
+    // A name that changes (here by hand; in the pipeline, an empty first name filled in) is
+    // keyed again; one written over with itself keeps its key.
+    let db = env.db_for_writing().await;
+    for statement in [
+        "UPDATE candidates SET first_name = 'Salma Zineb' WHERE email = 'salma@example.ma'",
+        "UPDATE candidates SET first_name = first_name WHERE email = 'fatou.sarr@example.sn'",
+    ] {
+        sqlx::query(statement).execute(&db).await.unwrap();
+    }
+    db.close().await;
+    assert_eq!(
+        env.count("SELECT count(*) FROM candidates WHERE name_key IS NULL")
+            .await,
+        1
+    );
+    index().await.unwrap();
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM candidates WHERE name_key = 'alaoui salma zineb' OR name_key = 'fatou sarr'"
+        )
+        .await,
+        2
+    );
+
     let senegal = PhoneNumber::from_canonical("221771234567").unwrap();
     let morocco = PhoneNumber::from_canonical("212661234567").unwrap();
     let (fatou, fatou_c) = ids["fatou.sarr@example.sn"];
