@@ -4,7 +4,8 @@
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
-//! and ratings; [`cursor`] the IMAP cursors. The SQL
+//! and ratings; [`duplicates`] the likely duplicates and the choices about them; [`cursor`]
+//! the IMAP cursors. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
