@@ -24,12 +24,11 @@ use tracing::{debug, error, info, warn};
 use crate::blobs::BlobStore;
 use crate::domain::document::DocFormat;
 use crate::domain::duplicates::name_key;
-use crate::domain::phone::phone_numbers;
+use crate::domain::phone::personal_numbers;
 use crate::domain::search::{index_body, index_names};
 use crate::extract::doc_text::{TextError, TextLimits, document_text, has_reader};
 use crate::extract::legacy_doc::legacy_doc_text;
 use crate::shutdown::Shutdown;
-use crate::store::duplicates::MAX_NUMBERS_PER_TEXT;
 use crate::store::textindex::{Entry, EntrySource, TextState, UnindexedDocument};
 use crate::store::{Store, StoreError};
 
@@ -190,15 +189,7 @@ async fn index_duplicates(store: &Store, batch: usize) -> Result<usize, IndexErr
     let scanned = tokio::task::spawn_blocking(move || {
         texts
             .into_iter()
-            .map(|(sha256, text)| {
-                let numbers = phone_numbers(&text);
-                let kept = if numbers.len() > MAX_NUMBERS_PER_TEXT {
-                    Vec::new()
-                } else {
-                    numbers.into_iter().collect()
-                };
-                (sha256, kept)
-            })
+            .map(|(sha256, text)| (sha256, personal_numbers(&text)))
             .collect::<Vec<_>>()
     })
     .await?;

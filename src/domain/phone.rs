@@ -83,6 +83,19 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Whether the two can be one number as a candidate wrote it: the same, or the French
+    /// and the Moroccan reading of one national number ("06 12 34 56 78"), which two CVs
+    /// that both hold it share twice.
+    pub fn same_as_written(&self, other: &PhoneNumber) -> bool {
+        let national = |p: &PhoneNumber| {
+            [&FRANCE, &MOROCCO]
+                .into_iter()
+                .find_map(|plan| p.0.strip_prefix(plan.code).filter(|r| r.len() == 9))
+                .map(str::to_owned)
+        };
+        self == other || national(self).is_some_and(|n| national(other) == Some(n))
+    }
 }
 
 impl AsRef<str> for PhoneNumber {
@@ -114,6 +127,19 @@ impl fmt::Display for PhoneNumber {
         }
         write!(f, "+{d}")
     }
+}
+
+/// A text with more numbers than this is a directory or a list, not one person's CV.
+pub const MAX_NUMBERS_PER_TEXT: usize = 20;
+
+/// The numbers of `text` that can be one person's: all of [`phone_numbers`], or none when
+/// there are more than [`MAX_NUMBERS_PER_TEXT`].
+pub fn personal_numbers(text: &str) -> Vec<PhoneNumber> {
+    let numbers = phone_numbers(text);
+    if numbers.len() > MAX_NUMBERS_PER_TEXT {
+        return Vec::new();
+    }
+    numbers.into_iter().collect()
 }
 
 /// Every phone number in `text`, in canonical form (see the module's rules). Linear in the
@@ -419,6 +445,27 @@ mod tests {
             found("Mobile : 77 123 45 67\nFixe : 33 823 45 67"),
             vec!["221338234567", "221771234567"]
         );
+    }
+
+    #[test]
+    fn a_directory_of_numbers_is_no_ones() {
+        let one_person = "Tél : 06 12 34 56 78 / +221 77 123 45 67";
+        assert_eq!(personal_numbers(one_person).len(), 3);
+        let directory: String = (10..40)
+            .map(|i| format!("Agence {i} : 05 22 {i} 00 00\n"))
+            .collect();
+        assert_eq!(phone_numbers(&directory).len(), 60, "both readings of each");
+        assert!(personal_numbers(&directory).is_empty());
+    }
+
+    #[test]
+    fn the_two_readings_of_a_national_number_are_one_number_as_written() {
+        let n = |s: &str| PhoneNumber::from_canonical(s).unwrap();
+        assert!(n("33612345678").same_as_written(&n("212612345678")));
+        assert!(n("212612345678").same_as_written(&n("212612345678")));
+        assert!(!n("33612345678").same_as_written(&n("33612345679")));
+        assert!(!n("221612345678").same_as_written(&n("33612345678")));
+        assert!(!n("15145550199").same_as_written(&n("33612345678")));
     }
 
     #[test]

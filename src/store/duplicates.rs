@@ -27,8 +27,6 @@ const MAX_PER_REASON: i64 = 20;
 const MAX_SHARING_A_NUMBER: usize = 5;
 /// Numbers of one candidate's CVs looked up, at most.
 const MAX_NUMBERS: usize = 20;
-/// A text with more numbers than this is a directory, not a CV: none of them is kept.
-pub(crate) const MAX_NUMBERS_PER_TEXT: usize = 20;
 
 /// One of another candidate's applications, to link to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,9 +359,15 @@ async fn candidate_of(tx: &mut Tx, application_id: i64) -> Result<Option<Candida
     }))
 }
 
+/// Adds a reason once: a number both CVs hold in national form ("06 12 34 56 78") matches
+/// by its French and its Moroccan reading, and is one reason.
 fn add_reason(pairs: &mut Pairs, other: i64, reason: Reason) {
     let reasons = &mut pairs.entry(other).or_default().0;
-    if !reasons.contains(&reason) {
+    let known = reasons.iter().any(|r| match (r, &reason) {
+        (Reason::SamePhone(a), Reason::SamePhone(b)) => a.same_as_written(b),
+        (a, b) => a == b,
+    });
+    if !known {
         reasons.push(reason);
     }
 }

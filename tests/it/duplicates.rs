@@ -442,6 +442,18 @@ async fn erasure_leaves_no_number_and_old_rows_are_read() {
                 49,
                 "(+212) 6-61-23-45-67",
             ),
+            moroccan(
+                "Nadia Tazi <nadia@example.ma>",
+                "TAZI Nadia",
+                50,
+                "GSM : 07 70 11 22 33",
+            ),
+            moroccan(
+                "Nadia T. <n.tazi@example.org>",
+                "TAZI-BENNIS Nadia",
+                51,
+                "07.70.11.22.33",
+            ),
         ],
     );
     let ids = ids(&env).await;
@@ -469,7 +481,7 @@ async fn erasure_leaves_no_number_and_old_rows_are_read() {
     drop(conn);
     db.close().await;
     let pass = index().await.unwrap();
-    assert_eq!(pass.duplicates, 4 + 4, "four texts, four names: {pass:?}");
+    assert_eq!(pass.duplicates, 6 + 6, "six texts, six names: {pass:?}");
     assert_eq!(
         env.count("SELECT count(*) FROM candidates WHERE name_key IS NULL OR name_key = ''")
             .await,
@@ -518,6 +530,14 @@ async fn erasure_leaves_no_number_and_old_rows_are_read() {
             "s.alaoui.pro@example.org".to_owned(),
             vec![Reason::SamePhone(morocco)]
         )])
+    );
+    // Both national: the French and the Moroccan reading match, one reason all the same.
+    let nadia = ids["nadia@example.ma"].0;
+    let reasons_of_nadia = reasons(&store, nadia).await;
+    assert_eq!(reasons_of_nadia.len(), 1, "{reasons_of_nadia:?}");
+    assert!(
+        matches!(&reasons_of_nadia["n.tazi@example.org"][..], [Reason::SamePhone(n)] if n.as_str().ends_with("770112233")),
+        "{reasons_of_nadia:?}"
     );
     store
         .decide_duplicate(aminata, fatou_c, Decision::Linked, "Marie Curie")
