@@ -10,7 +10,7 @@
 //! [`crate::domain::phone::phone_numbers`]) by the indexer ([`crate::textindex`]), which
 //! fills in the rows of before the migration too.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -20,13 +20,18 @@ use super::{Store, StoreError, Tx, dispatch};
 use crate::domain::duplicates::{Decision, Pair, Reason, name_key};
 use crate::domain::phone::PhoneNumber;
 
-/// Other candidates looked up per reason, at most: real duplicates come by twos and threes.
-const MAX_PER_REASON: i64 = 20;
-/// A number found in more candidates' CVs than this is not one person's (an organisation's
-/// switchboard, a reference's number): it suggests nothing.
-const MAX_SHARING_A_NUMBER: usize = 5;
-/// Numbers of one candidate's CVs looked up, at most.
-const MAX_NUMBERS: usize = 20;
+/// Other candidates with the same name looked up, at most: real duplicates come by twos and
+/// threes.
+const MAX_SAME_NAME: i64 = 20;
+/// A CV file or a number found in the CVs of this many candidates or more is not one
+/// person's (a template, an organisation's switchboard, a reference's number): it suggests
+/// nothing.
+const MAX_SHARING: usize = 6;
+/// Rows read per CV file or number, at most: enough to count [`MAX_SHARING`] candidates
+/// (each may have sent several CVs), and a switchboard in 5,000 CVs costs no more.
+const MAX_ROWS_PER_KEY: i64 = 64;
+/// CV files, and numbers in them, of one candidate looked up, at most.
+const MAX_KEYS: i64 = 20;
 
 /// One of another candidate's applications, to link to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,13 +101,17 @@ const CANDIDATE: &str = "SELECT c.id, c.last_name, c.first_name FROM application
 const BY_NAME: &str =
     "SELECT id FROM candidates WHERE name_key = $1 AND id <> $2 ORDER BY id LIMIT $3";
 
-/// The others with a CV of the same bytes.
-const BY_CV: &str = "SELECT DISTINCT a2.candidate_id FROM applications a
+/// A candidate's CV files.
+const CVS: &str = "SELECT DISTINCT d.sha256 FROM applications a
              JOIN documents d ON d.application_id = a.id
-             JOIN documents d2 ON d2.sha256 = d.sha256
+             WHERE a.candidate_id = $1 AND d.kind = 'cv'
+             ORDER BY d.sha256 LIMIT $2";
+
+/// The others with a CV of these bytes (a candidate once per CV).
+const SHARING_CV: &str = "SELECT a2.candidate_id FROM documents d2
              JOIN applications a2 ON a2.id = d2.application_id
-             WHERE a.candidate_id = $1 AND d.kind = 'cv' AND d2.kind = 'cv' AND a2.candidate_id <> $1
-             ORDER BY a2.candidate_id LIMIT $2";
+             WHERE d2.sha256 = $1 AND d2.kind = 'cv' AND a2.candidate_id <> $2
+             LIMIT $3";
 
 /// The numbers in a candidate's CVs.
 const NUMBERS: &str = "SELECT DISTINCT p.phone FROM applications a
@@ -111,12 +120,12 @@ const NUMBERS: &str = "SELECT DISTINCT p.phone FROM applications a
              WHERE a.candidate_id = $1 AND d.kind = 'cv'
              ORDER BY p.phone LIMIT $2";
 
-/// The others whose CVs hold a number.
-const SHARING: &str = "SELECT DISTINCT a2.candidate_id FROM document_phones p
-                 JOIN documents d2 ON d2.sha256 = p.sha256
-                 JOIN applications a2 ON a2.id = d2.application_id
-                 WHERE p.phone = $1 AND d2.kind = 'cv' AND a2.candidate_id <> $2
-                 ORDER BY a2.candidate_id LIMIT $3";
+/// The others whose CVs hold a number (a candidate once per CV).
+const SHARING_NUMBER: &str = "SELECT a2.candidate_id FROM document_phones p
+             JOIN documents d2 ON d2.sha256 = p.sha256
+             JOIN applications a2 ON a2.id = d2.application_id
+             WHERE p.phone = $1 AND d2.kind = 'cv' AND a2.candidate_id <> $2
+             LIMIT $3";
 
 /// The choices about a candidate, from either side of the pair.
 const DECISIONS: &str = "SELECT candidate_low, candidate_high, decision, decided_by, decided_at FROM duplicate_decisions WHERE candidate_low = $1
@@ -372,66 +381,66 @@ fn add_reason(pairs: &mut Pairs, other: i64, reason: Reason) {
     }
 }
 
+/// A candidate's CV files or the numbers in them (by `sql`), at most [`MAX_KEYS`].
+async fn keys(tx: &mut Tx, sql: &'static str, candidate: i64) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = dispatch!(tx, tx => {
+        sqlx::query_as(sql).bind(candidate).bind(MAX_KEYS).fetch_all(&mut **tx).await?
+    });
+    Ok(rows.into_iter().map(|(key,)| key).collect())
+}
+
+/// The other candidates whose CVs share `key` (a file's SHA-256 or a number, by `sql`); none
+/// when it is too common to be one person's ([`MAX_SHARING`], this candidate counted).
+async fn sharing(
+    tx: &mut Tx,
+    sql: &'static str,
+    key: &str,
+    candidate: i64,
+) -> Result<BTreeSet<i64>, StoreError> {
+    let rows: Vec<(i64,)> = dispatch!(tx, tx => {
+        sqlx::query_as(sql)
+            .bind(key)
+            .bind(candidate)
+            .bind(MAX_ROWS_PER_KEY)
+            .fetch_all(&mut **tx)
+            .await?
+    });
+    let others: BTreeSet<i64> = rows.into_iter().map(|(id,)| id).collect();
+    Ok(if others.len() + 1 >= MAX_SHARING {
+        BTreeSet::new()
+    } else {
+        others
+    })
+}
+
 /// Every other candidate with a reason or a kept choice, with them.
 async fn pairs(tx: &mut Tx, candidate: &Candidate) -> Result<Pairs, StoreError> {
     let id = candidate.id;
     let mut pairs = Pairs::new();
     let by_name: Vec<(i64,)> = dispatch!(tx, tx => {
         match &candidate.name_key {
-            Some(key) => sqlx::query_as(
-                BY_NAME,
-            )
-            .bind(key.as_str())
-            .bind(id)
-            .bind(MAX_PER_REASON)
-            .fetch_all(&mut **tx)
-            .await?,
+            Some(key) => sqlx::query_as(BY_NAME)
+                .bind(key.as_str())
+                .bind(id)
+                .bind(MAX_SAME_NAME)
+                .fetch_all(&mut **tx)
+                .await?,
             None => Vec::new(),
         }
-    });
-    let by_cv: Vec<(i64,)> = dispatch!(tx, tx => {
-        sqlx::query_as(
-            BY_CV,
-        )
-        .bind(id)
-        .bind(MAX_PER_REASON)
-        .fetch_all(&mut **tx)
-        .await?
-    });
-    let numbers: Vec<(String,)> = dispatch!(tx, tx => {
-        sqlx::query_as(
-            NUMBERS,
-        )
-        .bind(id)
-        .bind(MAX_NUMBERS as i64)
-        .fetch_all(&mut **tx)
-        .await?
     });
     for (other,) in by_name {
         add_reason(&mut pairs, other, Reason::SameName);
     }
-    for (other,) in by_cv {
-        add_reason(&mut pairs, other, Reason::SameCv);
+    for cv in keys(tx, CVS, id).await? {
+        for other in sharing(tx, SHARING_CV, &cv, id).await? {
+            add_reason(&mut pairs, other, Reason::SameCv);
+        }
     }
-    for (number,) in numbers {
+    for number in keys(tx, NUMBERS, id).await? {
         let Some(phone) = PhoneNumber::from_canonical(&number) else {
             continue;
         };
-        let sharing: Vec<(i64,)> = dispatch!(tx, tx => {
-            sqlx::query_as(
-                SHARING,
-            )
-            .bind(phone.as_str())
-            .bind(id)
-            .bind(MAX_SHARING_A_NUMBER as i64)
-            .fetch_all(&mut **tx)
-            .await?
-        });
-        // The candidate's own CV holds it too: more than the limit in all.
-        if sharing.len() >= MAX_SHARING_A_NUMBER {
-            continue;
-        }
-        for (other,) in sharing {
+        for other in sharing(tx, SHARING_NUMBER, &number, id).await? {
             add_reason(&mut pairs, other, Reason::SamePhone(phone.clone()));
         }
     }
@@ -485,11 +494,12 @@ mod tests {
                 with(BY_NAME, &["'carre helene'", "1", "20"]),
                 false,
             ),
-            ("by cv", with(BY_CV, &["1", "20"]), false),
+            ("cvs", with(CVS, &["1", "20"]), false),
+            ("sharing cv", with(SHARING_CV, &["'abc'", "1", "64"]), false),
             ("numbers", with(NUMBERS, &["1", "20"]), false),
             (
-                "sharing",
-                with(SHARING, &["'212612345678'", "1", "5"]),
+                "sharing number",
+                with(SHARING_NUMBER, &["'212612345678'", "1", "64"]),
                 false,
             ),
             ("decisions", with(DECISIONS, &["1"]), false),
