@@ -8,6 +8,9 @@
 //! bounded child process of [`crate::extract::sandbox`]), stores it, then rebuilds the index
 //! entries of the applications concerned. Images and formats without a reader get an empty
 //! text and unreadable documents their error, so that nothing is tried again in a loop.
+//! Each batch also keeps what the likely duplicates look up ([`crate::store::duplicates`]):
+//! the folded name of each new (or renamed) candidate and the phone numbers of each new text,
+//! and, after migration 0016, of every existing one once.
 //!
 //! **Who runs it:** `applymail run` spawns [`run_indexer`] (not with `--once`, whose time is
 //! the backfill's); `applymail web` must spawn it too, since it may run alone on a database
@@ -382,6 +385,7 @@ impl Stretch {
                 documents = self.done.documents,
                 applications = self.done.applications,
                 unreadable = self.done.failed,
+                duplicates_keys = self.done.duplicates,
                 seconds = elapsed.as_secs(),
                 "search index: up to date"
             );
