@@ -24,7 +24,8 @@
 //! - [`watch`]: the daemon's loops, an IMAP account and a local Maildir side by side, and the
 //!   Sent folder they share.
 //! - [`textindex`]: the background search indexer: every document's text, and each
-//!   application's entry in the search index, after the commit ([`store::search`] queries it).
+//!   application's entry in the search index, after the commit ([`store::search`] queries it);
+//!   also the keys of the likely duplicates (names, phone numbers: [`store::duplicates`]).
 //! - [`outbox`]: what applymail sends: acknowledgements over SMTP.
 //! - [`retention`]: erasure after the retention period, on request, and requeueing.
 //! - [`config`]: the typed settings tree, from TOML and the environment.

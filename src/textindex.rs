@@ -8,6 +8,9 @@
 //! bounded child process of [`crate::extract::sandbox`]), stores it, then rebuilds the index
 //! entries of the applications concerned. Images and formats without a reader get an empty
 //! text and unreadable documents their error, so that nothing is tried again in a loop.
+//! Each batch also keeps what the likely duplicates look up ([`crate::store::duplicates`]):
+//! the folded name of each new (or renamed) candidate and the phone numbers of each new text,
+//! and, after migration 0016, of every existing one once.
 //!
 //! **Who runs it:** `applymail run` spawns [`run_indexer`] (not with `--once`, whose time is
 //! the backfill's); `applymail web` must spawn it too, since it may run alone on a database
@@ -23,6 +26,8 @@ use tracing::{debug, error, info, warn};
 
 use crate::blobs::BlobStore;
 use crate::domain::document::DocFormat;
+use crate::domain::duplicates::name_key;
+use crate::domain::phone::personal_numbers;
 use crate::domain::search::{index_body, index_names};
 use crate::extract::doc_text::{TextError, TextLimits, document_text, has_reader};
 use crate::extract::legacy_doc::legacy_doc_text;
@@ -77,12 +82,15 @@ pub struct IndexPass {
     pub failed: usize,
     /// Application entries written.
     pub applications: usize,
+    /// Candidates' name keys and texts' phone numbers computed, for the likely duplicates
+    /// ([`crate::store::duplicates`]).
+    pub duplicates: usize,
 }
 
 impl IndexPass {
     /// Nothing was waiting.
     pub fn is_idle(&self) -> bool {
-        self.documents == 0 && self.applications == 0
+        self.documents == 0 && self.applications == 0 && self.duplicates == 0
     }
 
     fn add(&mut self, other: IndexPass) {
@@ -90,6 +98,7 @@ impl IndexPass {
         self.texts += other.texts;
         self.failed += other.failed;
         self.applications += other.applications;
+        self.duplicates += other.duplicates;
     }
 }
 
@@ -145,6 +154,7 @@ pub async fn index_batch(
         texts.push((doc.sha256.clone(), state));
     }
     pass.texts = store.save_texts(&texts).await?;
+    pass.duplicates = index_duplicates(store, limits.batch).await?;
 
     let mut applications: Vec<i64> = documents.iter().map(|d| d.application_id).collect();
     applications.extend(store.unindexed_applications(limits.batch).await?);
@@ -162,6 +172,32 @@ pub async fn index_batch(
         save_entries(store, group).await?;
     }
     Ok(pass)
+}
+
+/// What the likely duplicates need, a batch at a time: the name keys of candidates without
+/// one, and the phone numbers of texts not read for them yet (new texts, including this
+/// batch's, and after migration 0016 every text once). Says how many of both it did.
+async fn index_duplicates(store: &Store, batch: usize) -> Result<usize, IndexError> {
+    let keys: Vec<(i64, String, String, String)> = store
+        .unkeyed_candidates(batch)
+        .await?
+        .into_iter()
+        .map(|(id, last_name, first_name)| {
+            let key = name_key(&last_name, &first_name).unwrap_or_default();
+            (id, last_name, first_name, key)
+        })
+        .collect();
+    store.save_name_keys(&keys).await?;
+    let texts = store.unscanned_texts(batch).await?;
+    let scanned = tokio::task::spawn_blocking(move || {
+        texts
+            .into_iter()
+            .map(|(sha256, text)| (sha256, personal_numbers(&text)))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    store.save_phones(&scanned).await?;
+    Ok(keys.len() + scanned.len())
 }
 
 /// Bytes of index text written in one transaction, at most (unless one entry is larger): on
@@ -349,6 +385,7 @@ impl Stretch {
                 documents = self.done.documents,
                 applications = self.done.applications,
                 unreadable = self.done.failed,
+                duplicates_keys = self.done.duplicates,
                 seconds = elapsed.as_secs(),
                 "search index: up to date"
             );

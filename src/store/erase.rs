@@ -238,8 +238,17 @@ impl Store {
         )
         .await?;
         // The documents' texts (and so their words in the search index, whose entries went
-        // with the applications) that no remaining document names.
+        // with the applications) that no remaining document names, and the phone numbers read
+        // in them (which would go with the texts all the same: ON DELETE CASCADE). The name
+        // keys went with the candidates' rows, the choices about them too.
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        execute_in(
+            &mut tx,
+            "DELETE FROM document_phones WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = document_phones.sha256) AND sha256 IN ",
+            &texts,
+            "",
+        )
+        .await?;
         execute_in(
             &mut tx,
             "DELETE FROM document_texts WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.sha256 = document_texts.sha256) AND sha256 IN ",

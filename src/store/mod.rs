@@ -4,8 +4,9 @@
 //! [`record`] holds the writes of the ingestion pipeline, each one transaction; [`queries`]
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
-//! and ratings; [`cursor`] the IMAP cursors; [`audit`] the admins' audit trail; [`daemon_health`]
-//! what the daemon says of itself for the admin's health page. The SQL
+//! and ratings; [`duplicates`] the likely duplicates and the choices about them; [`cursor`]
+//! the IMAP cursors; [`audit`] the admins' audit trail; [`daemon_health`] what the daemon
+//! says of itself for the admin's health page. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
@@ -18,6 +19,7 @@ pub mod audit;
 pub mod browse;
 pub mod cursor;
 pub mod daemon_health;
+pub mod duplicates;
 pub mod erase;
 pub mod lease;
 pub mod ledger;

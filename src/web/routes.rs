@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::catalogue::Lang;
 use super::pages::admin::{self, accounts, audit, erasure, health, purge, quarantine};
-use super::pages::{account, application, documents, export, list, review};
+use super::pages::{account, application, documents, duplicates, export, list, review};
 use super::{AppState, assets, security, session};
 use crate::domain::account::Role;
 
@@ -92,6 +92,12 @@ pub fn table() -> Vec<Route> {
             "/applications/{id}/rating",
             SignedIn,
             post(review::rate),
+        ),
+        route(
+            Method::POST,
+            "/applications/{id}/duplicates",
+            SignedIn,
+            post(duplicates::decide),
         ),
         route(
             Method::GET,

@@ -14,6 +14,7 @@ mod corpus;
 mod crash;
 mod documents;
 mod dovecot;
+mod duplicates;
 mod erase;
 mod escapes;
 mod faults;

@@ -96,6 +96,7 @@ struct ApplicationPage {
     messages: Vec<MessageRow>,
     history: Vec<HistoryRow>,
     review: Review,
+    duplicates: super::duplicates::Section,
 }
 
 pub async fn page(
@@ -229,6 +230,7 @@ async fn show(
             rows
         },
         review: Review::new(t, ratings),
+        duplicates: super::duplicates::section(state, signed_in, a.id).await,
     })
 }
 

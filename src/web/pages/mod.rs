@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod application;
 pub mod documents;
+pub mod duplicates;
 pub mod export;
 pub mod list;
 pub mod review;
