@@ -269,6 +269,59 @@ async fn every_guarded_route_refuses_a_stranger() {
     }
 }
 
+/// Walks the route table: every route that changes something refuses a request another site
+/// made, even with an admin's live session, whatever its form holds; nothing changes.
+#[tokio::test]
+async fn every_state_changing_route_refuses_another_site() {
+    let app = WebApp::start(&[synth::application(1, 2_000)]);
+    add_user(&app.env, "admin@ong-exemple.org", "Ada Admin", "admin");
+    let cookie = app
+        .login("admin@ong-exemple.org", PASSWORD)
+        .session()
+        .expect("the admin signs in");
+    const STATE: &str =
+        "SELECT (SELECT count(*) FROM status_history) + (SELECT count(*) FROM application_notes)
+        + (SELECT count(*) FROM application_ratings) + (SELECT count(*) FROM web_users)
+        + (SELECT count(*) FROM admin_audit) + (SELECT count(*) FROM candidates)
+        + (SELECT count(*) FROM duplicate_decisions) + (SELECT count(*) FROM web_sessions)";
+    let before = app.env.count(STATE).await;
+    let body = form(&[
+        ("status", "rejected"),
+        ("body", "x"),
+        ("stars", "5"),
+        ("language", "en"),
+        ("email", "candidat1@example.com"),
+        ("confirm", "candidat1@example.com"),
+    ]);
+    let changing: Vec<_> = table()
+        .into_iter()
+        .filter(|r| !matches!(r.method.as_str(), "GET" | "HEAD"))
+        .collect();
+    assert!(changing.len() >= 10, "the table's POST routes are walked");
+    for route in &changing {
+        let path = route.path.replace("{id}", "1");
+        let method = route.method.as_str();
+        for cross_site in [
+            ("Origin", "http://evil.example"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ] {
+            let refused = request(
+                app.port,
+                method,
+                &path,
+                &[
+                    ("Cookie", &cookie),
+                    ("Content-Type", "application/x-www-form-urlencoded"),
+                    cross_site,
+                ],
+                &body,
+            );
+            assert_eq!(refused.status, 403, "{method} {path} with {cross_site:?}");
+        }
+    }
+    assert_eq!(app.env.count(STATE).await, before, "nothing changed");
+}
+
 #[tokio::test]
 async fn a_session_starts_at_login_serves_the_pages_and_ends_at_logout() {
     let app = WebApp::start(&[synth::application(1, 2_000)]);
