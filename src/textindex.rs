@@ -291,6 +291,7 @@ pub async fn run_indexer(
         return;
     }
     let _running = Running;
+    refresh_statistics(&store, 0).await;
     let mut stretch: Option<Stretch> = None;
     loop {
         if shutdown.is_requested() {
@@ -299,7 +300,9 @@ pub async fn run_indexer(
         match index_batch(&store, &blobs, &limits, &shutdown).await {
             Ok(pass) if pass.is_idle() => {
                 if let Some(done) = stretch.take() {
+                    let written = done.done.applications as i64;
                     done.finish();
+                    refresh_statistics(&store, written).await;
                 }
                 let woken = async {
                     match &wake {
@@ -333,6 +336,16 @@ pub async fn run_indexer(
                 }
             }
         }
+    }
+}
+
+/// Keeps the search's statistics current after the index changed (see
+/// [`Store::refresh_search_statistics`]); a failure only costs slower searches.
+async fn refresh_statistics(store: &Store, written: i64) {
+    match store.refresh_search_statistics(written).await {
+        Ok(true) => debug!("search index: statistics gathered"),
+        Ok(false) => {}
+        Err(err) => warn!(error = %err, "search index: cannot gather its statistics"),
     }
 }
 

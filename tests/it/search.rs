@@ -409,6 +409,70 @@ async fn the_daemon_indexes_what_was_filed_before_and_what_it_files() {
     assert!(!log.contains("Essaouira"), "no document content in the log");
 }
 
+/// On PostgreSQL a search is planned from the index's statistics (how many texts hold a
+/// word); the daemon's indexer gathers them once it has caught up with a large import, since
+/// autovacuum may be off (it is on this machine) or not yet round.
+#[tokio::test]
+async fn the_indexer_gathers_the_statistics_the_search_is_planned_with() {
+    let env = TestEnv::new();
+    let inbox = env.path("import");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(inbox.join(sub)).unwrap();
+    }
+    // Text CVs: read at once, so that the test times the indexer's bookkeeping, not PDFs.
+    for i in 0..80 {
+        let raw = mail(
+            &format!("Prénom{i} Nom{i} <candidat{i}@example.com>"),
+            &format!("NOM{i} Prénom{i}"),
+            i,
+            "Bonjour, voici ma candidature.",
+            &[(
+                "CV.txt",
+                "text/plain",
+                b"Coordination et hydraulique".to_vec(),
+            )],
+        );
+        std::fs::write(
+            inbox.join("new").join(format!("17000000{i}.M{i}.stats")),
+            raw,
+        )
+        .unwrap();
+    }
+    env.run(&["import", inbox.to_str().unwrap()]);
+    let (store, _) = open(&env).await;
+    if env.is_sqlite() {
+        // SQLite's full-text index is planned without statistics: there are none to gather.
+        assert!(!store.refresh_search_statistics(1_000).await.unwrap());
+        return;
+    }
+    const ANALYZED: &str = "SELECT count(*) FROM pg_stat_user_tables
+        WHERE relname = 'search_entries' AND last_analyze IS NOT NULL";
+    assert_eq!(
+        env.count(ANALYZED).await,
+        0,
+        "a new index has no statistics"
+    );
+    let (mut daemon, log) = env.logged_daemon("info");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.search_backlog().await.unwrap() != (0, 0) || env.count(ANALYZED).await == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "indexed and analyzed; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    store.close().await;
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &daemon.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(daemon.wait().unwrap().success());
+}
+
 /// A name or an address ranks before a document's words; a text of a megabyte of distinct
 /// words (past what a PostgreSQL tsvector holds) is indexed within bounds, its application
 /// found.
