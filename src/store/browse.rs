@@ -60,28 +60,21 @@ pub struct Page {
 /// The page's ids and the count per status, as read.
 type Found = (Vec<(i64,)>, Vec<(String, i64)>);
 
-/// A value bound to a statement built as text.
-#[derive(Debug, Clone)]
-enum Value {
-    Text(String),
-    Int(i64),
-}
-
-/// A WHERE clause over `applications a JOIN candidates c`, with `$n` placeholders from
-/// `first`.
+/// A WHERE clause over `applications a JOIN candidates c`, with `$n` placeholders for its
+/// values (all text: a list of ids is one value too).
 struct Clause {
     sql: String,
-    values: Vec<Value>,
+    values: Vec<String>,
 }
 
 impl Clause {
-    fn bind(&mut self, value: Value) -> String {
+    fn bind(&mut self, value: String) -> String {
         self.values.push(value);
         format!("${}", self.values.len())
     }
 }
 
-fn clause(filter: &Filter, with_status: bool) -> Clause {
+fn clause(pool: &Pool, filter: &Filter, with_status: bool) -> Clause {
     let mut clause = Clause {
         sql: String::from(" WHERE 1 = 1"),
         values: Vec::new(),
@@ -91,19 +84,19 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
         clause.sql.push_str(&sql);
     };
     if let (true, Some(status)) = (with_status, filter.status) {
-        let p = clause.bind(Value::Text(status.as_str().into()));
+        let p = clause.bind(status.as_str().into());
         and(&mut clause, format!("a.status = {p}"));
     }
     if let Some(reply) = filter.reply_status {
-        let p = clause.bind(Value::Text(reply.as_str().into()));
+        let p = clause.bind(reply.as_str().into());
         and(&mut clause, format!("a.reply_status = {p}"));
     }
     if let Some(posting) = &filter.posting {
-        let p = clause.bind(Value::Text(posting.clone()));
+        let p = clause.bind(posting.clone());
         and(&mut clause, format!("a.posting = {p}"));
     }
     if let Some(kind) = filter.missing {
-        let p = clause.bind(Value::Text(kind.as_str().into()));
+        let p = clause.bind(kind.as_str().into());
         and(
             &mut clause,
             format!(
@@ -118,7 +111,7 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
         );
     }
     if let Some(text) = &filter.search {
-        let p = clause.bind(Value::Text(format!("%{}%", text.to_lowercase())));
+        let p = clause.bind(format!("%{}%", text.to_lowercase()));
         and(
             &mut clause,
             format!(
@@ -130,8 +123,20 @@ fn clause(filter: &Filter, with_status: bool) -> Clause {
         if ids.is_empty() {
             and(&mut clause, "1 = 0".into());
         } else {
-            let list: Vec<String> = ids.iter().map(|id| clause.bind(Value::Int(*id))).collect();
-            and(&mut clause, format!("a.id IN ({})", list.join(", ")));
+            // One value for the whole list (a search's thousand hits): a thousand parameters
+            // cost PostgreSQL more to plan (20 ms) than the query takes to run.
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            let sql = match pool {
+                super::Backend::Sqlite(_) => {
+                    let p = clause.bind(format!("[{}]", list.join(",")));
+                    format!("a.id IN (SELECT value FROM json_each({p}))")
+                }
+                super::Backend::Postgres(_) => {
+                    let p = clause.bind(format!("{{{}}}", list.join(",")));
+                    format!("a.id = ANY({p}::bigint[])")
+                }
+            };
+            and(&mut clause, sql);
         }
     }
     if filter.needs_reply {
@@ -185,18 +190,14 @@ fn order(pool: &Pool, sort: SortKey, descending: bool) -> String {
 /// Binds a clause's values to a statement, in order.
 fn bind_all<'q, DB, O>(
     mut query: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>,
-    values: &[Value],
+    values: &[String],
 ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments>
 where
     DB: sqlx::Database,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     for value in values {
-        query = match value {
-            Value::Text(t) => query.bind(t.clone()),
-            Value::Int(i) => query.bind(*i),
-        };
+        query = query.bind(value.clone());
     }
     query
 }
@@ -204,7 +205,7 @@ where
 impl Store {
     /// Every application matching the filter, oldest first (`list` and the export).
     pub async fn list(&self, filter: &Filter) -> Result<Vec<ApplicationRow>, StoreError> {
-        let filtered = clause(filter, true);
+        let filtered = clause(&self.pool, filter, true);
         let sql = format!(
             "{APPLICATION_SELECT} WHERE a.id IN (SELECT a.id FROM applications a JOIN candidates c ON c.id = a.candidate_id{}) ORDER BY a.received_at, a.id",
             filtered.sql
@@ -225,7 +226,7 @@ impl Store {
             (false, SortKey::Name) => (with_names, " FROM applications a"),
             (false, _) => (" FROM applications a", " FROM applications a"),
         };
-        let filtered = clause(&request.filter, true);
+        let filtered = clause(&self.pool, &request.filter, true);
         let per_page = request.per_page.clamp(1, 500) as i64;
         let ids_sql = format!(
             "SELECT a.id{from}{}{} LIMIT {per_page} OFFSET {}",
@@ -235,7 +236,7 @@ impl Store {
         );
         // One pass counts every status under the other filters; the total is then the
         // filtered status's count, or the sum.
-        let unstatused = clause(&request.filter, false);
+        let unstatused = clause(&self.pool, &request.filter, false);
         let by_status_sql = format!(
             "SELECT a.status, count(*){count_from}{} GROUP BY a.status",
             unstatused.sql
