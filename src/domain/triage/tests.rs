@@ -10,6 +10,7 @@ fn org() -> Organisation {
         addresses: vec![EmailAddress::parse("contact@ong-exemple.org").unwrap()],
         domains: vec!["ong-exemple.org".into()],
         authserv_id: Some(AUTHSERV_ID.into()),
+        timezone: chrono_tz::Tz::UTC,
     }
 }
 
