@@ -14,6 +14,7 @@ pub mod email;
 pub mod fold;
 pub mod identity;
 pub mod inline_forward;
+pub mod invitation;
 pub mod mail;
 pub mod name;
 pub mod named;
