@@ -6,6 +6,7 @@ pub mod acknowledgement;
 pub mod attempts;
 pub mod authentication;
 pub mod body_letter;
+pub mod bounce;
 pub mod classify;
 pub mod cursor;
 pub mod document;

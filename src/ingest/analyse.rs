@@ -130,6 +130,8 @@ impl Pipeline {
         };
         match verdict {
             Verdict::Ignored(reason) => decided(What::Ignored(reason)),
+            // Not recorded yet: a bounce like any other.
+            Verdict::Bounce(_) => decided(What::Ignored(IgnoreReason::Bounce)),
             Verdict::Quarantine(error) => quarantine(raw.clone(), mail.message_id.clone(), error),
             Verdict::Outbound => match outbound_answers(&mail, &rules.organisation) {
                 OutboundKind::Automatic => decided(What::Ignored(IgnoreReason::AutomaticOutbound)),
