@@ -17,6 +17,7 @@ pub(super) use super::later::{AckRow, Later, Seen, Touch};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::bounce::Permanence;
 use crate::domain::named::Named;
 use crate::domain::outcome::{IgnoreReason, Outcome, OutcomeKind};
 use crate::domain::posting::PostingId;
@@ -74,6 +75,18 @@ pub(super) struct NewMessage<'a> {
     pub row: &'a MessageFacts,
     /// `row`'s dedupe key, made once.
     pub key: String,
+}
+
+/// A failed address of a delivery report, recorded if it is a candidate's when the group's
+/// transaction runs.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct BounceRow<'a> {
+    pub email: &'a str,
+    pub permanent: bool,
+    pub status: Option<&'a str>,
+    /// The report's Message-ID: the same report met twice is one row.
+    pub report_id: Option<&'a str>,
+    pub reported_at: DateTime<Utc>,
 }
 
 /// What one write does.
@@ -145,6 +158,8 @@ pub(super) struct Plan<'a> {
     pub messages: Vec<NewMessage<'a>>,
     /// Row ids of messages recorded before the group that it duplicates.
     pub duplicated_before: Vec<i64>,
+    /// The failed addresses of the group's delivery reports.
+    pub bounces: Vec<BounceRow<'a>>,
     /// Dedupe keys of the messages recorded before the group.
     known_messages: HashMap<String, i64>,
 }
@@ -158,6 +173,7 @@ impl<'a> Plan<'a> {
                 applications: Vec::new(),
                 messages: Vec::new(),
                 duplicated_before: Vec::new(),
+                bounces: Vec::new(),
                 known_messages: HashMap::new(),
             },
             known: &known,
@@ -307,6 +323,23 @@ impl<'a> Planner<'a, '_> {
         } else {
             match &write.kind {
                 DecisionKind::Ignored(reason) => Step::ignored(source, message_id, *reason),
+                DecisionKind::Bounce {
+                    report,
+                    reported_at,
+                } => {
+                    for failed in &report.failed {
+                        self.plan
+                            .bounces
+                            .extend(failed.addresses().into_iter().map(|email| BounceRow {
+                                email: email.as_str(),
+                                permanent: failed.permanence == Permanence::Permanent,
+                                status: failed.status.as_deref(),
+                                report_id: message_id,
+                                reported_at: *reported_at,
+                            }));
+                    }
+                    Step::ignored(source, message_id, IgnoreReason::Bounce)
+                }
                 DecisionKind::Quarantined {
                     raw_sha256,
                     size,
