@@ -559,6 +559,73 @@ mod tests {
         later.seen.iter().map(row).collect()
     }
 
+    #[test]
+    fn a_delivery_report_plans_a_ledger_row_and_its_failed_addresses_once() {
+        use crate::domain::bounce::{DeliveryReport, FailedRecipient};
+        let failed = |original: Option<&str>, last: &str, permanence| FailedRecipient {
+            original: original.map(|a| EmailAddress::parse(a).unwrap()),
+            final_recipient: EmailAddress::parse(last).unwrap(),
+            status: Some("5.1.1".into()),
+            permanence,
+        };
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let report = |location: &str| Decision {
+            source: SourceRef::new("INBOX", location),
+            message_id: Some("<dsn@mx.example.org>".into()),
+            kind: DecisionKind::Bounce {
+                report: DeliveryReport {
+                    failed: vec![
+                        failed(
+                            Some("alias@example.org"),
+                            "real@example.net",
+                            Permanence::Permanent,
+                        ),
+                        failed(None, "late@example.com", Permanence::Transient),
+                    ],
+                },
+                reported_at: at,
+            },
+        };
+        // The same coordinates twice in the group, and once already in the ledger.
+        let writes = [report("1"), report("1"), report("2")];
+        let known = Known {
+            seen: HashMap::from([("INBOX".to_owned(), HashSet::from(["2".to_owned()]))]),
+            ..Known::default()
+        };
+        let plan = Plan::new(&writes, known);
+        let rows: Vec<(&str, bool)> = plan
+            .bounces
+            .iter()
+            .map(|b| (b.email, b.permanent))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("alias@example.org", true),
+                ("real@example.net", true),
+                ("late@example.com", false)
+            ]
+        );
+        assert!(
+            plan.bounces
+                .iter()
+                .all(|b| b.report_id == Some("<dsn@mx.example.org>")
+                    && b.status == Some("5.1.1")
+                    && b.reported_at == at)
+        );
+        let ids = inserted(&plan, &[]);
+        let (outcomes, later) = plan.resolve(&ids);
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Ignored(IgnoreReason::Bounce),
+                Outcome::AlreadySeen,
+                Outcome::AlreadySeen
+            ]
+        );
+        assert_eq!(ledger(&later), [("INBOX", "1", "ignored", None, None)]);
+    }
+
     /// The ids an insert would return: applications from 100, messages from 500.
     fn inserted(plan: &Plan<'_>, created: &[bool]) -> Inserted {
         Inserted {
