@@ -218,6 +218,7 @@ impl Target {
                 addresses: vec![EmailAddress::parse("contact@ong-exemple.org").unwrap()],
                 domains: vec!["ong-exemple.org".into()],
                 authserv_id: Some("mx.ong-exemple.org".into()),
+                timezone: chrono_tz::Tz::UTC,
             },
         }
     }

@@ -9,8 +9,8 @@
 //!
 //! - [`domain`]: pure types and rules with no I/O: postings and the subject rule, candidate
 //!   names, addresses, statuses, documents, outcomes, message identity, the triage that decides
-//!   what an email is (inline forwards among it), and the decisions the pipeline hands to the
-//!   store.
+//!   what an email is (inline forwards among it), delivery reports (bounces), interview
+//!   invitations' calendar events, and the decisions the pipeline hands to the store.
 //! - [`extract`]: the mail-parser adapter: raw bytes to an owned [`domain::mail::Mail`],
 //!   working around the parser's defects, and the text of documents (PDFs by `pdftotext` in a
 //!   bounded child).

@@ -170,6 +170,7 @@ struct RawOrganisation {
     #[serde(default)]
     domains: Vec<String>,
     authserv_id: Option<String>,
+    timezone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,10 +321,24 @@ fn validate_organisation(raw: RawOrganisation) -> Result<Organisation, ConfigErr
         }
         Some(id) => Some(id.to_owned()),
     };
+    let timezone = match raw.timezone.as_deref().map(str::trim) {
+        // Not the server's own zone: a server often runs on UTC, or in another country
+        // than the recruiters, and an interview written in the wrong zone is missed.
+        None => chrono_tz::Tz::UTC,
+        Some(name) => name.parse().map_err(|_| {
+            key_error(
+                "organisation.timezone",
+                format!(
+                    "`{name}` is not an IANA time zone name (such as Africa/Casablanca or Europe/Paris)"
+                ),
+            )
+        })?,
+    };
     Ok(Organisation {
         addresses,
         domains,
         authserv_id,
+        timezone,
     })
 }
 
@@ -509,6 +524,34 @@ subject = "Coordination Maroc"
             key_of(load_with(&bad, &[]).unwrap_err()),
             "organisation.authserv_id"
         );
+    }
+
+    #[test]
+    fn the_timezone_is_an_iana_name_and_defaults_to_utc() {
+        assert_eq!(
+            load_with(GOOD, &[]).unwrap().organisation.timezone,
+            chrono_tz::Tz::UTC
+        );
+        let casablanca = load_with(
+            GOOD,
+            &[("APPLYMAIL_ORGANISATION__TIMEZONE", "Africa/Casablanca")],
+        )
+        .unwrap();
+        assert_eq!(
+            casablanca.organisation.timezone,
+            chrono_tz::Tz::Africa__Casablanca
+        );
+        for bad in ["Mars/Olympus", "", "+01:00", "CET "] {
+            let text = GOOD.replace(
+                "domains = [\"example.org\"]",
+                &format!("domains = [\"example.org\"]\ntimezone = \"{bad}\""),
+            );
+            match load_with(&text, &[]) {
+                Err(err) => assert_eq!(key_of(err), "organisation.timezone", "{bad}"),
+                // Padding is trimmed, like every other value.
+                Ok(settings) => assert_eq!(bad.trim(), settings.organisation.timezone.name()),
+            }
+        }
     }
 
     #[test]

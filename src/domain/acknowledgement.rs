@@ -367,6 +367,7 @@ mod tests {
             addresses: vec![addr("contact@ong.example")],
             domains: vec!["ong.example".into()],
             authserv_id: None,
+            timezone: chrono_tz::Tz::UTC,
         };
         let now = Utc::now();
         let fresh = mail(

@@ -34,6 +34,10 @@ pub struct Mail {
     /// The raw values of its top-level `Authentication-Results` fields (RFC 8601), in
     /// order; read by [`crate::domain::authentication`].
     pub authentication_results: Vec<String>,
+    /// The text of a delivery report's `message/delivery-status` part (RFC 3464), bounded in
+    /// size; read by [`crate::domain::bounce`]. `None` unless the message is a
+    /// `multipart/report; report-type=delivery-status`.
+    pub delivery_status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

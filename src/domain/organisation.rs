@@ -1,5 +1,7 @@
 //! The organisation's own identity, which tells outbound and internal mail from candidates'.
 
+use chrono_tz::Tz;
+
 use super::email::EmailAddress;
 
 #[derive(Debug, Clone)]
@@ -14,6 +16,9 @@ pub struct Organisation {
     /// organisation's or a colleague's only when that server vouches for its From domain;
     /// `None`: never.
     pub authserv_id: Option<String>,
+    /// Where the organisation's clocks are (`[organisation] timezone`, an IANA name): the
+    /// zone interview slots are typed and written in. UTC unless configured.
+    pub timezone: Tz,
 }
 
 impl Organisation {

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::acknowledgement::SkipReason;
+use super::bounce::DeliveryReport;
 use super::document::{DocumentKind, DocumentSource};
 use super::email::EmailAddress;
 use super::identity::Identity;
@@ -25,6 +26,14 @@ pub enum DecisionKind {
     /// Mail that is not an application: its coordinates and Message-ID only. `identity` is
     /// kept for mail that an erasure's tombstone must still recognise.
     Ignored(IgnoreReason),
+    /// A delivery report (a bounce): its ledger row says ignored, `bounce`, like any bounce;
+    /// each failed address that is a candidate's when the group is recorded gets a row in
+    /// `bounces`, and a stranger's nothing.
+    Bounce {
+        report: DeliveryReport,
+        /// When the report arrived.
+        reported_at: DateTime<Utc>,
+    },
     /// A message that could not be filed, with its error. Its raw bytes are in the blob store
     /// under `raw_sha256`, or (never downloaded) still on the server, `size` bytes long.
     Quarantined {
@@ -59,7 +68,9 @@ impl DecisionKind {
             DecisionKind::Application { documents, .. }
             | DecisionKind::FollowUp { documents, .. } => (documents.as_slice(), None),
             DecisionKind::Quarantined { raw_sha256, .. } => (&[][..], raw_sha256.as_deref()),
-            DecisionKind::Ignored(_) | DecisionKind::Outbound { .. } => (&[][..], None),
+            DecisionKind::Ignored(_)
+            | DecisionKind::Bounce { .. }
+            | DecisionKind::Outbound { .. } => (&[][..], None),
         };
         documents.iter().map(|d| d.sha256.as_str()).chain(raw)
     }
@@ -70,7 +81,9 @@ impl DecisionKind {
             DecisionKind::Application { message, .. }
             | DecisionKind::FollowUp { message, .. }
             | DecisionKind::Outbound { message, .. } => Some(message),
-            DecisionKind::Ignored(_) | DecisionKind::Quarantined { .. } => None,
+            DecisionKind::Ignored(_)
+            | DecisionKind::Bounce { .. }
+            | DecisionKind::Quarantined { .. } => None,
         }
     }
 }

@@ -172,6 +172,8 @@ fn convert(
             limit: limits.max_parts,
         });
     }
+    // Before the walk, which takes the parts' bytes out of the message.
+    let delivery_status = delivery_status(message);
     let walked = parts::walk(message, limits, budget, depth)?;
     let body_text = cut_chars(
         message
@@ -197,7 +199,44 @@ fn convert(
         forwarded: walked.forwarded,
         problems: walked.problems,
         authentication_results: headers::raw_values(message, "Authentication-Results"),
+        delivery_status,
     })
+}
+
+/// Bytes of a delivery report read at most: a report names a few recipients in a few hundred
+/// bytes, and a sender controls its size.
+const MAX_DELIVERY_STATUS_BYTES: usize = 64 * 1024;
+
+/// The text of the `message/delivery-status` part (RFC 3464; `message/global-delivery-status`
+/// with UTF-8 addresses, RFC 6533) of a `multipart/report; report-type=delivery-status`.
+fn delivery_status(message: &Message<'_>) -> Option<String> {
+    let is = |ct: Option<&mail_parser::ContentType<'_>>, ctype: &str, subtypes: &[&str]| {
+        ct.is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case(ctype)
+                && ct
+                    .subtype()
+                    .is_some_and(|s| subtypes.iter().any(|t| s.eq_ignore_ascii_case(t)))
+        })
+    };
+    let report = message
+        .content_type()
+        .filter(|ct| is(Some(*ct), "multipart", &["report"]))?;
+    if !report
+        .attribute("report-type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("delivery-status"))
+    {
+        return None;
+    }
+    let part = message.parts.iter().find(|part| {
+        is(
+            part.content_type(),
+            "message",
+            &["delivery-status", "global-delivery-status"],
+        )
+    })?;
+    let bytes = part.contents();
+    let bytes = &bytes[..bytes.len().min(MAX_DELIVERY_STATUS_BYTES)];
+    Some(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// `text` cut to its first `max` characters.

@@ -425,3 +425,50 @@ mod budget {
         assert!(matches!(err, ExtractError::HeadersTooLarge { .. }), "{err}");
     }
 }
+
+#[test]
+fn a_delivery_reports_status_part_is_kept_as_text_and_nothing_else_is() {
+    let dsn = "From: MAILER-DAEMON@mx.example.org\nTo: contact@ong-exemple.org\nSubject: Undelivered\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=\"Delivery-Status\"; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nSorry.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; marie@example.com\nAction: failed\nStatus: 5.1.1\n--b--\n";
+    let m = parse(dsn);
+    let status = m.delivery_status.expect("the status part");
+    assert!(
+        status.contains("Final-Recipient: rfc822; marie@example.com"),
+        "{status}"
+    );
+    assert_eq!(m.automation.report_type.as_deref(), Some("delivery-status"));
+    // A read receipt's report, or a status part outside a report, is not read.
+    let receipt = dsn.replace("Delivery-Status\"", "disposition-notification\"");
+    assert_eq!(parse(&receipt).delivery_status, None);
+    let mixed = dsn.replace("multipart/report", "multipart/mixed");
+    assert_eq!(parse(&mixed).delivery_status, None);
+}
+
+#[test]
+fn the_bounce_fixtures_status_parts_are_read() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounces");
+    for (file, address) in [
+        ("postfix-user-unknown.eml", "marie.dupont@example.com"),
+        ("gmail-no-such-user.eml", "karim.benali@gmail.com"),
+        (
+            "exchange-recipient-not-found.eml",
+            "y.elamrani@entreprise.example",
+        ),
+    ] {
+        let raw = std::fs::read(dir.join(file)).unwrap();
+        let m = parse_mail(&raw, &ExtractLimits::default()).expect(file);
+        let report =
+            crate::domain::bounce::parse_delivery_status(m.delivery_status.as_deref().expect(file))
+                .expect(file);
+        let failed: Vec<&str> = report
+            .failed
+            .iter()
+            .map(|f| f.final_recipient.as_str())
+            .collect();
+        assert_eq!(failed, [address], "{file}");
+        assert_eq!(
+            report.failed[0].permanence,
+            crate::domain::bounce::Permanence::Permanent,
+            "{file}"
+        );
+    }
+}

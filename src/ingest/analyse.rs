@@ -5,6 +5,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use super::{Pipeline, RawMessage};
+use crate::domain::bounce::DeliveryReport;
 use crate::domain::document::DocumentKind;
 use crate::domain::email::EmailAddress;
 use crate::domain::identity::{Identity, Legacy};
@@ -28,6 +29,12 @@ pub(super) struct Analysed {
 #[derive(Debug)]
 pub(super) enum What {
     Ignored(IgnoreReason),
+    /// A delivery report: ignored, and recorded against the failed addresses that are
+    /// candidates' (the store looks them up in the recording transaction).
+    Bounce {
+        report: DeliveryReport,
+        reported_at: DateTime<Utc>,
+    },
     /// Kept whole, with the reason it cannot be filed.
     Quarantined {
         raw: Bytes,
@@ -130,6 +137,10 @@ impl Pipeline {
         };
         match verdict {
             Verdict::Ignored(reason) => decided(What::Ignored(reason)),
+            Verdict::Bounce(report) => decided(What::Bounce {
+                report,
+                reported_at: arrival(&mail, arrived_at),
+            }),
             Verdict::Quarantine(error) => quarantine(raw.clone(), mail.message_id.clone(), error),
             Verdict::Outbound => match outbound_answers(&mail, &rules.organisation) {
                 OutboundKind::Automatic => decided(What::Ignored(IgnoreReason::AutomaticOutbound)),
@@ -208,8 +219,7 @@ fn message_facts(
     legacy: Legacy,
     forwarded_by: Option<EmailAddress>,
 ) -> MessageFacts {
-    let now = Utc::now();
-    let arrived_at = arrived_at.unwrap_or_else(|| mail.date.map_or(now, |date| date.min(now)));
+    let arrived_at = arrival(mail, arrived_at);
     MessageFacts {
         direction,
         message_id: mail.message_id.clone(),
@@ -229,6 +239,13 @@ fn message_facts(
         raw_size: raw.len() as u64,
         forwarded_by,
     }
+}
+
+/// When a message arrived: the server's word, or for an import the Date header no later
+/// than now.
+fn arrival(mail: &Mail, arrived_at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let now = Utc::now();
+    arrived_at.unwrap_or_else(|| mail.date.map_or(now, |date| date.min(now)))
 }
 
 /// Runs `work` over `items` on the blocking pool, a share of them per core, and returns the

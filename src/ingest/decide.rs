@@ -84,6 +84,13 @@ impl Pipeline {
         }
         let kind = match what {
             What::Ignored(reason) => StagedKind::Rows(DecisionKind::Ignored(reason)),
+            What::Bounce {
+                report,
+                reported_at,
+            } => StagedKind::Rows(DecisionKind::Bounce {
+                report,
+                reported_at,
+            }),
             What::Quarantined { raw, error } => StagedKind::Quarantine { raw, error },
             What::Application {
                 message,

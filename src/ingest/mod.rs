@@ -15,7 +15,8 @@
 //!    concerns, the application a follow-up continues ([`decide`]);
 //! 6. **store**: the documents are written to the blob store, one sync makes them durable
 //!    while one transaction writes every decision's rows, which commits once the sync
-//!    succeeded ([`commit`]);
+//!    succeeded ([`commit`]); a delivery report's rows against the candidates it bounced
+//!    for are written in that transaction too, so they are committed with its ledger row;
 //! 7. **report**: each committed outcome is logged and handed back, in order.
 //!
 //! The caller then acts on the server (keyword or move) and moves its cursor, only past what

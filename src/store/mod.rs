@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod acknowledgement;
 pub mod attempts;
 pub mod audit;
+pub mod bounces;
 pub mod browse;
 pub mod cursor;
 pub mod daemon_health;

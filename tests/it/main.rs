@@ -4,6 +4,7 @@
 mod acknowledgement;
 mod admin;
 mod authentication;
+mod bounce;
 mod bounds;
 mod browser;
 mod budget;

@@ -3,6 +3,7 @@
 //! by the pipeline, only for what the message alone cannot say.
 
 use super::body_letter::letter_in_body;
+use super::bounce::{DeliveryReport, parse_delivery_status};
 use super::document::{DocFormat, DocumentKind};
 use super::email::EmailAddress;
 use super::inline_forward::inline_forward;
@@ -47,6 +48,10 @@ pub enum Verdict {
     /// organisation's server: outbound, for reply tracking.
     Outbound,
     Ignored(IgnoreReason),
+    /// A delivery status notification (RFC 3464) naming addresses it failed for: ignored like
+    /// any bounce, except that the pipeline records it against those of the addresses that
+    /// are candidates'.
+    Bounce(DeliveryReport),
     /// A message that names a posting but cannot be filed; kept whole with this reason.
     Quarantine(String),
 }
@@ -54,7 +59,10 @@ pub enum Verdict {
 /// Decides what an inbound message (one found in the inbox, not in Sent) is.
 pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) -> Verdict {
     if let Some(reason) = automatic(mail) {
-        return Verdict::Ignored(reason);
+        return match delivery_report(mail) {
+            Some(report) if reason == IgnoreReason::Bounce => Verdict::Bounce(report),
+            _ => Verdict::Ignored(reason),
+        };
     }
     let Some(sender) = &mail.from else {
         return match match_posting(&mail.subject, postings) {
@@ -84,6 +92,13 @@ pub fn triage(mail: &Mail, postings: &[Posting], organisation: &Organisation) ->
             documents: final_kinds(all_documents(mail)),
         },
     }
+}
+
+/// The failures a delivery report names, if it is one that names any. A report that cannot
+/// be read is a bounce like the others: ignored, and the mail stays in the mailbox.
+fn delivery_report(mail: &Mail) -> Option<DeliveryReport> {
+    let report = parse_delivery_status(mail.delivery_status.as_deref()?).ok()?;
+    (!report.failed.is_empty()).then_some(report)
 }
 
 /// Auto-replies, receipts, bounces and list mail, by headers first and subject second.

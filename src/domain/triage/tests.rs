@@ -10,6 +10,7 @@ fn org() -> Organisation {
         addresses: vec![EmailAddress::parse("contact@ong-exemple.org").unwrap()],
         domains: vec!["ong-exemple.org".into()],
         authserv_id: Some(AUTHSERV_ID.into()),
+        timezone: chrono_tz::Tz::UTC,
     }
 }
 
@@ -235,6 +236,42 @@ fn mailer_daemons_are_bounces() {
     assert!(matches!(
         triage(&m, &postings(), &org()),
         Verdict::Ignored(IgnoreReason::Bounce)
+    ));
+}
+
+#[test]
+fn a_delivery_report_naming_a_failure_is_a_bounce_to_record_and_others_are_ignored() {
+    let report = "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; marie@example.com\nAction: failed\nStatus: 5.1.1\n";
+    let mut m = candidate_mail("Undelivered Mail Returned to Sender");
+    m.from = sender("MAILER-DAEMON@mx.example.org", None);
+    m.automation.report_type = Some("delivery-status".into());
+    m.delivery_status = Some(report.into());
+    match triage(&m, &postings(), &org()) {
+        Verdict::Bounce(report) => {
+            assert_eq!(
+                report.failed[0].final_recipient.as_str(),
+                "marie@example.com"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // Unreadable, or only deliveries: a bounce like any other, nothing to record.
+    for text in [
+        "garbage",
+        "Final-Recipient: rfc822; a@example.com\nAction: delivered\n",
+    ] {
+        m.delivery_status = Some(text.into());
+        assert!(matches!(
+            triage(&m, &postings(), &org()),
+            Verdict::Ignored(IgnoreReason::Bounce)
+        ));
+    }
+    // A read receipt is never a bounce, whatever it carries.
+    m.automation.report_type = Some("disposition-notification".into());
+    m.delivery_status = Some(report.into());
+    assert!(matches!(
+        triage(&m, &postings(), &org()),
+        Verdict::Ignored(IgnoreReason::ReadReceipt)
     ));
 }
 

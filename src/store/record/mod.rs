@@ -75,6 +75,9 @@ impl Store {
         let known = write::known_before(&mut tx, decisions, &self.tombstone_key).await?;
         let plan = Plan::new(decisions, known);
         let inserted = write::insert_planned(&mut tx, &plan).await?;
+        // After the group's candidates: a report and the application it bounces for may
+        // arrive in one group.
+        write::insert_bounces(&mut tx, &plan.bounces).await?;
         let (outcomes, later) = plan.resolve(&inserted);
         write::write_later(&mut tx, &later).await?;
         write::forget_attempts(&mut tx, decisions).await?;

@@ -17,6 +17,7 @@ pub(super) use super::later::{AckRow, Later, Seen, Touch};
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::bounce::Permanence;
 use crate::domain::named::Named;
 use crate::domain::outcome::{IgnoreReason, Outcome, OutcomeKind};
 use crate::domain::posting::PostingId;
@@ -74,6 +75,18 @@ pub(super) struct NewMessage<'a> {
     pub row: &'a MessageFacts,
     /// `row`'s dedupe key, made once.
     pub key: String,
+}
+
+/// A failed address of a delivery report, recorded if it is a candidate's when the group's
+/// transaction runs.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct BounceRow<'a> {
+    pub email: &'a str,
+    pub permanent: bool,
+    pub status: Option<&'a str>,
+    /// The report's Message-ID: the same report met twice is one row.
+    pub report_id: Option<&'a str>,
+    pub reported_at: DateTime<Utc>,
 }
 
 /// What one write does.
@@ -145,6 +158,8 @@ pub(super) struct Plan<'a> {
     pub messages: Vec<NewMessage<'a>>,
     /// Row ids of messages recorded before the group that it duplicates.
     pub duplicated_before: Vec<i64>,
+    /// The failed addresses of the group's delivery reports.
+    pub bounces: Vec<BounceRow<'a>>,
     /// Dedupe keys of the messages recorded before the group.
     known_messages: HashMap<String, i64>,
 }
@@ -158,6 +173,7 @@ impl<'a> Plan<'a> {
                 applications: Vec::new(),
                 messages: Vec::new(),
                 duplicated_before: Vec::new(),
+                bounces: Vec::new(),
                 known_messages: HashMap::new(),
             },
             known: &known,
@@ -307,6 +323,23 @@ impl<'a> Planner<'a, '_> {
         } else {
             match &write.kind {
                 DecisionKind::Ignored(reason) => Step::ignored(source, message_id, *reason),
+                DecisionKind::Bounce {
+                    report,
+                    reported_at,
+                } => {
+                    for failed in &report.failed {
+                        self.plan
+                            .bounces
+                            .extend(failed.addresses().into_iter().map(|email| BounceRow {
+                                email: email.as_str(),
+                                permanent: failed.permanence == Permanence::Permanent,
+                                status: failed.status.as_deref(),
+                                report_id: message_id,
+                                reported_at: *reported_at,
+                            }));
+                    }
+                    Step::ignored(source, message_id, IgnoreReason::Bounce)
+                }
                 DecisionKind::Quarantined {
                     raw_sha256,
                     size,
@@ -524,6 +557,73 @@ mod tests {
             )
         };
         later.seen.iter().map(row).collect()
+    }
+
+    #[test]
+    fn a_delivery_report_plans_a_ledger_row_and_its_failed_addresses_once() {
+        use crate::domain::bounce::{DeliveryReport, FailedRecipient};
+        let failed = |original: Option<&str>, last: &str, permanence| FailedRecipient {
+            original: original.map(|a| EmailAddress::parse(a).unwrap()),
+            final_recipient: EmailAddress::parse(last).unwrap(),
+            status: Some("5.1.1".into()),
+            permanence,
+        };
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let report = |location: &str| Decision {
+            source: SourceRef::new("INBOX", location),
+            message_id: Some("<dsn@mx.example.org>".into()),
+            kind: DecisionKind::Bounce {
+                report: DeliveryReport {
+                    failed: vec![
+                        failed(
+                            Some("alias@example.org"),
+                            "real@example.net",
+                            Permanence::Permanent,
+                        ),
+                        failed(None, "late@example.com", Permanence::Transient),
+                    ],
+                },
+                reported_at: at,
+            },
+        };
+        // The same coordinates twice in the group, and once already in the ledger.
+        let writes = [report("1"), report("1"), report("2")];
+        let known = Known {
+            seen: HashMap::from([("INBOX".to_owned(), HashSet::from(["2".to_owned()]))]),
+            ..Known::default()
+        };
+        let plan = Plan::new(&writes, known);
+        let rows: Vec<(&str, bool)> = plan
+            .bounces
+            .iter()
+            .map(|b| (b.email, b.permanent))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("alias@example.org", true),
+                ("real@example.net", true),
+                ("late@example.com", false)
+            ]
+        );
+        assert!(
+            plan.bounces
+                .iter()
+                .all(|b| b.report_id == Some("<dsn@mx.example.org>")
+                    && b.status == Some("5.1.1")
+                    && b.reported_at == at)
+        );
+        let ids = inserted(&plan, &[]);
+        let (outcomes, later) = plan.resolve(&ids);
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Ignored(IgnoreReason::Bounce),
+                Outcome::AlreadySeen,
+                Outcome::AlreadySeen
+            ]
+        );
+        assert_eq!(ledger(&later), [("INBOX", "1", "ignored", None, None)]);
     }
 
     /// The ids an insert would return: applications from 100, messages from 500.

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sqlx::QueryBuilder;
 
-use super::plan::{ApplicationRow, Inserted, Known, Later, Plan, Touch};
+use super::plan::{ApplicationRow, BounceRow, Inserted, Known, Later, Plan, Touch};
 use crate::domain::email::EmailAddress;
 use crate::domain::identity::tombstone;
 use crate::domain::named::Named;
@@ -389,6 +389,33 @@ pub(super) async fn forget_attempts(tx: &mut Tx, decisions: &[Decision]) -> Resu
     for (mailbox, locations) in by_mailbox {
         let locations: Vec<&str> = locations.into_iter().collect();
         crate::store::attempts::forget(tx, mailbox, &locations).await?;
+    }
+    Ok(())
+}
+
+/// The bounces of the group's delivery reports: a row per failed address that is a
+/// candidate's when the transaction runs (an `INSERT … SELECT` over `candidates`, so a
+/// stranger's address, or an erased person's, writes nothing). One statement per address:
+/// reports are rare, and name one or two addresses.
+pub(super) async fn insert_bounces(
+    tx: &mut Tx,
+    bounces: &[BounceRow<'_>],
+) -> Result<(), StoreError> {
+    for bounce in bounces {
+        dispatch!(tx, tx => {
+            sqlx::query(
+                "INSERT INTO bounces (candidate_id, permanent, status, report_id, reported_at)
+                 SELECT c.id, $1, $2, $3, $4 FROM candidates c WHERE c.email = $5
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(bounce.permanent)
+            .bind(bounce.status)
+            .bind(bounce.report_id)
+            .bind(bounce.reported_at)
+            .bind(bounce.email)
+            .execute(&mut **tx)
+            .await?;
+        });
     }
     Ok(())
 }
