@@ -122,7 +122,7 @@ impl Acknowledger {
                     let delay = backoff.grow(CONNECT_BACKOFF_START, CONNECT_BACKOFF_MAX);
                     let needs_admin = matches!(&err, AckError::Smtp(e) if e.needs_admin());
                     if needs_admin {
-                        error!(error = %err, retry_in = ?delay, "acknowledgements cannot be sent: check [acknowledgement.smtp]");
+                        error!(error = %err, retry_in = ?delay, "acknowledgements cannot be sent: check [smtp] (or [acknowledgement.smtp])");
                     } else {
                         warn!(error = %err, retry_in = ?delay, "acknowledgements delayed");
                     }
