@@ -27,17 +27,21 @@ pub struct AcknowledgementSettings {
     /// The SMTP server: `[smtp]`, else `[acknowledgement.smtp]`.
     pub smtp: SmtpSettings,
     pub policy: AckPolicy,
+    /// `acknowledgement.subject`/`body` (or the built-in text): only the seed of the
+    /// database's `acknowledgement` template, and its fallback should that row be unreadable.
     pub default_template: AckTemplate,
+    /// Whether `subject` or `body` was set: only then is the database's template seeded.
+    pub template_configured: bool,
     pub templates: HashMap<PostingId, AckTemplate>,
     /// Keep a copy of each acknowledgement in the mailbox's Sent folder.
     pub save_to_sent: bool,
 }
 
 impl AcknowledgementSettings {
-    pub fn template(&self, posting: &PostingId) -> &AckTemplate {
-        self.templates
-            .get(posting)
-            .unwrap_or(&self.default_template)
+    /// A posting's own template from the config (`acknowledgement.postings.ID`), which wins
+    /// over the database's; `None`: the database's `acknowledgement` template.
+    pub fn posting_template(&self, posting: &PostingId) -> Option<&AckTemplate> {
+        self.templates.get(posting)
     }
 }
 
@@ -85,6 +89,7 @@ pub(super) fn validate(
     if !raw.enabled {
         return Ok((own, None));
     }
+    let template_configured = raw.subject.is_some() || raw.body.is_some();
     let from_text = raw.from.ok_or_else(|| {
         key_error(
             "acknowledgement.from",
@@ -165,6 +170,7 @@ pub(super) fn validate(
             smtp,
             policy: AckPolicy { deny, max_age },
             default_template,
+            template_configured,
             templates,
             save_to_sent: raw.save_to_sent,
         }),
