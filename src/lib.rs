@@ -10,7 +10,9 @@
 //! - [`domain`]: pure types and rules with no I/O: postings and the subject rule, candidate
 //!   names, addresses, statuses, documents, outcomes, message identity, the triage that decides
 //!   what an email is (inline forwards among it), delivery reports (bounces), interview
-//!   invitations' calendar events, and the decisions the pipeline hands to the store.
+//!   invitations' calendar events, and the decisions the pipeline hands to the store; the
+//!   placeholder grammar of every text applymail writes ([`domain::template`]) and the reply
+//!   templates' defaults ([`domain::reply_template`]).
 //! - [`extract`]: the mail-parser adapter: raw bytes to an owned [`domain::mail::Mail`],
 //!   working around the parser's defects, and the text of documents (PDFs by `pdftotext` in a
 //!   bounded child).
@@ -26,14 +28,15 @@
 //! - [`textindex`]: the background search indexer: every document's text, and each
 //!   application's entry in the search index, after the commit ([`store::search`] queries it);
 //!   also the keys of the likely duplicates (names, phone numbers: [`store::duplicates`]).
-//! - [`outbox`]: what applymail sends: acknowledgements over SMTP.
+//! - [`outbox`]: what applymail sends: acknowledgements over SMTP (`[smtp]`), their text the
+//!   database's `acknowledgement` template.
 //! - [`retention`]: erasure after the retention period, on request, and requeueing.
 //! - [`config`]: the typed settings tree, from TOML and the environment.
 //! - [`report`]: the export contract (JSON, CSV) and the list table.
 //! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
 //! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
 //! - [`web`]: the recruiters' web app: login, the list and its export, an application, its
-//!   documents, notes and ratings.
+//!   documents, notes and ratings; the admin's pages, the reply templates among them.
 //! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
 //!   waiting.
 #![forbid(unsafe_code)]

@@ -82,8 +82,23 @@ async fn on_worker(
     }
 }
 
+/// Opens the database; at the first start with `acknowledgement.subject`/`body` set, their
+/// text becomes the database's `acknowledgement` template (never over an admin's edit).
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
-    Ok(Store::open(&settings.database.url).await?)
+    let store = Store::open(&settings.database.url).await?;
+    if let Some(ack) = settings
+        .acknowledgement
+        .as_ref()
+        .filter(|a| a.template_configured)
+        && store
+            .seed_acknowledgement_template(&ack.default_template)
+            .await?
+    {
+        tracing::info!(
+            "the acknowledgement template now holds acknowledgement.subject/body from the config; edit it in the app (/admin/templates)"
+        );
+    }
+    Ok(store)
 }
 
 pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {

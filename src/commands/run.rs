@@ -27,7 +27,7 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             pipeline = pipeline.with_acknowledgements(ack, Arc::clone(&wake));
             let mut acknowledger =
                 Acknowledger::new(pipeline.store().clone(), ack, &settings.postings, wake)
-                    .context("[acknowledgement.smtp]")?;
+                    .context("[smtp]")?;
             if ack.save_to_sent {
                 let copy = match &settings.mailbox {
                     MailboxSettings::Imap(imap) => SentCopy::Imap(Arc::new(imap.clone())),

@@ -19,6 +19,13 @@ pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppStat
         postings: Arc::new(settings.postings.clone()),
         limits: Arc::new(settings.limits.clone()),
         keep_for: settings.retention.keep_for,
+        signature: Arc::from(
+            settings
+                .acknowledgement
+                .as_ref()
+                .map(|a| a.signature.clone())
+                .unwrap_or_else(|| settings.organisation.addresses[0].to_string()),
+        ),
     }
 }
 

@@ -1,14 +1,15 @@
 //! `[acknowledgement]`: the automatic acknowledgement sent over SMTP. Off unless
-//! `enabled = true`; every problem names its key.
+//! `enabled = true`; every problem names its key. Its SMTP server is `[smtp]`, or
+//! `[acknowledgement.smtp]` (its older place) when `[smtp]` is absent (see [`super::smtp`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::keys::{ConfigError, is_loopback, key_error, password_source};
-use super::{Organisation, SecretSource, Security};
+use super::Organisation;
+use super::keys::{ConfigError, key_error};
+use super::smtp::{RawSmtp, SmtpSettings, validate_smtp};
 use crate::domain::acknowledgement::{
     AckPolicy, AckTemplate, DEFAULT_BODY, DEFAULT_SUBJECT, DenyList, Template,
 };
@@ -23,30 +24,25 @@ pub struct AcknowledgementSettings {
     pub from_name: Option<String>,
     /// The `{organisation}` placeholder: `organisation_name`, else `from_name`, else `from`.
     pub signature: String,
+    /// The SMTP server: `[smtp]`, else `[acknowledgement.smtp]`.
     pub smtp: SmtpSettings,
     pub policy: AckPolicy,
+    /// `acknowledgement.subject`/`body` (or the built-in text): only the seed of the
+    /// database's `acknowledgement` template, and its fallback should that row be unreadable.
     pub default_template: AckTemplate,
+    /// Whether `subject` or `body` was set: only then is the database's template seeded.
+    pub template_configured: bool,
     pub templates: HashMap<PostingId, AckTemplate>,
     /// Keep a copy of each acknowledgement in the mailbox's Sent folder.
     pub save_to_sent: bool,
 }
 
 impl AcknowledgementSettings {
-    pub fn template(&self, posting: &PostingId) -> &AckTemplate {
-        self.templates
-            .get(posting)
-            .unwrap_or(&self.default_template)
+    /// A posting's own template from the config (`acknowledgement.postings.ID`), which wins
+    /// over the database's; `None`: the database's `acknowledgement` template.
+    pub fn posting_template(&self, posting: &PostingId) -> Option<&AckTemplate> {
+        self.templates.get(posting)
     }
-}
-
-#[derive(Debug, Clone)]
-pub struct SmtpSettings {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub username: Option<String>,
-    pub password: Option<SecretSource>,
-    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,30 +72,24 @@ struct RawTemplate {
     body: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSmtp {
-    host: String,
-    port: Option<u16>,
-    security: Option<Security>,
-    #[serde(default)]
-    allow_plaintext: bool,
-    username: Option<String>,
-    password_env: Option<String>,
-    password_file: Option<PathBuf>,
-    password_command: Option<String>,
-    ca_file: Option<PathBuf>,
-}
-
-/// `Ok(None)` when the section is present but `enabled = false`.
+/// The section's own `[acknowledgement.smtp]` (checked whether or not acknowledgements are
+/// on: it is the SMTP configuration when `[smtp]` is absent), and the acknowledgements'
+/// settings, `None` when `enabled = false`. `shared` is `[smtp]`, which wins.
 pub(super) fn validate(
-    raw: RawAcknowledgement,
+    mut raw: RawAcknowledgement,
     postings: &[Posting],
     organisation: &Organisation,
-) -> Result<Option<AcknowledgementSettings>, ConfigError> {
+    shared: Option<&SmtpSettings>,
+) -> Result<(Option<SmtpSettings>, Option<AcknowledgementSettings>), ConfigError> {
+    let own = raw
+        .smtp
+        .take()
+        .map(|s| validate_smtp(s, "acknowledgement.smtp"))
+        .transpose()?;
     if !raw.enabled {
-        return Ok(None);
+        return Ok((own, None));
     }
+    let template_configured = raw.subject.is_some() || raw.body.is_some();
     let from_text = raw.from.ok_or_else(|| {
         key_error(
             "acknowledgement.from",
@@ -160,27 +150,31 @@ pub(super) fn validate(
         };
         templates.insert(posting.id.clone(), AckTemplate { subject, body });
     }
-    let smtp = validate_smtp(raw.smtp.ok_or_else(|| {
+    let smtp = shared.or(own.as_ref()).cloned().ok_or_else(|| {
         key_error(
             "acknowledgement.smtp",
-            "is required with enabled = true ([acknowledgement.smtp] host = …)",
+            "is required with enabled = true: an [smtp] section (host = …), or [acknowledgement.smtp]",
         )
-    })?)?;
+    })?;
     let signature = raw
         .organisation_name
         .clone()
         .or_else(|| raw.from_name.clone())
         .unwrap_or_else(|| from.to_string());
-    Ok(Some(AcknowledgementSettings {
-        from,
-        from_name: raw.from_name,
-        signature,
-        smtp,
-        policy: AckPolicy { deny, max_age },
-        default_template,
-        templates,
-        save_to_sent: raw.save_to_sent,
-    }))
+    Ok((
+        own,
+        Some(AcknowledgementSettings {
+            from,
+            from_name: raw.from_name,
+            signature,
+            smtp,
+            policy: AckPolicy { deny, max_age },
+            default_template,
+            template_configured,
+            templates,
+            save_to_sent: raw.save_to_sent,
+        }),
+    ))
 }
 
 fn template(given: Option<&str>, default: &str, key: &str) -> Result<Template, ConfigError> {
@@ -192,47 +186,6 @@ fn parse_template(text: &str, key: &str) -> Result<Template, ConfigError> {
         return Err(key_error(key, "must not be empty"));
     }
     Template::parse(text).map_err(|e| key_error(key, e.to_string()))
-}
-
-fn validate_smtp(raw: RawSmtp) -> Result<SmtpSettings, ConfigError> {
-    let host = raw.host.trim().to_owned();
-    if host.is_empty() {
-        return Err(key_error("acknowledgement.smtp.host", "must not be empty"));
-    }
-    let security = raw.security.unwrap_or(Security::Starttls);
-    let port = raw.port.unwrap_or(match security {
-        Security::Tls => 465,
-        Security::Starttls => 587,
-        Security::Plain => 25,
-    });
-    if security == Security::Plain && !raw.allow_plaintext && !is_loopback(&host) {
-        return Err(key_error(
-            "acknowledgement.smtp.security",
-            format!(
-                "\"plain\" sends mail and password in clear to {host}; use tls or starttls, or set allow_plaintext = true"
-            ),
-        ));
-    }
-    let password = password_source(
-        "acknowledgement.smtp",
-        raw.password_env,
-        raw.password_file,
-        raw.password_command,
-    )?;
-    if raw.username.is_some() != password.is_some() {
-        return Err(key_error(
-            "acknowledgement.smtp.username",
-            "give both a username and one of password_env, password_file or password_command, or neither",
-        ));
-    }
-    Ok(SmtpSettings {
-        host,
-        port,
-        security,
-        username: raw.username,
-        password,
-        ca_file: raw.ca_file,
-    })
 }
 
 #[cfg(test)]

@@ -149,6 +149,7 @@ struct RawSettings {
     web: Option<super::web::RawWeb>,
     retention: Option<RawRetention>,
     acknowledgement: Option<super::acknowledgement::RawAcknowledgement>,
+    smtp: Option<super::smtp::RawSmtp>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -246,11 +247,16 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             Retention { keep_for }
         }
     };
-    let acknowledgement = raw
-        .acknowledgement
-        .map(|a| super::acknowledgement::validate(a, &postings, &organisation))
-        .transpose()?
-        .flatten();
+    let shared_smtp = raw
+        .smtp
+        .map(|s| super::smtp::validate_smtp(s, "smtp"))
+        .transpose()?;
+    let (own_smtp, acknowledgement) = match raw.acknowledgement {
+        None => (None, None),
+        Some(a) => {
+            super::acknowledgement::validate(a, &postings, &organisation, shared_smtp.as_ref())?
+        }
+    };
     Ok(Settings {
         mailbox,
         organisation,
@@ -266,6 +272,8 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
         web,
         retention,
         acknowledgement,
+        // `[smtp]` wins over `[acknowledgement.smtp]`.
+        smtp: shared_smtp.or(own_smtp),
     })
 }
 

@@ -9,6 +9,7 @@ mod keys;
 mod load;
 mod mailbox;
 mod secret;
+mod smtp;
 mod web;
 
 use std::path::PathBuf;
@@ -16,10 +17,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-pub use acknowledgement::{AcknowledgementSettings, SmtpSettings};
+pub use acknowledgement::AcknowledgementSettings;
 pub use keys::ConfigError;
 pub use load::{load, load_str};
 pub use secret::{DatabaseUrl, Secret, SecretError, SecretSource};
+pub use smtp::SmtpSettings;
 pub use web::WebSettings;
 
 pub use crate::domain::organisation::Organisation;
@@ -42,6 +44,9 @@ pub struct Settings {
     pub retention: Retention,
     /// Automatic acknowledgements over SMTP; `None` when off (the default).
     pub acknowledgement: Option<AcknowledgementSettings>,
+    /// The SMTP server for everything applymail sends: `[smtp]`, else
+    /// `[acknowledgement.smtp]`; `None` when neither is configured.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// How long candidates' data is kept.

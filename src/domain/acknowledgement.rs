@@ -1,7 +1,6 @@
 //! The automatic acknowledgement: who gets one, and what it says. Pure: sending it is the
 //! SMTP adapter's job, remembering that it was sent is the store's.
 
-use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -132,103 +131,10 @@ impl AckPolicy {
     }
 }
 
-/// The values a template may use.
-#[derive(Debug, Clone)]
-pub struct AckFields<'a> {
-    pub first_name: &'a str,
-    pub last_name: &'a str,
-    pub posting: &'a str,
-    pub organisation: &'a str,
-}
+pub use super::template::{Fields, Template, TemplateError};
 
-const PLACEHOLDERS: &[&str] = &["first_name", "last_name", "posting", "organisation"];
-
-/// A text with `{first_name}`, `{last_name}`, `{posting}` and `{organisation}` placeholders;
-/// `{{` and `}}` are literal braces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Template(String);
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TemplateError {
-    #[error(
-        "unknown placeholder {{{0}}} (known: {{first_name}}, {{last_name}}, {{posting}}, {{organisation}})"
-    )]
-    Unknown(String),
-    #[error("a `{{` is not closed (write `{{{{` for a literal brace)")]
-    Unclosed,
-    #[error("a `}}` is not opened (write `}}}}` for a literal brace)")]
-    Unopened,
-}
-
-enum Piece<'a> {
-    Text(&'a str),
-    Field(&'a str),
-}
-
-fn pieces(text: &str) -> Result<Vec<Piece<'_>>, TemplateError> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(['{', '}']) {
-        out.push(Piece::Text(&rest[..at]));
-        let tail = &rest[at..];
-        if tail.starts_with("{{") || tail.starts_with("}}") {
-            out.push(Piece::Text(&tail[..1]));
-            rest = &tail[2..];
-        } else if tail.starts_with('}') {
-            return Err(TemplateError::Unopened);
-        } else {
-            let close = tail.find('}').ok_or(TemplateError::Unclosed)?;
-            let name = &tail[1..close];
-            if !PLACEHOLDERS.contains(&name) {
-                return Err(TemplateError::Unknown(name.to_owned()));
-            }
-            out.push(Piece::Field(name));
-            rest = &tail[close + 1..];
-        }
-    }
-    out.push(Piece::Text(rest));
-    Ok(out)
-}
-
-impl Template {
-    pub fn parse(text: &str) -> Result<Template, TemplateError> {
-        pieces(text)?;
-        Ok(Template(text.to_owned()))
-    }
-
-    pub fn render(&self, fields: &AckFields<'_>) -> String {
-        let mut out = String::with_capacity(self.0.len() + 64);
-        // Parsed at construction, so this cannot fail.
-        for piece in pieces(&self.0).unwrap_or_default() {
-            let value = match piece {
-                Piece::Text(text) => text,
-                Piece::Field("first_name") => fields.first_name,
-                Piece::Field("last_name") => fields.last_name,
-                Piece::Field("posting") => fields.posting,
-                Piece::Field(_) => fields.organisation,
-            };
-            // A candidate whose name is unknown is greeted "Bonjour," without a gap.
-            if value.is_empty() && out.ends_with(' ') {
-                out.pop();
-            }
-            out.push_str(value);
-        }
-        out
-    }
-}
-
-impl fmt::Display for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// The subject and body of an acknowledgement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AckTemplate {
-    pub subject: Template,
-    pub body: Template,
-}
+/// The subject and body of an acknowledgement: a reply template like the others.
+pub type AckTemplate = super::reply_template::ReplyTemplate;
 
 pub const DEFAULT_SUBJECT: &str = "Votre candidature : {posting}";
 
@@ -243,15 +149,6 @@ Bien cordialement,
 {organisation}
 ";
 
-impl Default for AckTemplate {
-    fn default() -> Self {
-        AckTemplate {
-            subject: Template(DEFAULT_SUBJECT.into()),
-            body: Template(DEFAULT_BODY.into()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,18 +158,19 @@ mod tests {
         EmailAddress::parse(s).unwrap()
     }
 
-    fn fields() -> AckFields<'static> {
-        AckFields {
+    fn fields() -> Fields<'static> {
+        Fields {
             first_name: "Amina",
             last_name: "EL MANSOURI",
             posting: "Coordinateur·rice au Maroc",
             organisation: "ONG Exemple",
+            ..Fields::default()
         }
     }
 
     #[test]
     fn the_default_template_is_french_and_complete() {
-        let t = AckTemplate::default();
+        let t = crate::domain::reply_template::TemplateName::Acknowledgement.default_template();
         Template::parse(DEFAULT_SUBJECT).unwrap();
         Template::parse(DEFAULT_BODY).unwrap();
         assert_eq!(
@@ -287,8 +185,8 @@ mod tests {
 
     #[test]
     fn an_unknown_name_leaves_no_gap() {
-        let t = AckTemplate::default();
-        let f = AckFields {
+        let t = crate::domain::reply_template::TemplateName::Acknowledgement.default_template();
+        let f = Fields {
             first_name: "",
             last_name: "",
             ..fields()
@@ -314,7 +212,7 @@ mod tests {
     #[test]
     fn a_placeholder_value_is_not_interpreted_again() {
         let t = Template::parse("{first_name}").unwrap();
-        let f = AckFields {
+        let f = Fields {
             first_name: "{last_name}",
             ..fields()
         };

@@ -1,4 +1,6 @@
 //! What applymail sends: the acknowledgements that filing queued, over SMTP ([`smtp`]).
+//! Their text is the database's `acknowledgement` template (edited by admins in the app),
+//! read again for every batch, unless the config gives a posting its own.
 //!
 //! Sending the acknowledgements that filing queued. The order per message is what makes
 //! "at most once" hold across crashes:
@@ -26,9 +28,10 @@ use tracing::{error, info, warn};
 
 use crate::backoff::Backoff;
 use crate::config::{AcknowledgementSettings, ImapSettings};
-use crate::domain::acknowledgement::{AckFields, SkipReason};
+use crate::domain::acknowledgement::{AckTemplate, Fields, SkipReason};
 use crate::domain::named::Named;
 use crate::domain::posting::{Posting, PostingId};
+use crate::domain::reply_template::{ReplyTemplate, TemplateName};
 use crate::imap::{ImapClient, ImapError, client_config};
 use crate::shutdown::Shutdown;
 use crate::store::acknowledgement::{AckOutcome, DueAck};
@@ -122,7 +125,7 @@ impl Acknowledger {
                     let delay = backoff.grow(CONNECT_BACKOFF_START, CONNECT_BACKOFF_MAX);
                     let needs_admin = matches!(&err, AckError::Smtp(e) if e.needs_admin());
                     if needs_admin {
-                        error!(error = %err, retry_in = ?delay, "acknowledgements cannot be sent: check [acknowledgement.smtp]");
+                        error!(error = %err, retry_in = ?delay, "acknowledgements cannot be sent: check [smtp] (or [acknowledgement.smtp])");
                     } else {
                         warn!(error = %err, retry_in = ?delay, "acknowledgements delayed");
                     }
@@ -159,6 +162,7 @@ impl Acknowledger {
             if due.is_empty() {
                 return Ok(sent);
             }
+            let template = self.database_template().await?;
             let mut session: Option<SmtpSession> = None;
             for ack in &due {
                 if shutdown.is_requested() {
@@ -173,7 +177,7 @@ impl Acknowledger {
                     Some(s) if !s.is_broken() => s,
                     _ => self.mailer.connect().await?,
                 };
-                let (outcome, open) = self.send_one(open, ack).await?;
+                let (outcome, open) = self.send_one(open, ack, &template).await?;
                 session = open;
                 // None: another instance claimed it first, and records it.
                 if let Some((outcome, message)) = outcome {
@@ -201,8 +205,9 @@ impl Acknowledger {
         &self,
         mut session: SmtpSession,
         ack: &DueAck,
+        template: &AckTemplate,
     ) -> Result<(Option<(AckOutcome, Option<Vec<u8>>)>, Option<SmtpSession>), AckError> {
-        let message = match self.compose(ack) {
+        let message = match self.compose(ack, template) {
             Ok(message) => message,
             Err(error) => return Ok((Some((AckOutcome::Failed { error }, None)), Some(session))),
         };
@@ -299,22 +304,46 @@ impl Acknowledger {
         self.store.finish_ack(ack.application_id, &outcome).await
     }
 
-    /// The message, from the posting's template. An error is a message that can never be
-    /// built (an address lettre refuses), so the acknowledgement fails for good.
-    fn compose(&self, ack: &DueAck) -> Result<Message, String> {
+    /// The database's `acknowledgement` template, read for every batch so that an admin's
+    /// edit applies from the next message on. A row that is missing or no longer parses (a
+    /// hand-made change in SQL) gives the config's text, with a warning.
+    async fn database_template(&self) -> Result<AckTemplate, StoreError> {
+        let stored = self
+            .store
+            .reply_template(TemplateName::Acknowledgement)
+            .await?;
+        let fallback = || self.settings.default_template.clone();
+        Ok(match stored {
+            None => fallback(),
+            Some(row) => match ReplyTemplate::parse(&row.subject, &row.body) {
+                Ok(template) => template,
+                Err((part, error)) => {
+                    warn!(%error, ?part, "the acknowledgement template in the database does not parse: the config's text is used");
+                    fallback()
+                }
+            },
+        })
+    }
+
+    /// The message, from the posting's template in the config or else `template` (the
+    /// database's). An error is a message that can never be built (an address lettre
+    /// refuses), so the acknowledgement fails for good.
+    fn compose(&self, ack: &DueAck, template: &AckTemplate) -> Result<Message, String> {
         let settings = &self.settings;
         let posting_title = PostingId::parse(&ack.posting)
             .ok()
             .and_then(|id| self.postings.iter().find(|p| p.id == id))
             .map_or(ack.posting.as_str(), |p| p.title.as_str());
         let template = PostingId::parse(&ack.posting)
-            .map(|id| settings.template(&id).clone())
-            .unwrap_or_else(|_| settings.default_template.clone());
-        let fields = AckFields {
+            .ok()
+            .and_then(|id| settings.posting_template(&id))
+            .unwrap_or(template);
+        let fields = Fields {
             first_name: &ack.first_name,
             last_name: &ack.last_name,
             posting: posting_title,
             organisation: &settings.signature,
+            ..Fields::default()
         };
         let from = Mailbox::new(
             settings.from_name.clone(),

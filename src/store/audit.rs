@@ -19,6 +19,8 @@ pub enum AuditAction {
     Erasure,
     Purge,
     Requeue,
+    /// A reply template saved in the app (the target is its name).
+    TemplateSaved,
 }
 
 /// One line of the trail.

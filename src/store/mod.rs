@@ -5,7 +5,7 @@
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
 //! and ratings; [`duplicates`] the likely duplicates and the choices about them; [`cursor`]
-//! the IMAP cursors; [`audit`] the admins' audit trail; [`daemon_health`] what the daemon
+//! the IMAP cursors; [`templates`] the reply templates; [`audit`] the admins' audit trail; [`daemon_health`] what the daemon
 //! says of itself for the admin's health page. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
@@ -33,6 +33,7 @@ mod search_tests;
 mod secrets;
 mod sql;
 pub mod status;
+pub mod templates;
 #[cfg(test)]
 mod tests;
 pub(crate) mod textindex;
@@ -240,13 +241,15 @@ impl Store {
         });
         let tombstone_key = secrets::installation_key(&pool, secrets::TOMBSTONE_KEY).await?;
         let web_key = secrets::installation_key(&pool, secrets::WEB_KEY).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             lease,
             legacy: if old > 0 { Legacy::Also } else { Legacy::None },
             tombstone_key,
             web_key,
-        })
+        };
+        store.ensure_reply_templates().await?;
+        Ok(store)
     }
 
     /// Whether the database still holds messages recorded under the identity of before

@@ -9,6 +9,9 @@ use axum::http::{HeaderMap, header};
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 
+mod templates;
+pub use templates::{EN_TEMPLATES, FR_TEMPLATES, TemplatesText};
+
 pub struct Catalogue {
     pub lang: &'static str,
     pub app_name: &'static str,
@@ -134,6 +137,7 @@ pub struct Catalogue {
     pub kinds: KindNames,
     pub sources: SourceNames,
     pub admin: &'static AdminText,
+    pub templates: &'static TemplatesText,
 }
 
 pub struct StatusNames {
@@ -309,6 +313,7 @@ pub static FR: Catalogue = Catalogue {
         archive: "Dans une archive",
     },
     admin: &FR_ADMIN,
+    templates: &FR_TEMPLATES,
 };
 
 pub static EN: Catalogue = Catalogue {
@@ -455,6 +460,7 @@ pub static EN: Catalogue = Catalogue {
         archive: "In an archive",
     },
     admin: &EN_ADMIN,
+    templates: &EN_TEMPLATES,
 };
 
 impl Catalogue {
@@ -705,6 +711,7 @@ pub struct AdminText {
     pub action_erasure: &'static str,
     pub action_purge: &'static str,
     pub action_requeue: &'static str,
+    pub action_template_saved: &'static str,
 }
 
 pub static FR_ADMIN: AdminText = AdminText {
@@ -812,6 +819,7 @@ pub static FR_ADMIN: AdminText = AdminText {
     action_erasure: "Effacement d'une personne",
     action_purge: "Purge de conservation",
     action_requeue: "Relecture d'un message en quarantaine",
+    action_template_saved: "Modèle de réponse enregistré",
 };
 
 pub static EN_ADMIN: AdminText = AdminText {
@@ -919,6 +927,7 @@ pub static EN_ADMIN: AdminText = AdminText {
     action_erasure: "Erasure of a person",
     action_purge: "Retention purge",
     action_requeue: "Quarantined message read again",
+    action_template_saved: "Reply template saved",
 };
 
 impl AdminText {
@@ -951,6 +960,7 @@ impl AdminText {
             Erasure => self.action_erasure,
             Purge => self.action_purge,
             Requeue => self.action_requeue,
+            TemplateSaved => self.action_template_saved,
         }
     }
 }

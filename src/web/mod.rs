@@ -10,7 +10,7 @@
 //!   one per request.
 //! - [`pages`]: the list and its export, an application with its notes and ratings, its
 //!   documents, the account's language; the admin's pages (`/admin`: accounts, erasure,
-//!   purge, quarantine, health, audit trail).
+//!   purge, quarantine, health, audit trail, reply templates).
 //! - [`assets`]: the stylesheet, the scripts and the PDF viewer, compiled into the binary.
 
 mod assets;
@@ -44,6 +44,9 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// `retention.keep_for`: the admin's purge page previews and runs the daemon's purge.
     pub keep_for: std::time::Duration,
+    /// The `{organisation}` of a template's preview: the acknowledgements' signature, else
+    /// the mailbox's first address.
+    pub signature: Arc<str>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 
 use super::catalogue::Lang;
-use super::pages::admin::{self, accounts, audit, erasure, health, purge, quarantine};
+use super::pages::admin::{self, accounts, audit, erasure, health, purge, quarantine, templates};
 use super::pages::{account, application, documents, duplicates, export, list, review};
 use super::{AppState, assets, security, session};
 use crate::domain::account::Role;
@@ -162,6 +162,13 @@ pub fn table() -> Vec<Route> {
         ),
         route(Method::GET, "/admin/health", Admin, get(health::page)),
         route(Method::GET, "/admin/audit", Admin, get(audit::page)),
+        route(Method::GET, "/admin/templates", Admin, get(templates::page)),
+        route(
+            Method::POST,
+            "/admin/templates",
+            Admin,
+            post(templates::save),
+        ),
     ]
 }
 

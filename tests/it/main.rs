@@ -35,4 +35,5 @@ mod secrets;
 mod smtp;
 mod sources;
 mod synth;
+mod templates;
 mod web;

@@ -139,8 +139,13 @@ pub struct WebApp {
 
 impl WebApp {
     pub fn start(messages: &[Vec<u8>]) -> WebApp {
+        Self::start_with(messages, "")
+    }
+
+    /// The same, with more config sections (`extra`, before `[web]`).
+    pub fn start_with(messages: &[Vec<u8>], extra: &str) -> WebApp {
         let port = free_port();
-        let env = TestEnv::with_extra(&format!("\n[web]\nlisten = \"127.0.0.1:{port}\"\n"));
+        let env = TestEnv::with_extra(&format!("{extra}\n[web]\nlisten = \"127.0.0.1:{port}\"\n"));
         for (i, raw) in messages.iter().enumerate() {
             env.deliver("Maildir", &format!("{i}.M{i}.test"), raw);
         }

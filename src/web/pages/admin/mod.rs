@@ -1,6 +1,6 @@
 //! The admin's pages (`/admin`, role `admin`: the route table's guard refuses the others with
 //! 403): accounts, the erasure of a person, the retention purge, the quarantine, the daemon's
-//! health and the audit trail of what admins did here. Every action goes through the same
+//! health, the reply templates and the audit trail of what admins did here. Every action goes through the same
 //! code as its command (`user`, `forget`, `purge`, `quarantine requeue`) and leaves a line
 //! in the audit trail.
 
@@ -10,6 +10,7 @@ pub mod erasure;
 pub mod health;
 pub mod purge;
 pub mod quarantine;
+pub mod templates;
 
 use askama::Template;
 use axum::Extension;
@@ -43,6 +44,11 @@ pub async fn index(Extension(signed_in): Extension<SignedIn>) -> Response {
             ("/admin/quarantine", a.quarantine, a.quarantine_intro),
             ("/admin/health", a.health, a.health_intro),
             ("/admin/audit", a.audit, a.audit_intro),
+            (
+                "/admin/templates",
+                signed_in.t.templates.title,
+                signed_in.t.templates.intro,
+            ),
         ],
     })
 }
