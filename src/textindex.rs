@@ -339,13 +339,13 @@ pub async fn run_indexer(
     }
 }
 
-/// Keeps the search's statistics current after the index changed (see
-/// [`Store::refresh_search_statistics`]); a failure only costs slower searches.
+/// Keeps PostgreSQL's statistics current after an import and its indexing (see
+/// [`Store::refresh_statistics`]); a failure only costs slower pages.
 async fn refresh_statistics(store: &Store, written: i64) {
-    match store.refresh_search_statistics(written).await {
-        Ok(true) => debug!("search index: statistics gathered"),
-        Ok(false) => {}
-        Err(err) => warn!(error = %err, "search index: cannot gather its statistics"),
+    match store.refresh_statistics(written).await {
+        Ok(tables) if !tables.is_empty() => debug!(?tables, "statistics gathered"),
+        Ok(_) => {}
+        Err(err) => warn!(error = %err, "cannot gather the tables' statistics"),
     }
 }
 

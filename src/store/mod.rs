@@ -32,6 +32,7 @@ pub mod search;
 mod search_tests;
 mod secrets;
 mod sql;
+pub mod statistics;
 pub mod status;
 pub mod templates;
 #[cfg(test)]

@@ -116,30 +116,6 @@ impl Store {
         }))
     }
 
-    /// On PostgreSQL, gathers the search index's statistics when they are stale by
-    /// autovacuum's own default rule (more entries written since the last ANALYZE than 50 plus
-    /// a tenth of the table), counting the `written` entries the caller just wrote (the
-    /// server's counters lag by up to seconds); says whether it did. The search's plans
-    /// depend on them (how many texts hold a word: walk the newest entries, or ask the GIN
-    /// index), and autovacuum may be off, or not yet round, after a large import. SQLite's
-    /// full-text index needs none.
-    pub async fn refresh_search_statistics(&self, written: i64) -> Result<bool, StoreError> {
-        let Backend::Postgres(pool) = &self.pool else {
-            return Ok(false);
-        };
-        let (changed, rows): (i64, i64) = sqlx::query_as(
-            "SELECT coalesce(max(n_mod_since_analyze), 0), coalesce(max(n_live_tup), 0)
-             FROM pg_stat_user_tables WHERE relid = 'search_entries'::regclass",
-        )
-        .fetch_one(pool)
-        .await?;
-        if changed.max(written) <= 50 + rows / 10 {
-            return Ok(false);
-        }
-        sqlx::query("ANALYZE search_entries").execute(pool).await?;
-        Ok(true)
-    }
-
     /// Stores extracted texts, for the documents that still exist; says how many.
     pub(crate) async fn save_texts(
         &self,
