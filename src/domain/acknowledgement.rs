@@ -195,31 +195,6 @@ mod tests {
     }
 
     #[test]
-    fn templates_are_checked_when_loaded() {
-        assert_eq!(
-            Template::parse("Bonjour {prenom}"),
-            Err(TemplateError::Unknown("prenom".into()))
-        );
-        assert_eq!(
-            Template::parse("Bonjour {first_name"),
-            Err(TemplateError::Unclosed)
-        );
-        assert_eq!(Template::parse("a } b"), Err(TemplateError::Unopened));
-        let t = Template::parse("{{literal}} {posting}").unwrap();
-        assert_eq!(t.render(&fields()), "{literal} Coordinateur·rice au Maroc");
-    }
-
-    #[test]
-    fn a_placeholder_value_is_not_interpreted_again() {
-        let t = Template::parse("{first_name}").unwrap();
-        let f = Fields {
-            first_name: "{last_name}",
-            ..fields()
-        };
-        assert_eq!(t.render(&f), "{last_name}");
-    }
-
-    #[test]
     fn the_deny_list_matches_whole_addresses_case_insensitively() {
         let deny = DenyList::new(["*@partenaire.example", "jobs@board.example"]).unwrap();
         for denied in [
