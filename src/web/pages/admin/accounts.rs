@@ -94,7 +94,18 @@ async fn show(state: &AppState, signed_in: &SignedIn, outcome: Outcome) -> Respo
     })
 }
 
-fn with_status(mut response: Response, status: StatusCode) -> Response {
+/// The accounts page again, with why the action was refused.
+async fn refused(
+    state: &AppState,
+    signed_in: &SignedIn,
+    error: &'static str,
+    status: StatusCode,
+) -> Response {
+    let outcome = Outcome {
+        error: Some(error),
+        ..Outcome::default()
+    };
+    let mut response = show(state, signed_in, outcome).await;
     *response.status_mut() = status;
     response
 }
@@ -148,13 +159,14 @@ pub async fn add(
     Form(form): Form<AddForm>,
 ) -> Response {
     let t = signed_in.t;
-    let refuse = |error| Outcome {
-        error: Some(error),
-        ..Outcome::default()
-    };
     let Ok(email) = EmailAddress::parse(form.email.trim()) else {
-        let page = show(&state, &signed_in, refuse(t.admin.refuse_bad_email)).await;
-        return with_status(page, StatusCode::UNPROCESSABLE_ENTITY);
+        return refused(
+            &state,
+            &signed_in,
+            t.admin.refuse_bad_email,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     };
     let email = email.as_str().to_owned();
     let Ok(role) = form.role.parse::<Role>() else {
@@ -193,8 +205,13 @@ pub async fn add(
             show(&state, &signed_in, outcome).await
         }
         Err(AccountError::Exists(_)) => {
-            let page = show(&state, &signed_in, refuse(t.admin.refuse_exists)).await;
-            with_status(page, StatusCode::CONFLICT)
+            refused(
+                &state,
+                &signed_in,
+                t.admin.refuse_exists,
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(err) => unavailable(t, err, "create an account"),
     }
@@ -216,14 +233,13 @@ pub async fn disable(
 ) -> Response {
     let t = signed_in.t;
     if id == signed_in.account.id {
-        let outcome = Outcome {
-            error: Some(t.admin.refuse_self_disable),
-            ..Outcome::default()
-        };
-        return with_status(
-            show(&state, &signed_in, outcome).await,
+        return refused(
+            &state,
+            &signed_in,
+            t.admin.refuse_self_disable,
             StatusCode::CONFLICT,
-        );
+        )
+        .await;
     }
     let account = match target(&state, &signed_in, id).await {
         Ok(account) => account,
@@ -304,14 +320,13 @@ pub async fn set_role(
         return error_page(t, StatusCode::BAD_REQUEST);
     };
     if id == signed_in.account.id && role != Role::Admin {
-        let outcome = Outcome {
-            error: Some(t.admin.refuse_self_demote),
-            ..Outcome::default()
-        };
-        return with_status(
-            show(&state, &signed_in, outcome).await,
+        return refused(
+            &state,
+            &signed_in,
+            t.admin.refuse_self_demote,
             StatusCode::CONFLICT,
-        );
+        )
+        .await;
     }
     let account = match target(&state, &signed_in, id).await {
         Ok(account) => account,
