@@ -102,6 +102,45 @@ pub enum Command {
     /// The web app's accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Answer candidates with a reply template, as the app does: one application (ID), or
+    /// every application of a posting in a status (--posting and --status, then --dry-run to
+    /// list them or --yes to send). Each application gets at most one message per run.
+    Reply {
+        /// The application to answer.
+        #[arg(conflicts_with_all = ["posting", "status"])]
+        id: Option<i64>,
+        /// rejection_after_review, rejection_after_interview, missing_document or
+        /// interview_invitation (edited by admins in the app).
+        #[arg(long)]
+        template: String,
+        /// The status each application takes once its answer is sent (for example rejected).
+        #[arg(long)]
+        set_status: Option<String>,
+        /// Every application of this posting...
+        #[arg(long, requires = "status")]
+        posting: Option<String>,
+        /// ...in this status.
+        #[arg(long, requires = "posting")]
+        status: Option<String>,
+        /// The interview's start, in the organisation's time zone: "2027-01-12 14:30".
+        #[arg(long)]
+        interview_at: Option<String>,
+        /// The interview's length in minutes.
+        #[arg(long, default_value_t = 60)]
+        interview_minutes: i64,
+        /// Where: an address, or a video call's link.
+        #[arg(long)]
+        interview_place: Option<String>,
+        /// List who would be written to; record and send nothing.
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+        /// Send to every application listed (needed with --posting).
+        #[arg(long)]
+        yes: bool,
+        /// Who answers (default: the OS user); written in the status history.
+        #[arg(long)]
+        by: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

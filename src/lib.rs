@@ -12,7 +12,8 @@
 //!   what an email is (inline forwards among it), delivery reports (bounces), interview
 //!   invitations' calendar events, and the decisions the pipeline hands to the store; the
 //!   placeholder grammar of every text applymail writes ([`domain::template`]) and the reply
-//!   templates' defaults ([`domain::reply_template`]).
+//!   templates' defaults ([`domain::reply_template`]), and the answers' rules
+//!   ([`domain::answer`]).
 //! - [`extract`]: the mail-parser adapter: raw bytes to an owned [`domain::mail::Mail`],
 //!   working around the parser's defects, and the text of documents (PDFs by `pdftotext` in a
 //!   bounded child).
@@ -28,15 +29,17 @@
 //! - [`textindex`]: the background search indexer: every document's text, and each
 //!   application's entry in the search index, after the commit ([`store::search`] queries it);
 //!   also the keys of the likely duplicates (names, phone numbers: [`store::duplicates`]).
-//! - [`outbox`]: what applymail sends: acknowledgements over SMTP (`[smtp]`), their text the
-//!   database's `acknowledgement` template.
+//! - [`outbox`]: what applymail sends over SMTP (`[smtp]`), at most once: the automatic
+//!   acknowledgements, and the answers recruiters send (templates, bulk jobs, interview
+//!   invitations with their `.ics`).
 //! - [`retention`]: erasure after the retention period, on request, and requeueing.
 //! - [`config`]: the typed settings tree, from TOML and the environment.
 //! - [`report`]: the export contract (JSON, CSV) and the list table.
 //! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
 //! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
 //! - [`web`]: the recruiters' web app: login, the list and its export, an application, its
-//!   documents, notes and ratings; the admin's pages, the reply templates among them.
+//!   documents, notes and ratings, answers to candidates (one or in bulk); the admin's pages,
+//!   the reply templates among them.
 //! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
 //!   waiting.
 #![forbid(unsafe_code)]

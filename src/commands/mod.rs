@@ -8,6 +8,7 @@ mod import;
 mod list;
 mod output;
 mod quarantine;
+mod reply;
 pub mod run;
 mod show;
 mod status;
@@ -48,6 +49,35 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
         }
         Command::List(args) => list::list(&settings, args).await,
+        Command::Reply {
+            id,
+            template,
+            set_status,
+            posting,
+            status,
+            interview_at,
+            interview_minutes,
+            interview_place,
+            dry_run,
+            yes,
+            by,
+        } => {
+            let args = reply::ReplyArgs {
+                id,
+                posting,
+                status,
+                template,
+                set_status,
+                interview_at,
+                interview_minutes,
+                interview_place,
+                dry_run,
+                yes,
+                by,
+            };
+            on_worker(async move { reply::reply(&settings, args, Shutdown::on_signals()).await })
+                .await
+        }
         Command::Show { id } => show::show(&settings, id).await,
         Command::Status {
             id,

@@ -13,7 +13,6 @@ use crate::config::{MailboxSettings, Settings};
 use crate::health::{Health, MailboxState};
 use crate::outbox::{Acknowledger, SentCopy};
 use crate::shutdown::Shutdown;
-use crate::watch::sent::maildir_sent_folder;
 use crate::watch::{WatchContext, WatchError, watch_imap, watch_maildir};
 
 /// The daemon, until `shutdown` (or after one pass with `once`). The caller decides what
@@ -29,13 +28,7 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
                 Acknowledger::new(pipeline.store().clone(), ack, &settings.postings, wake)
                     .context("[smtp]")?;
             if ack.save_to_sent {
-                let copy = match &settings.mailbox {
-                    MailboxSettings::Imap(imap) => SentCopy::Imap(Arc::new(imap.clone())),
-                    MailboxSettings::Maildir(maildir) => SentCopy::Maildir(
-                        maildir_sent_folder(maildir).unwrap_or_else(|| maildir.path.join(".Sent")),
-                    ),
-                };
-                acknowledger = acknowledger.with_sent_copy(copy);
+                acknowledger = acknowledger.with_sent_copy(SentCopy::of(settings));
             }
             info!(server = %ack.smtp.host, from = %ack.from, "acknowledgements on");
             Some(acknowledger)
@@ -54,6 +47,13 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
             shutdown.clone(),
         ))
     });
+    // Answers to candidates: any process with an SMTP server sends them (rows are claimed one
+    // by one), so the daemon does whether or not it holds the mailbox lease.
+    let answers =
+        crate::outbox::AnswerSender::new(pipeline.store().clone(), settings).context("[smtp]")?;
+    if let (Some(answers), false) = (&answers, once) {
+        tokio::spawn(answers.clone().run(shutdown.clone()));
+    }
     requeue_what_now_fits(&pipeline, settings).await?;
     let identity = mailbox_identity(&settings.mailbox);
     // Written to the database too: the admin's health page is served by `applymail web`,
@@ -70,8 +70,12 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         .await?;
     }
     if settings.web.is_some() {
-        let state =
-            super::web::web_state(settings, pipeline.store().clone(), pipeline.blobs().clone());
+        let state = super::web::web_state(
+            settings,
+            pipeline.store().clone(),
+            pipeline.blobs().clone(),
+            answers.clone(),
+        );
         crate::web::spawn(state, shutdown.clone()).await?;
     }
     crate::retention::spawn_daily(

@@ -3,15 +3,23 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
+
 use super::{open_blobs, open_store};
 use crate::blobs::BlobStore;
 use crate::config::Settings;
+use crate::outbox::AnswerSender;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
 use crate::web::{AppState, spawn};
 
 /// The app's state from the settings (`[web]`, or its defaults when the section is absent).
-pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppState {
+pub fn web_state(
+    settings: &Settings,
+    store: Store,
+    blobs: BlobStore,
+    answers: Option<AnswerSender>,
+) -> AppState {
     AppState {
         store,
         blobs,
@@ -26,14 +34,22 @@ pub fn web_state(settings: &Settings, store: Store, blobs: BlobStore) -> AppStat
                 .map(|a| a.signature.clone())
                 .unwrap_or_else(|| settings.organisation.addresses[0].to_string()),
         ),
+        timezone: settings.organisation.timezone,
+        answers,
     }
 }
 
 pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;
+    // Without a daemon, `web` sends the answers recruiters ask for; with one, both do, each
+    // row claimed by one of them.
+    let answers = AnswerSender::new(store.clone(), settings).context("[smtp]")?;
+    let sender = answers
+        .clone()
+        .map(|answers| tokio::spawn(answers.run(shutdown.clone())));
     let address = spawn(
-        web_state(settings, store.clone(), blobs.clone()),
+        web_state(settings, store.clone(), blobs.clone(), answers),
         shutdown.clone(),
     )
     .await?;
@@ -50,6 +66,9 @@ pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Exit
     println!("applymail web: http://{address}/");
     shutdown.wait().await;
     let _ = indexer.await;
+    if let Some(sender) = sender {
+        let _ = sender.await;
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

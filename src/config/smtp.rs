@@ -19,6 +19,8 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     pub password: Option<SecretSource>,
     pub ca_file: Option<PathBuf>,
+    /// Keep a copy of every answer to a candidate, read, in the mailbox's Sent folder.
+    pub save_to_sent: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,6 +36,8 @@ pub(super) struct RawSmtp {
     password_file: Option<PathBuf>,
     password_command: Option<String>,
     ca_file: Option<PathBuf>,
+    #[serde(default)]
+    save_to_sent: bool,
 }
 
 /// Checks one SMTP section; `section` (`smtp` or `acknowledgement.smtp`) prefixes the keys
@@ -76,6 +80,7 @@ pub(super) fn validate_smtp(raw: RawSmtp, section: &str) -> Result<SmtpSettings,
         username: raw.username,
         password,
         ca_file: raw.ca_file,
+        save_to_sent: raw.save_to_sent,
     })
 }
 

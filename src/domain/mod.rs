@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod acknowledgement;
+pub mod answer;
 pub mod attempts;
 pub mod authentication;
 pub mod body_letter;

@@ -25,9 +25,9 @@ pub struct DueAck {
     pub attempts: i64,
 }
 
-/// The outcome of one attempt.
+/// The outcome of one attempt to send a message, skipped for a reason of type `Skip`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AckOutcome {
+pub enum SendOutcome<Skip> {
     /// The server accepted the message: the application becomes `acknowledged`.
     Sent,
     /// The server refused it for now (4xx): try again at `at`.
@@ -43,8 +43,11 @@ pub enum AckOutcome {
     Uncertain {
         error: String,
     },
-    Skipped(SkipReason),
+    Skipped(Skip),
 }
+
+/// An acknowledgement's attempt.
+pub type AckOutcome = SendOutcome<SkipReason>;
 
 /// An application's acknowledgement, as `show` tells it.
 #[derive(Debug, Clone, sqlx::FromRow)]

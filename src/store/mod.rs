@@ -5,8 +5,9 @@
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
 //! and ratings; [`duplicates`] the likely duplicates and the choices about them; [`cursor`]
-//! the IMAP cursors; [`templates`] the reply templates; [`audit`] the admins' audit trail; [`daemon_health`] what the daemon
-//! says of itself for the admin's health page. The SQL
+//! the IMAP cursors; [`templates`] the reply templates; [`answers`] the answers to candidates
+//! (jobs, one row per application, sent at most once); [`audit`] the admins' audit trail;
+//! [`daemon_health`] what the daemon says of itself for the admin's health page. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
 //! `RETURNING`), and [`dispatch!`] runs the same code against either concrete pool: sqlx's
 //! `Any` driver cannot carry timestamps or booleans, and code generic over
@@ -14,6 +15,7 @@
 
 pub mod accounts;
 pub mod acknowledgement;
+pub mod answers;
 pub mod attempts;
 pub mod audit;
 pub mod bounces;

@@ -10,10 +10,12 @@ use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::status::{ApplicationStatus, ReplyStatus};
 
 mod admin;
+mod answers;
 mod en;
 mod fr;
 mod templates;
 pub use admin::{AdminText, EN_ADMIN, FR_ADMIN};
+pub use answers::{AnswersText, EN_ANSWERS, FR_ANSWERS};
 pub use en::EN;
 pub use fr::FR;
 pub use templates::{EN_TEMPLATES, FR_TEMPLATES, TemplatesText};
@@ -144,6 +146,7 @@ pub struct Catalogue {
     pub sources: SourceNames,
     pub admin: &'static AdminText,
     pub templates: &'static TemplatesText,
+    pub answers: &'static AnswersText,
 }
 
 pub struct StatusNames {

@@ -47,6 +47,11 @@ pub struct AppState {
     /// The `{organisation}` of a template's preview: the acknowledgements' signature, else
     /// the mailbox's first address.
     pub signature: Arc<str>,
+    /// `[organisation] timezone`: the zone an interview's slot is typed in.
+    pub timezone: chrono_tz::Tz,
+    /// The answers' sender when `[smtp]` is configured: a job made here wakes it. Without
+    /// it, jobs wait for a process that has one.
+    pub answers: Option<crate::outbox::AnswerSender>,
 }
 
 #[derive(Debug, thiserror::Error)]

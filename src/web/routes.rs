@@ -11,7 +11,7 @@ use axum::routing::{MethodRouter, get, post};
 
 use super::catalogue::Lang;
 use super::pages::admin::{self, accounts, audit, erasure, health, purge, quarantine, templates};
-use super::pages::{account, application, documents, duplicates, export, list, review};
+use super::pages::{account, answers, application, documents, duplicates, export, list, review};
 use super::{AppState, assets, security, session};
 use crate::domain::account::Role;
 
@@ -98,6 +98,33 @@ pub fn table() -> Vec<Route> {
             "/applications/{id}/duplicates",
             SignedIn,
             post(duplicates::decide),
+        ),
+        route(
+            Method::GET,
+            "/applications/{id}/reply",
+            SignedIn,
+            get(answers::compose),
+        ),
+        route(
+            Method::POST,
+            "/applications/{id}/reply",
+            SignedIn,
+            post(answers::send_one),
+        ),
+        route(Method::GET, "/answers", SignedIn, get(answers::jobs)),
+        route(
+            Method::POST,
+            "/answers/prepare",
+            SignedIn,
+            post(answers::prepare),
+        ),
+        route(Method::POST, "/answers", SignedIn, post(answers::send_bulk)),
+        route(Method::GET, "/answers/{job}", SignedIn, get(answers::job)),
+        route(
+            Method::POST,
+            "/answers/{job}/rows/{answer}/resend",
+            SignedIn,
+            post(answers::resend),
         ),
         route(
             Method::GET,

@@ -393,3 +393,130 @@ async fn an_admin_disables_an_account_whose_session_is_open_in_another_browser()
         "the audit trail holds it"
     );
 }
+
+/// Closing a posting from the browser: filter the list to one posting, choose "all of this
+/// filter", a rejection and the status `rejected`, check the count on the confirmation page,
+/// send, watch the job's page reach the end, and find each application rejected with the
+/// answer in its thread; aiosmtpd received one message per application.
+#[tokio::test]
+async fn a_recruiter_answers_every_candidate_of_a_posting_in_bulk() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/Maildir/new");
+    let mut mail: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    mail.sort();
+    let messages: Vec<Vec<u8>> = mail.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let smtp = crate::smtp::SmtpServer::start();
+    let app = WebApp::start_with(
+        &messages,
+        &format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n",
+            smtp.port
+        ),
+    );
+    let expected = app
+        .env
+        .count("SELECT count(*) FROM applications WHERE posting = 'chef-projet-senegal'")
+        .await;
+    assert!(
+        expected >= 2,
+        "the examples hold several Senegal applications"
+    );
+    let driver = Driver::start();
+    let profile = tempfile::tempdir().unwrap();
+    let client = browser(&driver, profile.path(), profile.path()).await;
+    let base = format!("http://127.0.0.1:{}", app.port);
+    sign_in(
+        &client,
+        &base,
+        "marie@ong-exemple.org",
+        crate::web::PASSWORD,
+    )
+    .await;
+
+    client
+        .find(Locator::Css("#posting"))
+        .await
+        .unwrap()
+        .select_by_value("chef-projet-senegal")
+        .await
+        .unwrap();
+    click_and_load(&client, "form.filters button[type=submit]").await;
+    wait_for(&client, "form#bulk").await;
+    click(&client, "#scope-all").await;
+    client
+        .find(Locator::Css("#bulk-template"))
+        .await
+        .unwrap()
+        .select_by_value("rejection_after_review")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#bulk-status"))
+        .await
+        .unwrap()
+        .select_by_value("rejected")
+        .await
+        .unwrap();
+    click_and_load(&client, "#bulk-prepare").await;
+    let count = wait_for(&client, "#confirm-count").await;
+    assert_eq!(count.text().await.unwrap(), expected.to_string());
+    assert!(
+        smtp.messages().is_empty(),
+        "nothing is sent before the confirmation"
+    );
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("answer-confirm.png"), png).unwrap();
+    click_and_load(&client, "#confirm-send").await;
+
+    // The job's page refreshes itself until every answer is out.
+    let start = Instant::now();
+    loop {
+        let sent = wait_for(&client, "#count-sent").await.text().await;
+        if sent.is_ok_and(|s| s == expected.to_string()) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the job did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("answer-job.png"), png).unwrap();
+
+    // Each application is rejected, with the answer in its thread.
+    click_and_load(&client, "table.answers tbody tr:first-child a").await;
+    let status = wait_for(&client, ".summary .status").await;
+    assert_eq!(status.text().await.unwrap(), "Refusée");
+    let thread = wait_for(&client, "ol.thread").await.text().await.unwrap();
+    assert!(thread.contains("Votre candidature"), "{thread}");
+    // One reply from an application's page: the template, rendered, ready to edit.
+    click_and_load(&client, "#reply").await;
+    client
+        .find(Locator::Css("#template"))
+        .await
+        .unwrap()
+        .select_by_value("missing_document")
+        .await
+        .unwrap();
+    click_and_load(&client, "form.compose-choose button").await;
+    let subject = wait_for(&client, "#subject").await;
+    assert_eq!(
+        subject.prop("value").await.unwrap().as_deref(),
+        Some("Votre candidature : Chef·fe de projet au Sénégal – pièce manquante")
+    );
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join("answer-compose.png"), png).unwrap();
+    client.close().await.unwrap();
+
+    let sent = smtp.messages();
+    assert_eq!(sent.len() as i64, expected, "one message per application");
+    assert_eq!(
+        app.env
+            .count("SELECT count(*) FROM applications WHERE posting = 'chef-projet-senegal' AND status = 'rejected' AND reply_status = 'replied'")
+            .await,
+        expected
+    );
+}

@@ -3,6 +3,7 @@
 
 mod acknowledgement;
 mod admin;
+mod answers;
 mod authentication;
 mod bounce;
 mod bounds;

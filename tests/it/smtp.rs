@@ -138,6 +138,12 @@ impl SmtpServer {
         std::fs::write(self.messages_dir().join("delay"), seconds.to_string()).unwrap();
     }
 
+    /// The same, in milliseconds.
+    pub fn delay_answers_ms(&self, ms: u32) {
+        let seconds = f64::from(ms) / 1000.0;
+        std::fs::write(self.messages_dir().join("delay"), seconds.to_string()).unwrap();
+    }
+
     /// The server answers DATA with this reply instead of accepting (`None`: accept again).
     pub fn refuse_with(&self, reply: Option<&str>) {
         let path = self.messages_dir().join("refuse");

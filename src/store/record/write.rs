@@ -16,7 +16,8 @@ use super::plan::{ApplicationRow, BounceRow, Inserted, Known, Later, Plan, Touch
 use crate::domain::email::EmailAddress;
 use crate::domain::identity::tombstone;
 use crate::domain::named::Named;
-use crate::domain::record::{AckIntent, Decision};
+use crate::domain::record::{AckIntent, Decision, DecisionKind};
+use crate::store::answers::SENT_BY_APPLYMAIL;
 use crate::store::sql::{CHUNK, rows_at, rows_in};
 use crate::store::{StoreError, Tx, dispatch};
 
@@ -78,7 +79,41 @@ pub(super) async fn known_before(
         .await?,
     );
     known.erased = erased_keys(tx, &keys, tombstone_key).await?;
+    known
+        .messages
+        .extend(answers_sent_before(tx, decisions).await?);
     Ok(known)
+}
+
+/// The group's outbound messages that are answers applymail itself sent, met again in the
+/// Sent folder (its own copy, or the one the SMTP server filed there): known by their
+/// Message-ID, whatever their bytes, so that an answer is one message of the thread.
+/// Returns each one's identity key with the row recorded when it was sent.
+async fn answers_sent_before(
+    tx: &mut Tx,
+    decisions: &[Decision],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let outbound: Vec<(&str, &crate::domain::record::MessageFacts)> = decisions
+        .iter()
+        .filter_map(|d| match &d.kind {
+            DecisionKind::Outbound { message, .. } => {
+                Some((message.message_id.as_deref()?, message))
+            }
+            _ => None,
+        })
+        .collect();
+    let ids: Vec<&str> = outbound.iter().map(|(id, _)| *id).collect();
+    let head = format!(
+        "SELECT message_id, id FROM messages WHERE mailbox = '{SENT_BY_APPLYMAIL}' AND message_id IN "
+    );
+    let found: HashMap<String, i64> = rows_in::<(String, i64), _>(tx, &head, &ids, "")
+        .await?
+        .into_iter()
+        .collect();
+    Ok(outbound
+        .into_iter()
+        .filter_map(|(id, message)| Some((message.identity.key(), *found.get(id)?)))
+        .collect())
 }
 
 /// Those of these identity keys whose message was erased (its tombstone is stored).

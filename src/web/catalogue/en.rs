@@ -1,6 +1,8 @@
 //! The English catalogue.
 
-use super::{Catalogue, EN_ADMIN, EN_TEMPLATES, KindNames, ReplyNames, SourceNames, StatusNames};
+use super::{
+    Catalogue, EN_ADMIN, EN_ANSWERS, EN_TEMPLATES, KindNames, ReplyNames, SourceNames, StatusNames,
+};
 
 pub static EN: Catalogue = Catalogue {
     lang: "en",
@@ -147,4 +149,5 @@ pub static EN: Catalogue = Catalogue {
     },
     admin: &EN_ADMIN,
     templates: &EN_TEMPLATES,
+    answers: &EN_ANSWERS,
 };

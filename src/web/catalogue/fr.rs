@@ -1,6 +1,8 @@
 //! The French catalogue, the default.
 
-use super::{Catalogue, FR_ADMIN, FR_TEMPLATES, KindNames, ReplyNames, SourceNames, StatusNames};
+use super::{
+    Catalogue, FR_ADMIN, FR_ANSWERS, FR_TEMPLATES, KindNames, ReplyNames, SourceNames, StatusNames,
+};
 
 pub static FR: Catalogue = Catalogue {
     lang: "fr",
@@ -147,4 +149,5 @@ pub static FR: Catalogue = Catalogue {
     },
     admin: &FR_ADMIN,
     templates: &FR_TEMPLATES,
+    answers: &FR_ANSWERS,
 };

@@ -86,6 +86,24 @@ impl ListQuery {
         }
     }
 
+    /// The filter's parameters that say something: what the bulk answer form carries, so
+    /// that "all the applications of this filter" means this view's.
+    fn filter_fields(&self) -> Vec<(&'static str, String)> {
+        [
+            ("q", &self.q),
+            ("posting", &self.posting),
+            ("status", &self.status),
+            ("reply", &self.reply),
+            ("missing", &self.missing),
+            ("needs_reply", &self.needs_reply),
+            ("flagged", &self.flagged),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.clone()))
+        .collect()
+    }
+
     /// From 1; anything that is not a page number is the first page.
     fn page_number(&self) -> u32 {
         self.page.parse::<u32>().unwrap_or(1).clamp(1, 100_000)
@@ -219,6 +237,10 @@ struct ListPage {
     next: Option<String>,
     export_csv: String,
     export_json: String,
+    /// The bulk answer form: the view's filter, the templates and the statuses.
+    filter_fields: Vec<(&'static str, String)>,
+    answer_templates: Vec<(&'static str, &'static str, bool)>,
+    answer_statuses: Vec<(&'static str, &'static str, bool)>,
 }
 
 pub async fn page(
@@ -418,5 +440,8 @@ pub async fn page(
         next: (i64::from(page_number) < pages).then(|| at(page_number + 1)),
         export_csv: query.export_href("csv"),
         export_json: query.export_href("json"),
+        filter_fields: query.filter_fields(),
+        answer_templates: super::answers::template_options(t, None),
+        answer_statuses: super::answers::status_options(t, None),
     })
 }

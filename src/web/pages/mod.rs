@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod answers;
 pub mod application;
 pub mod documents;
 pub mod duplicates;

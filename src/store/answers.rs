@@ -1,0 +1,536 @@
+//! Answer jobs: one row per application, sent at most once by whichever process claims it.
+//!
+//! A row is `pending` until a sender claims it (`sending`, committed before the message's
+//! DATA), then `sent`, `failed` (5xx, or 4xx too often), `skipped` (with the reason), or
+//! `pending` again after a 4xx. A row left in `sending` longer than any send takes was
+//! interrupted: it becomes `uncertain`, and only a person's resend makes it `pending` again.
+//! The sent message becomes an outbound message of the application's thread, the
+//! application is `replied`, and the job's status change happens, all in the transaction
+//! that records the send.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use sqlx::FromRow;
+
+use super::acknowledgement::SendOutcome;
+use super::sql::CHUNK;
+use super::{BeginWrite, Store, StoreError, dispatch};
+use crate::domain::answer::{AnswerRequest, AnswerSkip, AnswerText, Interview};
+use crate::domain::identity::{Identity, Legacy};
+use crate::domain::invitation::Place;
+use crate::domain::named::Named;
+use crate::domain::reply_template::{ReplyTemplate, TemplateName};
+use crate::domain::status::ApplicationStatus;
+
+/// An answer's attempt.
+pub type AnswerOutcome = SendOutcome<AnswerSkip>;
+
+/// The mailbox name of the messages applymail itself sent: the Sent folder scan knows them by
+/// their Message-ID.
+pub const SENT_BY_APPLYMAIL: &str = "applymail";
+
+/// A row of a job whose time has come, with everything its message needs.
+#[derive(Debug, Clone, FromRow)]
+pub struct DueAnswer {
+    pub id: i64,
+    pub job_id: i64,
+    pub application_id: i64,
+    pub message_id: String,
+    pub attempts: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub posting: String,
+    pub has_cv: bool,
+    pub has_letter: bool,
+    pub template: String,
+    pub subject: String,
+    pub body: String,
+    pub literal: bool,
+    pub interview_at: Option<String>,
+    pub interview_minutes: Option<i64>,
+    pub interview_place: Option<String>,
+    /// The candidate's last message in the thread, and its References.
+    pub parent: Option<String>,
+    pub parent_refs: Option<String>,
+}
+
+impl DueAnswer {
+    /// The job's text; `None` when a template stored in the job no longer parses (it was
+    /// checked when the job was made, so only a hand edit in SQL does that).
+    pub fn text(&self) -> Option<AnswerText> {
+        if self.literal {
+            return Some(AnswerText::Literal {
+                subject: self.subject.clone(),
+                body: self.body.clone(),
+            });
+        }
+        ReplyTemplate::parse(&self.subject, &self.body)
+            .ok()
+            .map(AnswerText::Template)
+    }
+
+    pub fn template(&self) -> Option<TemplateName> {
+        self.template.parse().ok()
+    }
+
+    pub fn interview(&self) -> Option<Interview> {
+        Some(Interview {
+            start: NaiveDateTime::parse_from_str(self.interview_at.as_deref()?, INTERVIEW_AT)
+                .ok()?,
+            minutes: self.interview_minutes?,
+            place: Place::parse(self.interview_place.as_deref()?).ok()?,
+        })
+    }
+}
+
+const INTERVIEW_AT: &str = "%Y-%m-%dT%H:%M";
+
+/// What the sender tells the store of a message the server accepted: the outbound message
+/// of the thread.
+#[derive(Debug, Clone)]
+pub struct SentMessage<'a> {
+    pub bytes: &'a [u8],
+    pub subject: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub references: &'a str,
+}
+
+/// A job as its page shows it.
+#[derive(Debug, Clone, FromRow)]
+pub struct JobSummary {
+    pub id: i64,
+    pub template: String,
+    pub set_status: Option<String>,
+    pub total: i64,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One application of a job.
+#[derive(Debug, Clone, FromRow)]
+pub struct JobRow {
+    pub answer_id: i64,
+    pub application_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// How far a job is: rows per state, and those gone with an erased candidate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub pending: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub uncertain: i64,
+    pub skipped: i64,
+    pub erased: i64,
+}
+
+impl Progress {
+    /// Nothing left to send (uncertain rows wait for a person).
+    pub fn is_done(&self) -> bool {
+        self.pending == 0 && self.sending == 0
+    }
+}
+
+impl Store {
+    /// Records a job for these applications (each once, those that exist), with a fresh
+    /// Message-ID per row; returns the job's id. `domain` is the sender's address domain.
+    ///
+    /// `token` is the form's one-time token: the same token again (a double click, a reload
+    /// of the page that posted) gives back the job it made, and records nothing more.
+    pub async fn create_answer_job(
+        &self,
+        request: &AnswerRequest,
+        application_ids: &[i64],
+        domain: &str,
+        token: Option<&str>,
+    ) -> Result<i64, StoreError> {
+        let mut ids = application_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let (subject, body, literal) = match &request.text {
+            AnswerText::Template(t) => (t.subject.as_str(), t.body.as_str(), false),
+            AnswerText::Literal { subject, body } => (subject.as_str(), body.as_str(), true),
+        };
+        let interview = request.interview.as_ref();
+        let now = Utc::now();
+        dispatch!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            let made: Option<(i64,)> = sqlx::query_as(
+                "INSERT INTO answer_jobs (template, subject, body, literal, set_status, interview_at,
+                     interview_minutes, interview_place, total, created_by, created_at, request_token)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                 ON CONFLICT (request_token) DO NOTHING RETURNING id",
+            )
+            .bind(request.template.as_str())
+            .bind(subject)
+            .bind(body)
+            .bind(literal)
+            .bind(request.set_status.map(ApplicationStatus::as_str))
+            .bind(interview.map(|i| i.start.format(INTERVIEW_AT).to_string()))
+            .bind(interview.map(|i| i.minutes))
+            .bind(interview.map(|i| i.place.as_text().to_owned()))
+            .bind(ids.len() as i64)
+            .bind(&request.author)
+            .bind(now)
+            .bind(token)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((job,)) = made else {
+                let (job,): (i64,) = sqlx::query_as("SELECT id FROM answer_jobs WHERE request_token = $1")
+                    .bind(token)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(job);
+            };
+            for chunk in ids.chunks(CHUNK / 4) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO answers (job_id, application_id, state, message_id, next_attempt_at)
+                     SELECT j, a, 'pending', m, n FROM (",
+                );
+                let mut first = true;
+                for id in chunk {
+                    insert.push(if first { "SELECT " } else { " UNION ALL SELECT " });
+                    first = false;
+                    insert
+                        .push_bind(job)
+                        .push(" AS j, ")
+                        .push_bind(*id)
+                        .push(" AS a, ")
+                        .push_bind(new_answer_id(domain))
+                        .push(" AS m, ")
+                        .push_bind(now)
+                        .push(" AS n");
+                }
+                insert.push(") AS asked WHERE EXISTS (SELECT 1 FROM applications WHERE id = asked.a)");
+                insert.build().persistent(false).execute(&mut *tx).await?;
+            }
+            let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM answers WHERE job_id = $1")
+                .bind(job)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE answer_jobs SET total = $2 WHERE id = $1")
+                .bind(job)
+                .bind(rows)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(job)
+        })
+    }
+
+    /// Rows left in `sending` for longer than `stale` become `uncertain`: their sender died
+    /// while the SMTP server may have had the message. Returns their application ids.
+    pub async fn recover_interrupted_answers(
+        &self,
+        stale: Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        let cutoff = Utc::now() - stale;
+        dispatch!(&self.pool, pool => {
+            let rows: Vec<(i64,)> = sqlx::query_as(
+                "UPDATE answers SET state = 'uncertain',
+                     reason = 'interrupted while the SMTP server had the message: not sent again'
+                 WHERE state = 'sending' AND claimed_at < $1 RETURNING application_id",
+            )
+            .bind(cutoff)
+            .fetch_all(pool)
+            .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
+    }
+
+    /// Pending rows whose time has come, oldest job first; `job` limits them to one job.
+    pub async fn due_answers(
+        &self,
+        now: DateTime<Utc>,
+        job: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DueAnswer>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT r.id, r.job_id, r.application_id, r.message_id, r.attempts,
+                        c.email, c.first_name, c.last_name, a.posting,
+                        EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'cv') AS has_cv,
+                        EXISTS (SELECT 1 FROM documents d WHERE d.application_id = a.id AND d.kind = 'letter') AS has_letter,
+                        j.template, j.subject, j.body, j.literal,
+                        j.interview_at, j.interview_minutes, j.interview_place,
+                        p.message_id AS parent, p.refs AS parent_refs
+                 FROM answers r
+                 JOIN answer_jobs j ON j.id = r.job_id
+                 JOIN applications a ON a.id = r.application_id
+                 JOIN candidates c ON c.id = a.candidate_id
+                 LEFT JOIN messages p ON p.id = (
+                     SELECT m.id FROM application_messages l JOIN messages m ON m.id = l.message_id
+                     WHERE l.application_id = r.application_id AND m.direction = 'inbound'
+                       AND m.message_id IS NOT NULL
+                     ORDER BY m.sent_at DESC, m.id DESC LIMIT 1)
+                 WHERE r.state = 'pending' AND r.next_attempt_at <= $1
+                   AND ($2 IS NULL OR r.job_id = $2)
+                 ORDER BY r.job_id, r.id LIMIT $3",
+            )
+            .bind(now)
+            .bind(job)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// When the next pending row is due, if any.
+    pub async fn next_answer_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
+                "SELECT MIN(next_attempt_at) FROM answers WHERE state = 'pending'",
+            )
+            .fetch_optional(pool)
+            .await?;
+            Ok(row.and_then(|(at,)| at))
+        })
+    }
+
+    /// Takes a pending row for sending; false when another process took it first.
+    pub async fn claim_answer(&self, id: i64) -> Result<bool, StoreError> {
+        dispatch!(&self.pool, pool => {
+            let done = sqlx::query(
+                "UPDATE answers SET state = 'sending', attempts = attempts + 1, claimed_at = $2
+                 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(Utc::now())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    /// Records an attempt's outcome. A sent message (`sent` with its bytes) joins the
+    /// application's thread as an outbound message, makes it `replied`, and applies the
+    /// job's status change, in the same transaction.
+    pub async fn finish_answer(
+        &self,
+        answer: &DueAnswer,
+        outcome: &AnswerOutcome,
+        sent: Option<&SentMessage<'_>>,
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let (state, reason, next, sent_at) = match outcome {
+            AnswerOutcome::Sent => ("sent", None, None, Some(now)),
+            AnswerOutcome::Retry { error, at } => {
+                ("pending", Some(error.as_str()), Some(*at), None)
+            }
+            AnswerOutcome::Failed { error } => ("failed", Some(error.as_str()), None, None),
+            AnswerOutcome::Uncertain { error } => ("uncertain", Some(error.as_str()), None, None),
+            AnswerOutcome::Skipped(why) => ("skipped", Some(why.as_str()), None, None),
+        };
+        dispatch!(&self.pool, pool => {
+            let mut tx = pool.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE answers SET state = $2, reason = $3,
+                     next_attempt_at = COALESCE($4, next_attempt_at), sent_at = $5
+                 WHERE id = $1 AND state IN ('pending', 'sending')",
+            )
+            .bind(answer.id)
+            .bind(state)
+            .bind(reason)
+            .bind(next)
+            .bind(sent_at)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1
+                && let (AnswerOutcome::Sent, Some(sent)) = (outcome, sent)
+            {
+                let identity = Identity::of(Some(&answer.message_id), sent.bytes, Legacy::None);
+                let (message,): (i64,) = sqlx::query_as(
+                    "INSERT INTO messages (direction, message_id, dedupe_key, in_reply_to, refs, from_address,
+                         recipients, subject, sent_at, arrived_at, raw_digest, raw_size, mailbox, location, recorded_at)
+                     VALUES ('outbound', $1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $8)
+                     RETURNING id",
+                )
+                .bind(&answer.message_id)
+                .bind(identity.key())
+                .bind(sent.in_reply_to.unwrap_or_default())
+                .bind(sent.references)
+                .bind(sent.from)
+                .bind(sent.to)
+                .bind(sent.subject)
+                .bind(now)
+                .bind(identity.digest())
+                .bind(sent.bytes.len() as i64)
+                .bind(SENT_BY_APPLYMAIL)
+                .bind(format!("answer/{}", answer.id))
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO application_messages (application_id, message_id) VALUES ($1, $2)")
+                    .bind(answer.application_id)
+                    .bind(message)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE applications SET reply_status = 'replied',
+                         last_outbound_at = CASE WHEN last_outbound_at IS NULL OR last_outbound_at < $2 THEN $2 ELSE last_outbound_at END
+                     WHERE id = $1",
+                )
+                .bind(answer.application_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let job: (Option<String>, String) = sqlx::query_as(
+                    "SELECT set_status, created_by FROM answer_jobs WHERE id = $1",
+                )
+                .bind(answer.job_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if let (Some(status), author) = job {
+                    // A closed application (rejected, withdrawn) stays closed: an answer
+                    // does not reopen it.
+                    let changed = sqlx::query(
+                        "UPDATE applications SET status = $2
+                         WHERE id = $1 AND status <> $2 AND status NOT IN ('rejected', 'withdrawn')",
+                    )
+                    .bind(answer.application_id)
+                    .bind(&status)
+                    .execute(&mut *tx)
+                    .await?;
+                    if changed.rows_affected() == 1 {
+                        sqlx::query(
+                            "INSERT INTO status_history (application_id, status, note, actor, changed_at)
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(answer.application_id)
+                        .bind(&status)
+                        .bind(format!("answer sent ({})", answer.template))
+                        .bind(&author)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// A person checked that an uncertain (or failed) answer did not arrive: it is sent
+    /// again. False when the row is in no such state.
+    pub async fn resend_answer(&self, id: i64) -> Result<bool, StoreError> {
+        dispatch!(&self.pool, pool => {
+            let done = sqlx::query(
+                "UPDATE answers SET state = 'pending', reason = NULL, next_attempt_at = $2
+                 WHERE id = $1 AND state IN ('uncertain', 'failed')",
+            )
+            .bind(id)
+            .bind(Utc::now())
+            .execute(pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    pub async fn answer_job(&self, id: i64) -> Result<Option<JobSummary>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT id, template, set_status, total, created_by, created_at FROM answer_jobs WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    /// The latest jobs, newest first.
+    pub async fn answer_jobs(&self, limit: i64) -> Result<Vec<JobSummary>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT id, template, set_status, total, created_by, created_at FROM answer_jobs
+                 ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// A job's rows with their candidates, skipped and failed ones first.
+    pub async fn answer_job_rows(&self, job: i64) -> Result<Vec<JobRow>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT r.id AS answer_id, r.application_id, c.first_name, c.last_name, c.email,
+                        r.state, r.reason, r.sent_at
+                 FROM answers r
+                 JOIN applications a ON a.id = r.application_id
+                 JOIN candidates c ON c.id = a.candidate_id
+                 WHERE r.job_id = $1
+                 ORDER BY CASE r.state WHEN 'uncertain' THEN 0 WHEN 'failed' THEN 1 WHEN 'skipped' THEN 2
+                          WHEN 'pending' THEN 3 WHEN 'sending' THEN 3 ELSE 4 END, c.last_name, c.first_name, r.id",
+            )
+            .bind(job)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    /// Rows per state; the rows of erased candidates are counted from the job's total.
+    pub async fn answer_job_progress(&self, job: i64) -> Result<Progress, StoreError> {
+        let (total, counts): (i64, Vec<(String, i64)>) = dispatch!(&self.pool, pool => {
+            let total: Option<(i64,)> = sqlx::query_as("SELECT total FROM answer_jobs WHERE id = $1")
+                .bind(job)
+                .fetch_optional(pool)
+                .await?;
+            let counts = sqlx::query_as(
+                "SELECT state, COUNT(*) FROM answers WHERE job_id = $1 GROUP BY state",
+            )
+            .bind(job)
+            .fetch_all(pool)
+            .await?;
+            (total.map_or(0, |(t,)| t), counts)
+        });
+        let mut progress = Progress::default();
+        let mut rows = 0;
+        for (state, count) in counts {
+            rows += count;
+            let slot = match state.as_str() {
+                "pending" => &mut progress.pending,
+                "sending" => &mut progress.sending,
+                "sent" => &mut progress.sent,
+                "failed" => &mut progress.failed,
+                "uncertain" => &mut progress.uncertain,
+                _ => &mut progress.skipped,
+            };
+            *slot += count;
+        }
+        progress.erased = (total - rows).max(0);
+        Ok(progress)
+    }
+
+    /// The answers sent to one application, newest first: (job, template, state, reason).
+    pub async fn answers_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<(i64, i64, String, String, Option<String>)>, StoreError> {
+        dispatch!(&self.pool, pool => {
+            Ok(sqlx::query_as(
+                "SELECT r.id, r.job_id, j.template, r.state, r.reason FROM answers r
+                 JOIN answer_jobs j ON j.id = r.job_id
+                 WHERE r.application_id = $1 ORDER BY r.id DESC",
+            )
+            .bind(application_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}
+
+/// A Message-ID for an answer, unique without coordination between instances.
+fn new_answer_id(domain: &str) -> String {
+    let nonce: u128 = rand::random();
+    format!("<answer.{nonce:032x}@{domain}>")
+}
