@@ -35,13 +35,16 @@
 //! - [`retention`]: erasure after the retention period, on request, and requeueing.
 //! - [`config`]: the typed settings tree, from TOML and the environment.
 //! - [`report`]: the export contract (JSON, CSV) and the list table.
-//! - [`commands`]: one function per CLI subcommand; [`cli`] their arguments.
-//! - [`health`] and [`http`]: the daemon's state, `/healthz` and `/metrics`.
+//! - [`commands`]: one function per CLI subcommand.
+//! - [`cli`]: the subcommands' arguments (clap).
+//! - [`health`]: the daemon's state and metrics.
+//! - [`http`]: `/healthz` and `/metrics`.
 //! - [`web`]: the recruiters' web app: login, the list and its export, an application, its
 //!   documents, notes and ratings, answers to candidates (one or in bulk); the admin's pages,
 //!   the reply templates among them.
-//! - [`telemetry`]: the tracing subscriber; [`shutdown`] and [`backoff`]: stopping and
-//!   waiting.
+//! - [`telemetry`]: the tracing subscriber.
+//! - [`shutdown`]: the stop signal `run` takes as a parameter.
+//! - [`backoff`]: jittered, growing waits between retries.
 #![forbid(unsafe_code)]
 
 pub mod backoff;

@@ -4,9 +4,6 @@
 //! ([`super::phone`]); it never merges them. A recruiter links the pair ("it is the same
 //! person") or dismisses it ("it is not"), and that choice is kept.
 
-use std::fmt;
-use std::str::FromStr;
-
 use super::fold::fold_words;
 use super::phone::PhoneNumber;
 
@@ -35,43 +32,24 @@ pub enum Reason {
     SamePhone(PhoneNumber),
 }
 
-/// A recruiter's answer about a pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A recruiter's answer about a pair, stored by its snake_case name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Decision {
     /// "It is the same person": the pair stays shown, as linked.
     Linked,
     /// "It is not the same person": the pair is no longer suggested.
     Dismissed,
-}
-
-impl Decision {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Linked => "linked",
-            Decision::Dismissed => "dismissed",
-        }
-    }
-}
-
-impl fmt::Display for Decision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown decision {0:?} (linked or dismissed)")]
-pub struct UnknownDecision(String);
-
-impl FromStr for Decision {
-    type Err = UnknownDecision;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "linked" => Ok(Decision::Linked),
-            "dismissed" => Ok(Decision::Dismissed),
-            other => Err(UnknownDecision(other.to_owned())),
-        }
-    }
 }
 
 /// Two different candidates, the lower id first: how `duplicate_decisions` keys a pair, so
@@ -137,7 +115,7 @@ mod tests {
     #[test]
     fn decisions_read_what_they_write() {
         for d in [Decision::Linked, Decision::Dismissed] {
-            assert_eq!(d.as_str().parse::<Decision>(), Ok(d));
+            assert_eq!(<&str>::from(d).parse::<Decision>(), Ok(d));
         }
         assert!("merged".parse::<Decision>().is_err());
     }

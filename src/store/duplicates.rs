@@ -18,6 +18,7 @@ use sqlx::FromRow;
 use super::sql::{execute_in, rows_in};
 use super::{Store, StoreError, Tx, dispatch};
 use crate::domain::duplicates::{Decision, Pair, Reason, name_key};
+use crate::domain::named::Named;
 use crate::domain::phone::PhoneNumber;
 
 /// Other candidates with the same name looked up, at most: real duplicates come by twos and

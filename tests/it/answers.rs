@@ -563,3 +563,59 @@ async fn the_app_replies_once_per_click_and_confirms_a_bulk_send_before_it() {
         "{export:?}"
     );
 }
+
+/// A 5xx fails the row with the server's words, shown by the command and on the job's page;
+/// after the cause is fixed, a person's "send again" sends it once.
+#[tokio::test]
+async fn a_refused_answer_shows_the_servers_words_and_a_person_can_send_it_again() {
+    let smtp = SmtpServer::start();
+    let app = WebApp::start_with(
+        &[application(1, "ines@example.com", "Inès Bakayoko")],
+        &smtp_section(&smtp, ""),
+    );
+    smtp.refuse_with(Some("550 5.7.1 message refused by policy"));
+    let out = attempt(
+        &app.env,
+        &[
+            "reply",
+            "1",
+            "--template",
+            "rejection_after_review",
+            "--set-status",
+            "rejected",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains("failed (") && said.contains("refused by policy"),
+        "{said}"
+    );
+    assert_eq!(
+        str_field(&app.env.export()[0], "status"),
+        "received",
+        "no status change without a send"
+    );
+    let cookie = app.session();
+    let page = app.get("/answers/1", &cookie).text();
+    assert!(page.contains("refused by policy"), "{page}");
+    assert!(page.contains("/answers/1/rows/1/resend"), "{page}");
+
+    smtp.refuse_with(None);
+    let resent = app.post("/answers/1/rows/1/resend", &cookie, "", Some(&app.origin()));
+    assert_eq!(resent.status, 303, "{}", resent.text());
+    let sent = smtp.wait_for(1, Duration::from_secs(30));
+    assert_eq!(sent.len(), 1);
+    let start = Instant::now();
+    while str_field(&app.env.export()[0], "status") != "rejected" {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "rejected once sent"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // A second press on a row already sent does nothing.
+    app.post("/answers/1/rows/1/resend", &cookie, "", Some(&app.origin()));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(smtp.messages().len(), 1);
+}

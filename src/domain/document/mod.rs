@@ -7,12 +7,13 @@
 
 mod filename;
 mod format;
+mod zip_inspect;
 
 use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 pub use filename::display_filename;
 pub use format::DocFormat;
-pub(crate) use format::zip_declared_entries;
+pub(crate) use zip_inspect::zip_declared_entries;
 
 /// What a document is for the recruiter.
 #[derive(
@@ -44,10 +45,10 @@ mod tests {
     use super::*;
     use crate::domain::named::Named;
     use filename::{MAX_NAME_BYTES, is_unsafe_char};
-    use format::ODT_MIMETYPE;
     use std::io::Cursor;
     use std::io::Write;
     use zip::write::SimpleFileOptions;
+    use zip_inspect::ODT_MIMETYPE;
 
     fn zip_with(members: &[(&str, &[u8])], stored_first: bool) -> Vec<u8> {
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));

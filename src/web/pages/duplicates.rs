@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use super::{date, date_time, error_page, unavailable};
 use crate::domain::duplicates::{Decision, Reason};
+use crate::domain::named::Named;
 use crate::store::duplicates::{DuplicateError, LikelyDuplicate};
 use crate::web::AppState;
 use crate::web::catalogue::Catalogue;
