@@ -108,8 +108,8 @@ async fn check_imap(settings: &ImapSettings, out: &mut Vec<String>) -> Result<()
     // IMAP_ENHANCEDIDLE accept IDLE and never announce anything. The re-poll bounds the delay.
     out.push(if client.has_capability("IDLE") {
         format!(
-            "  IDLE: offered (new mail arrives at once only if the server pushes; otherwise within {} (mailbox.poll_interval))",
-            humantime::format_duration(settings.poll_interval)
+            "  IDLE: offered (new mail arrives at once only if the server pushes; otherwise within {} (mailbox.idle_poll_interval))",
+            humantime::format_duration(settings.idle_poll_interval)
         )
     } else {
         format!(

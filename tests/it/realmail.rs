@@ -2,9 +2,11 @@
 //! letters and the closed pipe, end to end through the `applymail` executable.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::dovecot::Dovecot;
 use crate::helpers::{TestEnv, str_field};
+use crate::imap_relay::FaultyRelay;
 use crate::synth;
 
 /// Mail and documents made by real clients and producers, with the commands that made them
@@ -403,4 +405,67 @@ fn nameless_scans_are_read_by_ocr() {
         .collect();
     assert!(kinds.contains(&("scan0001.pdf", "cv")), "{kinds:?}");
     assert!(kinds.contains(&("IMG_2041.jpg", "letter")), "{kinds:?}");
+}
+
+/// A server that offers IDLE and never pushes, as Debian's Cyrus without `idled` and Courier
+/// without `IMAP_ENHANCEDIDLE` (here Dovecot behind a relay that drops what it announces
+/// during IDLE): with the default settings, mail APPENDed while applymail idles is filed by
+/// the re-poll in IDLE (`mailbox.idle_poll_interval`, 15 s), not after the 60 s of
+/// `poll_interval`. `check` says how long such a server may keep new mail waiting.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_pushes_is_read_again_within_the_idle_poll_interval() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(1, 3_000)])
+        .await;
+    let relay = FaultyRelay::start_without_push(dovecot.imap_port).await;
+    // The defaults: neither poll_interval nor idle_poll_interval.
+    let mailbox = dovecot
+        .mailbox_config("plain", "127.0.0.1", "")
+        .replace(
+            &format!("port = {}", dovecot.imap_port),
+            &format!("port = {}", relay.port),
+        )
+        .replace("poll_interval = \"30s\"\n", "");
+    assert!(!mailbox.contains("poll_interval"), "{mailbox}");
+    let env = TestEnv::with_mailbox(&mailbox);
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "IDLE: offered (new mail arrives at once only if the server pushes; otherwise within 15s (mailbox.idle_poll_interval))"
+        ),
+        "{stdout}"
+    );
+    let (mut daemon, log) = env.logged_daemon("info");
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while relay.idles() == 0 || env.count("SELECT count(*) FROM applications").await < 1 {
+        assert!(Instant::now() < deadline, "never idle:\n{}", log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dovecot
+        .append("INBOX", &[synth::application(2, 3_000)])
+        .await;
+    let appended = Instant::now();
+    while env.count("SELECT count(*) FROM applications").await < 2 {
+        assert!(
+            appended.elapsed() < Duration::from_secs(30),
+            "not filed 30 s after it arrived (the re-poll in IDLE is 15 s):\n{}",
+            log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let waited = appended.elapsed();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert!(
+        relay.swallowed() >= 1,
+        "the server announced the mail during IDLE and the client never heard it"
+    );
+    assert!(
+        waited > Duration::from_secs(5),
+        "filed after {waited:?}: pushed, not re-polled"
+    );
+    assert_eq!(env.export().len(), 2);
 }
