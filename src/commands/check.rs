@@ -79,9 +79,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             "documents: scans read by OCR with tesseract ({}; needs its French data, tesseract-ocr-fra)",
             path.display()
         ))?,
-        None => say(format_args!(
-            "documents: tesseract not found (Debian: apt-get install tesseract-ocr tesseract-ocr-fra): scans and photos are classified by their names only"
-        ))?,
+        None => say(format_args!("documents: {}", super::TESSERACT_MISSING))?,
     }
     Ok(if healthy {
         ExitCode::SUCCESS

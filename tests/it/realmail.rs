@@ -1,7 +1,7 @@
 //! Issue 28: what real clients and servers send. Reply-To, names damaged by servers, short
 //! letters and the closed pipe, end to end through the `applymail` executable.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::dovecot::Dovecot;
@@ -374,11 +374,31 @@ async fn a_server_that_cannot_keep_the_keyword_is_told_and_never_claimed() {
 /// (tests/fixtures/realmail/pdf/make-scans.sh) are read by OCR and classified.
 #[test]
 fn nameless_scans_are_read_by_ocr() {
-    let dir = realmail().join("pdf");
     let env = TestEnv::new();
+    std::fs::write(
+        env.path("scans.eml"),
+        scans_application("scan0001.pdf", "IMG_2041.jpg"),
+    )
+    .unwrap();
+    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    let kinds = document_kinds(&env);
+    assert!(
+        kinds.contains(&("scan0001.pdf".into(), "cv".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("IMG_2041.jpg".into(), "letter".into())),
+        "{kinds:?}"
+    );
+}
+
+/// Salma Alaoui Mrani's application with the two scans of `pdf/make-scans.sh` attached under
+/// these names: the CV as an image-only PDF, the letter as a JPEG photo.
+pub fn scans_application(cv_name: &str, letter_name: &str) -> Vec<u8> {
+    let dir = realmail().join("pdf");
     let cv = std::fs::read(dir.join("cv-scan.pdf")).unwrap();
     let letter = std::fs::read(dir.join("letter-scan.jpg")).unwrap();
-    let raw = format!(
+    format!(
         "From: Salma Alaoui Mrani <salma@example.com>\r\n\
          To: contact@ong-exemple.org\r\n\
          Subject: Coordination Maroc – Alaoui Mrani Salma\r\n\
@@ -387,24 +407,191 @@ fn nameless_scans_are_read_by_ocr() {
          MIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
          --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n\
-         --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan0001.pdf\"\r\n\
+         --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"{cv_name}\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{}\r\n\
-         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"IMG_2041.jpg\"\r\n\
+         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"{letter_name}\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         synth::base64(&cv),
         synth::base64(&letter)
-    );
-    std::fs::write(env.path("scans.eml"), raw).unwrap();
-    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    )
+    .into_bytes()
+}
+
+/// (file name, kind) of the only application's documents.
+fn document_kinds(env: &TestEnv) -> Vec<(String, String)> {
     let export = env.export();
-    let kinds: Vec<(&str, &str)> = export[0]["documents"]
+    assert_eq!(export.len(), 1, "{export:?}");
+    export[0]["documents"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (str_field(d, "filename"), str_field(d, "kind")))
-        .collect();
-    assert!(kinds.contains(&("scan0001.pdf", "cv")), "{kinds:?}");
-    assert!(kinds.contains(&("IMG_2041.jpg", "letter")), "{kinds:?}");
+        .map(|d| {
+            (
+                str_field(d, "filename").to_owned(),
+                str_field(d, "kind").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Where `program` is on this machine's PATH.
+fn on_path(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} is installed (scripts/test installs it)"))
+}
+
+/// A folder for PATH holding these programs of this machine (as links) and nothing else.
+fn bin_with(env: &TestEnv, programs: &[&str]) -> PathBuf {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in programs {
+        std::os::unix::fs::symlink(on_path(program), bin.join(program)).unwrap();
+    }
+    bin
+}
+
+/// Without tesseract (PATH holds poppler's programs and nothing else), scans are filed all the
+/// same, as before OCR: a photo whose name says "lettre" by its name, a nameless scanned PDF
+/// by its place (the one document left beside a letter is the CV). `import` warns that
+/// tesseract is missing, nothing fails, and `check` says so.
+#[test]
+fn without_tesseract_scans_are_filed_by_name_and_place_and_check_says_so() {
+    let env = TestEnv::new();
+    let bin = bin_with(&env, &["pdftotext", "pdftoppm"]);
+    std::fs::write(
+        env.path("scans.eml"),
+        scans_application("scan0001.pdf", "Lettre_Alaoui.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("scans.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("tesseract not found").count(),
+        1,
+        "one warning: {stderr}"
+    );
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains("pdftotext not found"), "{stderr}");
+    let mut kinds = document_kinds(&env);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("Lettre_Alaoui.jpg".into(), "letter".into()),
+            ("scan0001.pdf".into(), "cv".into())
+        ],
+    );
+    let flags = &env.export()[0]["flags"];
+    assert!(
+        !flags.as_array().unwrap().iter().any(|f| f == "missing_cv"),
+        "{flags}"
+    );
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("documents: tesseract not found"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("documents: PDF text by pdftotext"),
+        "{stdout}"
+    );
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("documents: scans read by OCR with tesseract"),
+        "{stdout}"
+    );
+}
+
+/// A `tesseract` on PATH that notes each time it runs in `marker`, then is the real one.
+fn counting_tesseract(env: &TestEnv, marker: &Path) -> PathBuf {
+    let bin = bin_with(env, &["pdftotext", "pdftoppm"]);
+    let script = bin.join("tesseract");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho ran >> '{}'\nexec '{}' \"$@\"\n",
+            marker.display(),
+            on_path("tesseract").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// A scan whose name says what it is (`CV_Alaoui.pdf`, `Lettre_Alaoui.jpg`) is classified by
+/// that name and never read by OCR; the same scans without telling names are (the
+/// counting `tesseract` runs, so it is the one applymail would use).
+#[test]
+fn scans_with_telling_names_are_not_read_by_ocr() {
+    let env = TestEnv::new();
+    let marker = env.path("tesseract-ran");
+    let bin = counting_tesseract(&env, &marker);
+    std::fs::write(
+        env.path("named.eml"),
+        scans_application("CV_Alaoui.pdf", "Lettre_Alaoui.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("named.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut kinds = document_kinds(&env);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("CV_Alaoui.pdf".into(), "cv".into()),
+            ("Lettre_Alaoui.jpg".into(), "letter".into())
+        ],
+    );
+    assert!(
+        !marker.exists(),
+        "tesseract ran for documents named CV and Lettre"
+    );
+
+    let env = TestEnv::new();
+    let marker = env.path("tesseract-ran");
+    let bin = counting_tesseract(&env, &marker);
+    std::fs::write(
+        env.path("nameless.eml"),
+        scans_application("scan0001.pdf", "IMG_2041.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("nameless.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let runs = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 2, "one OCR per nameless scan");
+    let kinds = document_kinds(&env);
+    assert!(
+        kinds.contains(&("IMG_2041.jpg".into(), "letter".into())),
+        "{kinds:?}"
+    );
 }
 
 /// A server that offers IDLE and never pushes, as Debian's Cyrus without `idled` and Courier
