@@ -594,6 +594,46 @@ fn scans_with_telling_names_are_not_read_by_ocr() {
     );
 }
 
+/// A colleague's inline forward of a message that names no posting (the same six clients'
+/// forwards, their subjects made a question about volunteering): nothing is filed, although
+/// the forwarded text reads like a letter and a CV is attached, and the ledger says why.
+#[tokio::test]
+async fn an_inline_forward_that_names_no_posting_is_ignored() {
+    for client in [
+        "outlook-fr",
+        "outlook-en",
+        "gmail",
+        "thunderbird-fr",
+        "apple-mail",
+        "mutt",
+    ] {
+        let raw = std::fs::read_to_string(realmail().join(format!("forward-{client}.eml")))
+            .unwrap()
+            // mutt's subject is cut across two encoded words.
+            .replace(
+                "=?utf-8?Q?Coor?=\n =?utf-8?Q?dination_Maroc",
+                "=?utf-8?Q?Ques?=\n =?utf-8?Q?tion_benevolat",
+            )
+            .replace("Coordination Maroc", "Question benevolat");
+        assert!(!raw.contains("Coordination"), "{client}: {raw}");
+        assert!(!raw.contains("Coor?="), "{client}");
+        let env = TestEnv::new();
+        std::fs::write(env.path("forward.eml"), &raw).unwrap();
+        env.run(&["import", env.path("forward.eml").to_str().unwrap()]);
+        assert_eq!(env.export().len(), 0, "{client}: nothing is filed");
+        let ledger: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT outcome, reason FROM mail_seen")
+                .fetch_all(&env.db().await)
+                .await
+                .unwrap();
+        assert_eq!(
+            ledger,
+            [("ignored".to_owned(), Some("internal".to_owned()))],
+            "{client}"
+        );
+    }
+}
+
 /// A server that offers IDLE and never pushes, as Debian's Cyrus without `idled` and Courier
 /// without `IMAP_ENHANCEDIDLE` (here Dovecot behind a relay that drops what it announces
 /// during IDLE): with the default settings, mail APPENDed while applymail idles is filed by
