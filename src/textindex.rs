@@ -6,8 +6,12 @@
 //! A batch at a time, it reads the documents not yet indexed from the blob store, extracts
 //! the text of each distinct one (by SHA-256) with [`crate::extract::doc_text`] (PDFs in the
 //! bounded child process of [`crate::extract::sandbox`]), stores it, then rebuilds the index
-//! entries of the applications concerned. Images and formats without a reader get an empty
-//! text and unreadable documents their error, so that nothing is tried again in a loop.
+//! entries of the applications concerned. Scans are read by OCR in that same child: an image
+//! (a photo of a letter), and a PDF without a text layer, get the text tesseract reads, so a
+//! scanned CV is found by its words, whatever its file name. Where OCR cannot run (tesseract
+//! not installed, or a process that never enabled the sandboxed reader, such as unit tests),
+//! images get an empty text, as do formats without a reader; unreadable documents get their
+//! error. Either way nothing is tried again in a loop.
 //! Each batch also keeps what the likely duplicates look up ([`crate::store::duplicates`]):
 //! the folded name of each new (or renamed) candidate and the phone numbers of each new text,
 //! and, after migration 0016, of every existing one once.

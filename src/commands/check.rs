@@ -79,9 +79,7 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
             "documents: scans read by OCR with tesseract ({}; needs its French data, tesseract-ocr-fra)",
             path.display()
         ))?,
-        None => say(format_args!(
-            "documents: tesseract not found (Debian: apt-get install tesseract-ocr tesseract-ocr-fra): scans and photos are classified by their names only"
-        ))?,
+        None => say(format_args!("documents: {}", super::TESSERACT_MISSING))?,
     }
     Ok(if healthy {
         ExitCode::SUCCESS
@@ -108,8 +106,8 @@ async fn check_imap(settings: &ImapSettings, out: &mut Vec<String>) -> Result<()
     // IMAP_ENHANCEDIDLE accept IDLE and never announce anything. The re-poll bounds the delay.
     out.push(if client.has_capability("IDLE") {
         format!(
-            "  IDLE: offered (new mail arrives at once only if the server pushes; otherwise within {} (mailbox.poll_interval))",
-            humantime::format_duration(settings.poll_interval)
+            "  IDLE: offered (new mail arrives at once only if the server pushes; otherwise within {} (mailbox.idle_poll_interval))",
+            humantime::format_duration(settings.idle_poll_interval)
         )
     } else {
         format!(

@@ -31,6 +31,9 @@ pub use import::{ImportSummary, import};
 /// Said by `check`, and once by `run` and `import`, when poppler's `pdftotext` is missing.
 const PDFTOTEXT_MISSING: &str = "pdftotext not found (Debian: apt-get install poppler-utils): PDF text falls back to pdf-extract, which loses all but the first line of PDFs made by Ghostscript (ps2pdf, CUPS-PDF), so such a nameless CV may be filed as `other`";
 
+/// Said by `check`, and once by `run` and `import`, when `tesseract` is missing.
+const TESSERACT_MISSING: &str = "tesseract not found (Debian: apt-get install tesseract-ocr tesseract-ocr-fra): scans and photos are classified by their names only (a nameless scanned PDF by its place among the documents), and their text is not searchable";
+
 pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = config::load(&cli.config)
         .with_context(|| format!("configuration {}", cli.config.display()))?;
@@ -143,6 +146,9 @@ pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
 pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {
     if crate::extract::sandbox::pdftotext().is_none() {
         tracing::warn!("{}", PDFTOTEXT_MISSING);
+    }
+    if crate::extract::sandbox::tesseract().is_none() {
+        tracing::warn!("{}", TESSERACT_MISSING);
     }
     let store = open_store(settings).await?;
     let blobs = open_blobs(settings)?;

@@ -614,6 +614,47 @@ subject = "Coordination Maroc"
         assert_eq!(key_of(load_with(&bad, &[]).unwrap_err()), "http.listen");
     }
 
+    /// IDLE is left to read the inbox again every 15 s by default (a server may offer IDLE
+    /// and never push), or every `poll_interval` when that is shorter; polling without IDLE
+    /// stays at 60 s. Bad values name their key.
+    #[test]
+    fn the_re_poll_in_idle_is_shorter_than_the_poll() {
+        let imap = GOOD.replace(
+            "kind = \"maildir\"\npath = \"mail/Maildir\"",
+            "kind = \"imap\"\nhost = \"imap.example.org\"\nusername = \"u\"\npassword_env = \"P\"",
+        );
+        let intervals = |extra: &str| {
+            let text = imap.replace(
+                "password_env = \"P\"",
+                &format!("password_env = \"P\"\n{extra}"),
+            );
+            match load_with(&text, &[]).map(|s| s.mailbox) {
+                Ok(MailboxSettings::Imap(imap)) => Ok((
+                    imap.poll_interval.as_secs(),
+                    imap.idle_poll_interval.as_secs(),
+                )),
+                Ok(MailboxSettings::Maildir(_)) => panic!("imap"),
+                Err(err) => Err(key_of(err)),
+            }
+        };
+        assert_eq!(intervals(""), Ok((60, 15)));
+        assert_eq!(intervals("poll_interval = \"5s\""), Ok((5, 5)));
+        assert_eq!(intervals("poll_interval = \"2m\""), Ok((120, 15)));
+        assert_eq!(intervals("idle_poll_interval = \"3s\""), Ok((60, 3)));
+        assert_eq!(
+            intervals("idle_poll_interval = \"soon\""),
+            Err("mailbox.idle_poll_interval".to_owned())
+        );
+        assert_eq!(
+            intervals("idle_poll_interval = \"500ms\""),
+            Err("mailbox.idle_poll_interval".to_owned())
+        );
+        assert_eq!(
+            intervals("poll_interval = \"0s\""),
+            Err("mailbox.poll_interval".to_owned())
+        );
+    }
+
     #[test]
     fn maildir_needs_a_path() {
         let text = GOOD.replace("path = \"mail/Maildir\"\n", "");

@@ -32,6 +32,7 @@ pub(super) struct RawMailbox {
     sent: Option<String>,
     after_filing: Option<String>,
     poll_interval: Option<String>,
+    idle_poll_interval: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -48,15 +49,37 @@ enum AuthKind {
     Xoauth2,
 }
 
-pub(super) fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
-    let poll_interval = match &raw.poll_interval {
-        None => Duration::from_secs(60),
-        Some(text) => humantime::parse_duration(text)
-            .map_err(|e| key_error("mailbox.poll_interval", format!("`{text}`: {e}")))?,
+/// How often a mailbox without IDLE (and a Maildir) is read, unless `mailbox.poll_interval`
+/// says otherwise.
+const POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// How often the inbox is read again while applymail waits in IDLE, unless
+/// `mailbox.idle_poll_interval` says otherwise (nor a shorter `poll_interval`). A server may
+/// offer IDLE and never push (Debian's Cyrus without `idled`, Courier without
+/// `IMAP_ENHANCEDIDLE`): this bounds how long new mail waits there. Leaving IDLE and reading
+/// the inbox again is a few cheap commands (DONE, UID SEARCH, STATUS of the Sent folder).
+const IDLE_POLL_INTERVAL: Duration = Duration::from_secs(15);
+
+/// A duration of at least a second, named by its key when it is not one.
+fn interval(key: &str, text: &Option<String>, default: Duration) -> Result<Duration, ConfigError> {
+    let value = match text {
+        None => default,
+        Some(text) => {
+            humantime::parse_duration(text).map_err(|e| key_error(key, format!("`{text}`: {e}")))?
+        }
     };
-    if poll_interval < Duration::from_secs(1) {
-        return Err(key_error("mailbox.poll_interval", "must be at least 1s"));
+    if value < Duration::from_secs(1) {
+        return Err(key_error(key, "must be at least 1s"));
     }
+    Ok(value)
+}
+
+pub(super) fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, ConfigError> {
+    let poll_interval = interval("mailbox.poll_interval", &raw.poll_interval, POLL_INTERVAL)?;
+    let idle_poll_interval = interval(
+        "mailbox.idle_poll_interval",
+        &raw.idle_poll_interval,
+        IDLE_POLL_INTERVAL.min(poll_interval),
+    )?;
     match raw.kind {
         MailboxKind::Maildir => {
             let path = raw
@@ -127,6 +150,7 @@ pub(super) fn validate_mailbox(raw: RawMailbox) -> Result<MailboxSettings, Confi
                 sent: raw.sent,
                 after_filing,
                 poll_interval,
+                idle_poll_interval,
             }))
         }
     }

@@ -92,7 +92,11 @@ pub struct ImapSettings {
     pub inbox: String,
     pub sent: Option<String>,
     pub after_filing: AfterFiling,
+    /// How often the mailbox is read without IDLE; IDLE is re-issued at least this often.
     pub poll_interval: Duration,
+    /// How often the inbox is read again while waiting in IDLE, for servers that offer IDLE
+    /// and never push. At most `poll_interval` unless set.
+    pub idle_poll_interval: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

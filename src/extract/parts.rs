@@ -230,18 +230,27 @@ fn classify(
     limits: &ExtractLimits,
     budget: &mut Budget,
 ) -> Option<DocumentKind> {
-    if !format.is_document() {
-        return Some(DocumentKind::Other);
-    }
-    kind_from_filename(filename).or_else(|| {
+    classify_by(filename, format, || {
         if !has_reader(format) {
             return None;
         }
         let deadline = budget.text_deadline()?;
-        document_text_until(bytes, format, &limits.text, deadline)
-            .ok()
-            .and_then(|text| kind_from_text(&text))
+        document_text_until(bytes, format, &limits.text, deadline).ok()
     })
+}
+
+/// [`classify`], with `read_text` reading the document (OCR for a scan or a photo, which
+/// costs seconds of CPU): called only when the name says nothing, so a `CV_Bennani.jpg` is
+/// never read.
+fn classify_by(
+    filename: &str,
+    format: DocFormat,
+    read_text: impl FnOnce() -> Option<String>,
+) -> Option<DocumentKind> {
+    if !format.is_document() {
+        return Some(DocumentKind::Other);
+    }
+    kind_from_filename(filename).or_else(|| read_text().and_then(|text| kind_from_text(&text)))
 }
 
 /// Signature logos and pictures pasted in the body: images shown inline or referenced by
@@ -281,4 +290,42 @@ fn is_type(part: &MessagePart<'_>, ctype: &str, subtype: &str) -> bool {
                 .subtype()
                 .is_some_and(|s| s.eq_ignore_ascii_case(subtype))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LETTER: &str = "Madame, Monsieur,\nJe vous adresse ma candidature au poste de \
+        coordinatrice. Je vous prie d'agréer, Madame, Monsieur, l'expression de mes \
+        salutations distinguées.";
+
+    /// A scan or a photo whose name says what it is is not read: OCR costs seconds of CPU,
+    /// and the name already classifies it.
+    #[test]
+    fn a_telling_file_name_is_not_read_by_ocr() {
+        for (name, kind) in [
+            ("CV_Bennani.jpg", DocumentKind::Cv),
+            ("Lettre de motivation Bennani.png", DocumentKind::Letter),
+            ("CV Alaoui Mrani (scan).pdf", DocumentKind::Cv),
+        ] {
+            let format = DocFormat::detect(Some(name), "application/octet-stream", b"");
+            let kind_found = classify_by(name, format, || panic!("{name} was read"));
+            assert_eq!(kind_found, Some(kind), "{name}");
+        }
+    }
+
+    /// A nameless one is read, once, and classified by its text.
+    #[test]
+    fn a_nameless_scan_is_read() {
+        for name in ["IMG_2041.jpg", "scan0001.pdf", "image002.png"] {
+            let format = DocFormat::detect(Some(name), "application/octet-stream", b"");
+            let mut reads = 0;
+            let kind = classify_by(name, format, || {
+                reads += 1;
+                Some(LETTER.to_owned())
+            });
+            assert_eq!((kind, reads), (Some(DocumentKind::Letter), 1), "{name}");
+        }
+    }
 }

@@ -187,6 +187,61 @@ async fn a_refused_keyword_is_retried_on_a_later_pass_and_never_claimed() {
     assert_eq!(env.export().len(), 3, "nothing filed twice");
 }
 
+/// A server that announces it keeps any keyword (`\*` in Dovecot's PERMANENTFLAGS) and then
+/// refuses every STORE of it: one daemon, a pass every second (`idle_poll_interval`), warns
+/// once, not on every pass; the marks stay due and are tried on every pass, never claimed, and
+/// are set on the first pass after the server takes the STORE.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_keyword_refused_on_every_pass_is_warned_once_and_stays_due() {
+    let fault = Fault::always("UID STORE", Effect::Refuse);
+    let (dovecot, relay, env) = faulty(vec![fault], "idle_poll_interval = \"1s\"").await;
+    let (mut daemon, log) = env.logged_daemon("info");
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let marked = |flags: &[(u32, Vec<String>)]| {
+        flags
+            .iter()
+            .filter(|(_, f)| f.iter().any(|f| f.contains(applymail::imap::FILED_KEYWORD)))
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // The refusal after filing, then one on each of four later passes.
+    while relay.injected() < 5 {
+        assert!(Instant::now() < deadline, "{}", log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(env.export().len(), 3);
+    assert_eq!(
+        env.count("SELECT count(*) FROM mail_seen WHERE action_due")
+            .await,
+        3,
+        "the marks stay due"
+    );
+    assert_eq!(marked(&dovecot.flags("INBOX").await), 0, "none is claimed");
+    let text = log_text();
+    assert_eq!(
+        text.matches("to mark filed mail").count(),
+        1,
+        "one warning for {} refusals:\n{text}",
+        relay.injected()
+    );
+    relay.heal();
+    while marked(&dovecot.flags("INBOX").await) < 3 {
+        assert!(Instant::now() < deadline, "{}", log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    while env
+        .count("SELECT count(*) FROM mail_seen WHERE action_due")
+        .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "{}", log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(env.export().len(), 3, "nothing filed twice");
+}
+
 /// A refused move: the same, with the mail left in the inbox until the move succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_move_is_retried_on_a_later_pass() {

@@ -2,7 +2,12 @@
 //! trouble does: its tagged completion becomes `NO [UNAVAILABLE]`, or the untagged answers
 //! stop after a few, or the connection closes in the middle of the answer. Every other byte
 //! passes through unchanged, so the rest of the session is Dovecot's own.
+//!
+//! It can also make Dovecot a server that never pushes, as Debian's Cyrus without `idled` and
+//! Courier without `IMAP_ENHANCEDIDLE` are: the `* n EXISTS` and `* n RECENT` that Dovecot
+//! sends during an IDLE are dropped, and the client hears of new mail only when it asks.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -28,6 +33,16 @@ impl Fault {
             effect,
             uid: None,
             always: false,
+        }
+    }
+
+    /// Every command whose line holds `command` gets `effect`, until [`FaultyRelay::heal`].
+    pub fn always(command: &'static str, effect: Effect) -> Fault {
+        Fault {
+            command,
+            effect,
+            uid: None,
+            always: true,
         }
     }
 
@@ -87,30 +102,93 @@ pub const INJECTED: &str = "[UNAVAILABLE] injected fault";
 pub struct FaultyRelay {
     pub port: u16,
     faults: Arc<Mutex<Vec<Fault>>>,
+    counts: Arc<Counts>,
+}
+
+/// What the relay did, over all its connections.
+#[derive(Default)]
+struct Counts {
+    /// Commands that met a fault.
+    injected: AtomicUsize,
+    /// IDLE commands the client sent.
+    idles: AtomicUsize,
+    /// `* n EXISTS` and `* n RECENT` dropped during an IDLE.
+    swallowed: AtomicUsize,
+    /// Whether announcements during IDLE are dropped.
+    no_push: AtomicBool,
 }
 
 impl FaultyRelay {
     /// A relay to Dovecot's plain IMAP port, failing these commands once each, in order.
     pub async fn start(target: u16, faults: Vec<Fault>) -> FaultyRelay {
+        Self::start_with(target, faults, false).await
+    }
+
+    /// A relay that makes Dovecot a server that never pushes: it accepts IDLE, and what it
+    /// announces during one is dropped.
+    pub async fn start_without_push(target: u16) -> FaultyRelay {
+        Self::start_with(target, Vec::new(), true).await
+    }
+
+    async fn start_with(target: u16, faults: Vec<Fault>, no_push: bool) -> FaultyRelay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let faults = Arc::new(Mutex::new(faults));
-        let shared = Arc::clone(&faults);
+        let counts = Arc::new(Counts::default());
+        counts.no_push.store(no_push, Ordering::SeqCst);
+        let (shared, shared_counts) = (Arc::clone(&faults), Arc::clone(&counts));
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
                     return;
                 };
-                tokio::spawn(relay(client, server, Arc::clone(&shared)));
+                tokio::spawn(relay(
+                    client,
+                    server,
+                    Arc::clone(&shared),
+                    Arc::clone(&shared_counts),
+                ));
             }
         });
-        FaultyRelay { port, faults }
+        FaultyRelay {
+            port,
+            faults,
+            counts,
+        }
     }
 
     /// The faults not injected yet.
     pub fn left(&self) -> usize {
         self.faults.lock().unwrap().len()
     }
+
+    /// How many commands met a fault.
+    pub fn injected(&self) -> usize {
+        self.counts.injected.load(Ordering::SeqCst)
+    }
+
+    /// How many IDLE commands the client sent.
+    pub fn idles(&self) -> usize {
+        self.counts.idles.load(Ordering::SeqCst)
+    }
+
+    /// How many announcements of new mail were dropped during an IDLE.
+    pub fn swallowed(&self) -> usize {
+        self.counts.swallowed.load(Ordering::SeqCst)
+    }
+
+    /// No more faults: the server is healthy from now on.
+    pub fn heal(&self) {
+        self.faults.lock().unwrap().clear();
+    }
+}
+
+/// `* n EXISTS` or `* n RECENT`: the news a server pushes during IDLE.
+fn is_announcement(response: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&response[..response.len().min(64)]);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    matches!(words.as_slice(), ["*", n, what] if n.parse::<u32>().is_ok()
+        && (what.eq_ignore_ascii_case("EXISTS") || what.eq_ignore_ascii_case("RECENT")))
 }
 
 /// The command being answered with a fault: its tag and what to do.
@@ -120,7 +198,12 @@ struct Armed {
     effect: Effect,
 }
 
-async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault>>>) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    faults: Arc<Mutex<Vec<Fault>>>,
+    counts: Arc<Counts>,
+) {
     let (client_read, client_write) = client.into_split();
     // Both directions answer the client: the server's responses, and the relay's refusals.
     let client_write = Arc::new(tokio::sync::Mutex::new(client_write));
@@ -128,6 +211,9 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
     let (server_read, mut server_write) = server.into_split();
     let armed: Arc<Mutex<Option<Armed>>> = Arc::default();
     let armed_up = Arc::clone(&armed);
+    // Whether this connection is in IDLE: from the client's IDLE to its DONE.
+    let idling = Arc::new(AtomicBool::new(false));
+    let (idling_up, counts_up) = (Arc::clone(&idling), Arc::clone(&counts));
     let upstream = tokio::spawn(async move {
         let mut reader = BufReader::new(client_read);
         // Line by line, a literal after its line: a client waits for the server's go-ahead
@@ -144,6 +230,12 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
                 parts.next().unwrap_or_default(),
                 parts.next().unwrap_or_default(),
             );
+            if rest.trim().eq_ignore_ascii_case("IDLE") {
+                counts_up.idles.fetch_add(1, Ordering::SeqCst);
+                idling_up.store(true, Ordering::SeqCst);
+            } else if line.trim().eq_ignore_ascii_case("DONE") {
+                idling_up.store(false, Ordering::SeqCst);
+            }
             let fault = {
                 let mut faults = faults.lock().unwrap();
                 // In order: the second fault waits for the first to be spent.
@@ -153,6 +245,9 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
                     _ => None,
                 }
             };
+            if fault.is_some() {
+                counts_up.injected.fetch_add(1, Ordering::SeqCst);
+            }
             match fault {
                 Some(Fault {
                     effect: Effect::Refuse,
@@ -194,6 +289,13 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
     let mut reader = BufReader::new(server_read);
     let mut kept = 0;
     while let Some(response) = read_response(&mut reader).await {
+        if counts.no_push.load(Ordering::SeqCst)
+            && idling.load(Ordering::SeqCst)
+            && is_announcement(&response)
+        {
+            counts.swallowed.fetch_add(1, Ordering::SeqCst);
+            continue;
+        }
         let current = armed.lock().unwrap().clone();
         let mut client_write = client_write.lock().await;
         let Some(Armed { tag, effect }) = current else {

@@ -1,10 +1,12 @@
 //! Issue 28: what real clients and servers send. Reply-To, names damaged by servers, short
 //! letters and the closed pipe, end to end through the `applymail` executable.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::dovecot::Dovecot;
 use crate::helpers::{TestEnv, str_field};
+use crate::imap_relay::FaultyRelay;
 use crate::synth;
 
 /// Mail and documents made by real clients and producers, with the commands that made them
@@ -372,11 +374,31 @@ async fn a_server_that_cannot_keep_the_keyword_is_told_and_never_claimed() {
 /// (tests/fixtures/realmail/pdf/make-scans.sh) are read by OCR and classified.
 #[test]
 fn nameless_scans_are_read_by_ocr() {
-    let dir = realmail().join("pdf");
     let env = TestEnv::new();
+    std::fs::write(
+        env.path("scans.eml"),
+        scans_application("scan0001.pdf", "IMG_2041.jpg"),
+    )
+    .unwrap();
+    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    let kinds = document_kinds(&env);
+    assert!(
+        kinds.contains(&("scan0001.pdf".into(), "cv".into())),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("IMG_2041.jpg".into(), "letter".into())),
+        "{kinds:?}"
+    );
+}
+
+/// Salma Alaoui Mrani's application with the two scans of `pdf/make-scans.sh` attached under
+/// these names: the CV as an image-only PDF, the letter as a JPEG photo.
+pub fn scans_application(cv_name: &str, letter_name: &str) -> Vec<u8> {
+    let dir = realmail().join("pdf");
     let cv = std::fs::read(dir.join("cv-scan.pdf")).unwrap();
     let letter = std::fs::read(dir.join("letter-scan.jpg")).unwrap();
-    let raw = format!(
+    format!(
         "From: Salma Alaoui Mrani <salma@example.com>\r\n\
          To: contact@ong-exemple.org\r\n\
          Subject: Coordination Maroc – Alaoui Mrani Salma\r\n\
@@ -385,22 +407,292 @@ fn nameless_scans_are_read_by_ocr() {
          MIME-Version: 1.0\r\n\
          Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
          --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour.\r\n\
-         --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan0001.pdf\"\r\n\
+         --b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"{cv_name}\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{}\r\n\
-         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"IMG_2041.jpg\"\r\n\
+         --b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; filename=\"{letter_name}\"\r\n\
          Content-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         synth::base64(&cv),
         synth::base64(&letter)
-    );
-    std::fs::write(env.path("scans.eml"), raw).unwrap();
-    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    )
+    .into_bytes()
+}
+
+/// (file name, kind) of the only application's documents.
+fn document_kinds(env: &TestEnv) -> Vec<(String, String)> {
     let export = env.export();
-    let kinds: Vec<(&str, &str)> = export[0]["documents"]
+    assert_eq!(export.len(), 1, "{export:?}");
+    export[0]["documents"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| (str_field(d, "filename"), str_field(d, "kind")))
-        .collect();
-    assert!(kinds.contains(&("scan0001.pdf", "cv")), "{kinds:?}");
-    assert!(kinds.contains(&("IMG_2041.jpg", "letter")), "{kinds:?}");
+        .map(|d| {
+            (
+                str_field(d, "filename").to_owned(),
+                str_field(d, "kind").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Where `program` is on this machine's PATH.
+fn on_path(program: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} is installed (scripts/test installs it)"))
+}
+
+/// A folder for PATH holding these programs of this machine (as links) and nothing else.
+fn bin_with(env: &TestEnv, programs: &[&str]) -> PathBuf {
+    let bin = env.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in programs {
+        std::os::unix::fs::symlink(on_path(program), bin.join(program)).unwrap();
+    }
+    bin
+}
+
+/// Without tesseract (PATH holds poppler's programs and nothing else), scans are filed all the
+/// same, as before OCR: a photo whose name says "lettre" by its name, a nameless scanned PDF
+/// by its place (the one document left beside a letter is the CV). `import` warns that
+/// tesseract is missing, nothing fails, and `check` says so.
+#[test]
+fn without_tesseract_scans_are_filed_by_name_and_place_and_check_says_so() {
+    let env = TestEnv::new();
+    let bin = bin_with(&env, &["pdftotext", "pdftoppm"]);
+    std::fs::write(
+        env.path("scans.eml"),
+        scans_application("scan0001.pdf", "Lettre_Alaoui.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("scans.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.matches("tesseract not found").count(),
+        1,
+        "one warning: {stderr}"
+    );
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(!stderr.contains("pdftotext not found"), "{stderr}");
+    let mut kinds = document_kinds(&env);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("Lettre_Alaoui.jpg".into(), "letter".into()),
+            ("scan0001.pdf".into(), "cv".into())
+        ],
+    );
+    let flags = &env.export()[0]["flags"];
+    assert!(
+        !flags.as_array().unwrap().iter().any(|f| f == "missing_cv"),
+        "{flags}"
+    );
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("documents: tesseract not found"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("documents: PDF text by pdftotext"),
+        "{stdout}"
+    );
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("documents: scans read by OCR with tesseract"),
+        "{stdout}"
+    );
+}
+
+/// A `tesseract` on PATH that notes each time it runs in `marker`, then is the real one.
+fn counting_tesseract(env: &TestEnv, marker: &Path) -> PathBuf {
+    let bin = bin_with(env, &["pdftotext", "pdftoppm"]);
+    let script = bin.join("tesseract");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho ran >> '{}'\nexec '{}' \"$@\"\n",
+            marker.display(),
+            on_path("tesseract").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// A scan whose name says what it is (`CV_Alaoui.pdf`, `Lettre_Alaoui.jpg`) is classified by
+/// that name and never read by OCR; the same scans without telling names are (the
+/// counting `tesseract` runs, so it is the one applymail would use).
+#[test]
+fn scans_with_telling_names_are_not_read_by_ocr() {
+    let env = TestEnv::new();
+    let marker = env.path("tesseract-ran");
+    let bin = counting_tesseract(&env, &marker);
+    std::fs::write(
+        env.path("named.eml"),
+        scans_application("CV_Alaoui.pdf", "Lettre_Alaoui.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("named.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut kinds = document_kinds(&env);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("CV_Alaoui.pdf".into(), "cv".into()),
+            ("Lettre_Alaoui.jpg".into(), "letter".into())
+        ],
+    );
+    assert!(
+        !marker.exists(),
+        "tesseract ran for documents named CV and Lettre"
+    );
+
+    let env = TestEnv::new();
+    let marker = env.path("tesseract-ran");
+    let bin = counting_tesseract(&env, &marker);
+    std::fs::write(
+        env.path("nameless.eml"),
+        scans_application("scan0001.pdf", "IMG_2041.jpg"),
+    )
+    .unwrap();
+    let out = env
+        .command()
+        .env("PATH", &bin)
+        .args(["import", env.path("nameless.eml").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let runs = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert_eq!(runs.lines().count(), 2, "one OCR per nameless scan");
+    let kinds = document_kinds(&env);
+    assert!(
+        kinds.contains(&("IMG_2041.jpg".into(), "letter".into())),
+        "{kinds:?}"
+    );
+}
+
+/// A colleague's inline forward of a message that names no posting (the same six clients'
+/// forwards, their subjects made a question about volunteering): nothing is filed, although
+/// the forwarded text reads like a letter and a CV is attached, and the ledger says why.
+#[tokio::test]
+async fn an_inline_forward_that_names_no_posting_is_ignored() {
+    for client in [
+        "outlook-fr",
+        "outlook-en",
+        "gmail",
+        "thunderbird-fr",
+        "apple-mail",
+        "mutt",
+    ] {
+        let raw = std::fs::read_to_string(realmail().join(format!("forward-{client}.eml")))
+            .unwrap()
+            // mutt's subject is cut across two encoded words.
+            .replace(
+                "=?utf-8?Q?Coor?=\n =?utf-8?Q?dination_Maroc",
+                "=?utf-8?Q?Ques?=\n =?utf-8?Q?tion_benevolat",
+            )
+            .replace("Coordination Maroc", "Question benevolat");
+        assert!(!raw.contains("Coordination"), "{client}: {raw}");
+        assert!(!raw.contains("Coor?="), "{client}");
+        let env = TestEnv::new();
+        std::fs::write(env.path("forward.eml"), &raw).unwrap();
+        env.run(&["import", env.path("forward.eml").to_str().unwrap()]);
+        assert_eq!(env.export().len(), 0, "{client}: nothing is filed");
+        let ledger: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT outcome, reason FROM mail_seen")
+                .fetch_all(&env.db().await)
+                .await
+                .unwrap();
+        assert_eq!(
+            ledger,
+            [("ignored".to_owned(), Some("internal".to_owned()))],
+            "{client}"
+        );
+    }
+}
+
+/// A server that offers IDLE and never pushes, as Debian's Cyrus without `idled` and Courier
+/// without `IMAP_ENHANCEDIDLE` (here Dovecot behind a relay that drops what it announces
+/// during IDLE): with the default settings, mail APPENDed while applymail idles is filed by
+/// the re-poll in IDLE (`mailbox.idle_poll_interval`, 15 s), not after the 60 s of
+/// `poll_interval`. `check` says how long such a server may keep new mail waiting.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_that_never_pushes_is_read_again_within_the_idle_poll_interval() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append("INBOX", &[synth::application(1, 3_000)])
+        .await;
+    let relay = FaultyRelay::start_without_push(dovecot.imap_port).await;
+    // The defaults: neither poll_interval nor idle_poll_interval.
+    let mailbox = dovecot
+        .mailbox_config("plain", "127.0.0.1", "")
+        .replace(
+            &format!("port = {}", dovecot.imap_port),
+            &format!("port = {}", relay.port),
+        )
+        .replace("poll_interval = \"30s\"\n", "");
+    assert!(!mailbox.contains("poll_interval"), "{mailbox}");
+    let env = TestEnv::with_mailbox(&mailbox);
+    let out = env.command().arg("check").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "IDLE: offered (new mail arrives at once only if the server pushes; otherwise within 15s (mailbox.idle_poll_interval))"
+        ),
+        "{stdout}"
+    );
+    let (mut daemon, log) = env.logged_daemon("info");
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while relay.idles() == 0 || env.count("SELECT count(*) FROM applications").await < 1 {
+        assert!(Instant::now() < deadline, "never idle:\n{}", log_text());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    dovecot
+        .append("INBOX", &[synth::application(2, 3_000)])
+        .await;
+    let appended = Instant::now();
+    while env.count("SELECT count(*) FROM applications").await < 2 {
+        assert!(
+            appended.elapsed() < Duration::from_secs(30),
+            "not filed 30 s after it arrived (the re-poll in IDLE is 15 s):\n{}",
+            log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let waited = appended.elapsed();
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert!(
+        relay.swallowed() >= 1,
+        "the server announced the mail during IDLE and the client never heard it"
+    );
+    assert!(
+        waited > Duration::from_secs(5),
+        "filed after {waited:?}: pushed, not re-polled"
+    );
+    assert_eq!(env.export().len(), 2);
 }

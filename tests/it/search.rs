@@ -571,3 +571,47 @@ async fn names_rank_first_and_a_huge_text_is_indexed_within_bounds() {
     assert_eq!(hits[0].snippet.matches(), vec!["Agadir"]);
     store.close().await;
 }
+
+/// Scans are searchable by the text OCR reads in them. The nameless scans of issue 28 (the CV
+/// an image-only PDF, the letter a JPEG photo) are imported, and the daemon's indexer (which
+/// reads them in its sandboxed child, as it reads PDFs) stores what tesseract read: the
+/// application is found by a word of the CV's picture ("Tadamoun", an association it names)
+/// and one of the letter's ("filiale"), which nothing else in the mail holds.
+#[tokio::test]
+async fn scans_are_found_by_the_words_ocr_reads_in_them() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.path("scans.eml"),
+        crate::realmail::scans_application("scan0001.pdf", "IMG_2041.jpg"),
+    )
+    .unwrap();
+    env.run(&["import", env.path("scans.eml").to_str().unwrap()]);
+    let salma = id_of(&env, "salma@example.com");
+    let (store, _) = open(&env).await;
+    let (mut daemon, log) = env.logged_daemon("info");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while store.search_backlog().await.unwrap() != (0, 0) {
+        assert!(
+            Instant::now() < deadline,
+            "not indexed; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for word in [
+        "tadamoun",
+        "filiale",
+        "Cadi Ayyad",
+        "salutations distinguées",
+    ] {
+        assert_eq!(found(&store, word).await, BTreeSet::from([salma]), "{word}");
+    }
+    let texts: Vec<(String,)> = sqlx::query_as("SELECT state FROM document_texts")
+        .fetch_all(&env.db().await)
+        .await
+        .unwrap();
+    assert_eq!(texts, [("text".to_owned(),), ("text".to_owned(),)]);
+    store.close().await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+}

@@ -2,8 +2,9 @@
 //! retried on later passes when the server refused it, and never claimed when it did.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::pass::Folder;
 use crate::config::AfterFiling;
@@ -50,6 +51,22 @@ pub(super) async fn filed_among(
         .collect())
 }
 
+/// Whether a refusal to mark filed mail was logged at warning level: once per process. A
+/// server that announces it keeps any keyword (`\*` in PERMANENTFLAGS) and then refuses the
+/// STORE would otherwise warn on every pass, every `idle_poll_interval`, for ever; the marks
+/// stay due and are tried on every pass all the same, and later refusals are logged at debug
+/// level.
+static REFUSAL_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// Logs a refusal to mark filed mail: a warning the first time in this process, debug after.
+fn refused(folder: &Folder<'_>, messages: usize, err: &crate::imap::ImapError) {
+    if REFUSAL_WARNED.swap(true, Ordering::Relaxed) {
+        debug!(folder = folder.imap_name, messages, error = %err, "the server still refuses to mark filed mail; trying again on the next pass");
+    } else {
+        warn!(folder = folder.imap_name, messages, error = %err, "the server refused to mark filed mail: it stays filed, and the mark is tried again on every pass (this is said once; later refusals are logged at debug level)");
+    }
+}
+
 /// Keyword or move for filed mail, after its commit. A refusal leaves the mail committed and
 /// its action due, retried by later passes ([`redo_due_actions`]); a mark is never claimed
 /// that the server refused.
@@ -72,7 +89,7 @@ pub(super) async fn act_on_filed(
     match done {
         Ok(()) => Ok(()),
         Err(err) if err.is_refusal() => {
-            warn!(folder = folder.imap_name, messages = uids.len(), error = %err, "the server refused to mark filed mail: it stays filed, and the mark is tried again on later passes");
+            refused(folder, uids.len(), &err);
             let locations: Vec<String> = uids
                 .iter()
                 .map(|&uid| folder.cursor.location(uid))
@@ -141,7 +158,7 @@ pub(super) async fn redo_due_actions(
             Ok(())
         }
         Err(err) if err.is_refusal() => {
-            warn!(folder = folder.imap_name, messages = uids.len(), error = %err, "the server still refuses to mark filed mail; trying again on the next pass");
+            refused(folder, uids.len(), &err);
             Ok(())
         }
         Err(err) => Err(err.into()),

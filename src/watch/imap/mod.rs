@@ -187,7 +187,11 @@ async fn wait(
         *said_waiting = true;
     }
     health.set(MailboxState::Idle);
-    let end = client.idle(settings.poll_interval.min(MAX_IDLE)).await?;
+    // A server may accept IDLE and never push: the inbox is read again every
+    // `idle_poll_interval` all the same (leaving IDLE and a UID SEARCH: cheap).
+    let end = client
+        .idle(settings.idle_poll_interval.min(MAX_IDLE))
+        .await?;
     health.set(MailboxState::Connected);
     debug!(?end, "idle ended");
     Ok(end != IdleEnd::Stopped)
