@@ -1,7 +1,8 @@
 //! A relay in front of the real Dovecot that makes one command fail once, the way a server in
 //! trouble does: its tagged completion becomes `NO [UNAVAILABLE]`, or the untagged answers
 //! stop after a few, or the connection closes in the middle of the answer. Every other byte
-//! passes through unchanged, so the rest of the session is Dovecot's own.
+//! passes through unchanged, so the rest of the session is Dovecot's own. The relay also
+//! records every command line it saw, so that a test can tell which path the client took.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,7 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// it are spent).
 #[derive(Debug, Clone)]
 pub struct Fault {
-    /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`…
+    /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`… `"DONE"`
+    /// matches the line that ends an IDLE, whose completion carries the IDLE's tag.
     pub command: &'static str,
     pub effect: Effect,
     /// Only a command whose UID set holds this UID.
@@ -80,6 +82,8 @@ pub enum Effect {
     /// The first `n` untagged answers pass, then half of the next, then the connection
     /// closes.
     KeepThenClose(usize),
+    /// The untagged answers pass, then the connection closes instead of the completion.
+    Close,
 }
 
 pub const INJECTED: &str = "[UNAVAILABLE] injected fault";
@@ -87,6 +91,7 @@ pub const INJECTED: &str = "[UNAVAILABLE] injected fault";
 pub struct FaultyRelay {
     pub port: u16,
     faults: Arc<Mutex<Vec<Fault>>>,
+    commands: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultyRelay {
@@ -95,16 +100,32 @@ impl FaultyRelay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let faults = Arc::new(Mutex::new(faults));
+        let commands = Arc::default();
         let shared = Arc::clone(&faults);
+        let seen = Arc::clone(&commands);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
                     return;
                 };
-                tokio::spawn(relay(client, server, Arc::clone(&shared)));
+                tokio::spawn(relay(
+                    client,
+                    server,
+                    Arc::clone(&shared),
+                    Arc::clone(&seen),
+                ));
             }
         });
-        FaultyRelay { port, faults }
+        FaultyRelay {
+            port,
+            faults,
+            commands,
+        }
+    }
+
+    /// Every command line the client sent so far, without its tag (`UID MOVE 1:3 "X"`).
+    pub fn commands(&self) -> Vec<String> {
+        self.commands.lock().unwrap().clone()
     }
 
     /// The faults not injected yet.
@@ -120,7 +141,12 @@ struct Armed {
     effect: Effect,
 }
 
-async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault>>>) {
+async fn relay(
+    client: TcpStream,
+    server: TcpStream,
+    faults: Arc<Mutex<Vec<Fault>>>,
+    commands: Arc<Mutex<Vec<String>>>,
+) {
     let (client_read, client_write) = client.into_split();
     // Both directions answer the client: the server's responses, and the relay's refusals.
     let client_write = Arc::new(tokio::sync::Mutex::new(client_write));
@@ -132,6 +158,7 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         let mut reader = BufReader::new(client_read);
         // Line by line, a literal after its line: a client waits for the server's go-ahead
         // before it sends a synchronising literal.
+        let mut last_tag = String::new();
         loop {
             let mut chunk = Vec::new();
             match reader.read_until(b'\n', &mut chunk).await {
@@ -139,11 +166,17 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
                 Ok(_) => {}
             }
             let line = String::from_utf8_lossy(&chunk).into_owned();
-            let mut parts = line.splitn(2, ' ');
-            let (tag, rest) = (
-                parts.next().unwrap_or_default(),
-                parts.next().unwrap_or_default(),
-            );
+            // `DONE` has no tag of its own: it completes the IDLE sent before it.
+            let (tag, rest) = if line.trim_end() == "DONE" {
+                (last_tag.clone(), "DONE".to_owned())
+            } else {
+                let mut parts = line.splitn(2, ' ');
+                let tag = parts.next().unwrap_or_default().to_owned();
+                last_tag.clone_from(&tag);
+                (tag, parts.next().unwrap_or_default().trim_end().to_owned())
+            };
+            commands.lock().unwrap().push(rest.clone());
+            let (tag, rest) = (tag.as_str(), rest.as_str());
             let fault = {
                 let mut faults = faults.lock().unwrap();
                 // In order: the second fault waits for the first to be spent.
@@ -206,7 +239,7 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         let tagged = text.starts_with(&format!("{tag} "));
         if !tagged {
             let pass = match effect {
-                Effect::No | Effect::Refuse | Effect::Bye => true,
+                Effect::No | Effect::Refuse | Effect::Bye | Effect::Close => true,
                 Effect::KeepThenNo(n) | Effect::KeepThenOk(n) => {
                     kept += 1;
                     kept <= n
@@ -229,6 +262,9 @@ async fn relay(client: TcpStream, server: TcpStream, faults: Arc<Mutex<Vec<Fault
         }
         *armed.lock().unwrap() = None;
         kept = 0;
+        if effect == Effect::Close {
+            break;
+        }
         let completion = match effect {
             Effect::KeepThenOk(_) => format!("{tag} OK done\r\n"),
             Effect::Bye => format!("* BYE {INJECTED}\r\n"),
