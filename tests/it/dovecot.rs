@@ -296,6 +296,17 @@ namespace inbox {{
         session.logout().await.unwrap();
     }
 
+    /// APPENDs one message with the INTERNALDATE given (RFC 3501 `date-time`, unquoted:
+    /// `05-Jul-2023 10:00:00 +0000`): mail the server received then.
+    pub async fn append_dated(&self, folder: &str, raw: &[u8], internal_date: &str) {
+        let mut session = self.session().await;
+        session
+            .append(folder, None, Some(&format!("\"{internal_date}\"")), raw)
+            .await
+            .unwrap();
+        session.logout().await.unwrap();
+    }
+
     /// Every message of a folder: (UID, flags).
     pub async fn flags(&self, folder: &str) -> Vec<(u32, Vec<String>)> {
         let mut session = self.session().await;

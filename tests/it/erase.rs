@@ -3,7 +3,9 @@
 
 use serde_json::Value;
 
+use crate::dovecot::Dovecot;
 use crate::helpers::{TestEnv, str_field};
+use crate::smtp::SmtpServer;
 use crate::synth;
 
 fn document_paths(application: &Value) -> Vec<String> {
@@ -253,4 +255,148 @@ async fn retention_counts_from_arrival_whatever_the_date_header_says() {
         .unwrap();
     env.run(&["purge"]);
     assert_eq!(env.export().len(), 0, "purged: it arrived three years ago");
+}
+
+/// An application dated 2099 by its sender.
+fn dated_2099(i: usize) -> String {
+    String::from_utf8(synth::application(i, 2_000))
+        .unwrap()
+        .replace("Date: Mon, 05 Jul 2021", "Date: Mon, 05 Jul 2099")
+}
+
+/// Over IMAP the arrival is the server's INTERNALDATE: an application the server received on
+/// 5 July 2023 (APPEND with that date) whose Date header says 2099 is received on that day,
+/// its date is shown no later, and the retention purge counts from that day.
+#[tokio::test]
+async fn over_imap_the_arrival_is_the_internaldate() {
+    let dovecot = Dovecot::start();
+    dovecot
+        .append_dated(
+            "INBOX",
+            dated_2099(5).as_bytes(),
+            "05-Jul-2023 10:00:00 +0000",
+        )
+        .await;
+    let env = TestEnv::with_mailbox(&dovecot.mailbox_config("plain", "127.0.0.1", ""));
+    env.run(&["run", "--once"]);
+    let export = env.export();
+    assert_eq!(export.len(), 1);
+    assert_eq!(
+        str_field(&export[0], "received_at"),
+        "2023-07-05T10:00:00Z",
+        "received when the server got it"
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM messages WHERE CAST(arrived_at AS TEXT) LIKE '2023-07-05%10:00:00%'"
+        )
+        .await,
+        1,
+        "the message arrived at its INTERNALDATE"
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM messages WHERE CAST(sent_at AS TEXT) LIKE '2023-07-05%10:00:00%'"
+        )
+        .await,
+        1,
+        "the Date header is clamped to the arrival"
+    );
+    // Filed today (its status history says so): only the history's date keeps it.
+    env.run(&["purge"]);
+    assert_eq!(env.export().len(), 1, "its status history is from today");
+    let pool = env.db_for_writing().await;
+    sqlx::query("UPDATE status_history SET changed_at = '2023-07-05 10:00:00+00:00'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    env.run(&["purge"]);
+    assert_eq!(
+        env.export().len(),
+        0,
+        "purged: it arrived more than 24 months ago"
+    );
+}
+
+/// Imported files have no arrival time (a copy's file time is the copy's): their date is
+/// the Date header, clamped to the time of the import when it lies in the future. The same
+/// for a `.eml` file and an mbox.
+#[tokio::test]
+async fn an_import_dated_in_the_future_is_clamped_to_the_import_time() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("future.eml"), dated_2099(1)).unwrap();
+    let mut mbox = b"From candidat@example.com Mon Jul  5 09:00:00 2099\r\n".to_vec();
+    mbox.extend_from_slice(dated_2099(2).as_bytes());
+    mbox.extend_from_slice(b"\r\n");
+    std::fs::write(env.path("future.mbox"), mbox).unwrap();
+    let before = chrono::Utc::now() - chrono::Duration::seconds(1);
+    env.run(&[
+        "import",
+        env.path("future.eml").to_str().unwrap(),
+        env.path("future.mbox").to_str().unwrap(),
+    ]);
+    let after = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let export = env.export();
+    assert_eq!(export.len(), 2);
+    for application in &export {
+        let received = chrono::DateTime::parse_from_rfc3339(str_field(application, "received_at"))
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert!(
+            before <= received && received <= after,
+            "received at the import ({before} … {after}), not in 2099: {application}"
+        );
+    }
+    assert_eq!(env.count("SELECT count(*) FROM messages").await, 2);
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM messages WHERE CAST(sent_at AS TEXT) LIKE '2099%' OR CAST(arrived_at AS TEXT) LIKE '2099%' OR sent_at > arrived_at"
+        )
+        .await,
+        0,
+        "neither date is left in the future"
+    );
+}
+
+/// An application without a Date header, acknowledged, then erased: met again at new
+/// coordinates (a copy delivered under another name), with acknowledgements still on and the
+/// SMTP server up, it is neither filed nor acknowledged again.
+#[tokio::test]
+async fn erased_mail_without_a_date_met_again_is_neither_filed_nor_acknowledged() {
+    let smtp = SmtpServer::start();
+    let env = TestEnv::with_extra(&smtp.config(""));
+    let raw: String = String::from_utf8(synth::application(3, 2_000))
+        .unwrap()
+        .split_inclusive("\r\n")
+        .filter(|line| !line.starts_with("Date:"))
+        .collect();
+    assert!(!raw.contains("\r\nDate:"));
+    env.deliver("Maildir", "1700000001.M1.test", raw.as_bytes());
+    env.run(&["run", "--once"]);
+    assert_eq!(env.export().len(), 1);
+    assert_eq!(smtp.messages().len(), 1, "acknowledged once");
+
+    let out = env.run(&["forget", "candidat3@example.com"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("erased 1 application(s)"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    env.deliver("Maildir", "1700000002.M2.test", raw.as_bytes());
+    env.run(&["run", "--once"]);
+    assert_eq!(env.export().len(), 0, "not filed again");
+    assert_eq!(
+        env.count("SELECT count(*) FROM acknowledgements").await,
+        0,
+        "no acknowledgement is due"
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM mail_seen WHERE reason = 'erased' AND message_id IS NULL AND location LIKE '%1700000002.M2.test%'"
+        )
+        .await,
+        1,
+        "the copy is recorded as erased mail"
+    );
+    assert_eq!(smtp.messages().len(), 1, "not acknowledged again");
 }

@@ -14,7 +14,19 @@ use crate::synth;
 /// Dovecot with three applications in the inbox and a reply in Sent, and applymail reading it
 /// through a relay that fails `faults`.
 async fn faulty(faults: Vec<Fault>, extra: &str) -> (Dovecot, FaultyRelay, TestEnv) {
-    let dovecot = Dovecot::start();
+    faulty_on(Dovecot::start(), faults, extra).await
+}
+
+/// Dovecot's capabilities after login without MOVE (RFC 6851), as Courier's: filed mail is
+/// moved with UID COPY, STORE \Deleted and UID EXPUNGE (RFC 4315).
+const WITHOUT_MOVE: &str = "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE SPECIAL-USE UIDPLUS NAMESPACE CONDSTORE\n";
+
+/// The same on a Dovecot already started (with a configuration of the test's own).
+async fn faulty_on(
+    dovecot: Dovecot,
+    faults: Vec<Fault>,
+    extra: &str,
+) -> (Dovecot, FaultyRelay, TestEnv) {
     let messages: Vec<Vec<u8>> = (0..3).map(|i| synth::application(i, 3_000)).collect();
     dovecot.append("INBOX", &messages).await;
     dovecot.append("Sent", &[synth::reply_to(1)]).await;
@@ -242,20 +254,168 @@ async fn a_keyword_refused_on_every_pass_is_warned_once_and_stays_due() {
     assert_eq!(env.export().len(), 3, "nothing filed twice");
 }
 
+/// How many messages of the folder have the flag (`Deleted`, `Seen`…, as async-imap prints it).
+fn flagged(flags: &[(u32, Vec<String>)], flag: &str) -> usize {
+    flags
+        .iter()
+        .filter(|(_, f)| f.iter().any(|f| f == flag))
+        .count()
+}
+
+/// The ledger rows whose keyword or move is still due.
+async fn actions_due(env: &TestEnv) -> i64 {
+    env.count("SELECT count(*) FROM mail_seen WHERE action_due")
+        .await
+}
+
+const MOVE_TO: &str = "after_filing = \"move:Candidatures\"";
+
 /// A refused move: the same, with the mail left in the inbox until the move succeeds.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_move_is_retried_on_a_later_pass() {
     let fault = Fault::once("UID MOVE", Effect::Refuse);
-    let (dovecot, _relay, env) = faulty(vec![fault], "after_filing = \"move:Candidatures\"").await;
+    let (dovecot, relay, env) = faulty(vec![fault], MOVE_TO).await;
     dovecot.create_folder("Candidatures").await;
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    assert!(
+        log.contains("refused to mark filed mail")
+            && log.contains("UID MOVE")
+            && log.contains(INJECTED),
+        "a warning with the command and the server's words:\n{log}"
+    );
+    assert_eq!(env.export().len(), 3, "the mail stays filed");
+    assert_eq!(actions_due(&env).await, 3, "the move is recorded as due");
     assert_eq!(dovecot.flags("INBOX").await.len(), 3, "nothing moved yet");
     let (ok, log) = run_once(&env);
     assert!(ok, "{log}");
     assert_eq!(dovecot.flags("INBOX").await.len(), 0);
     assert_eq!(dovecot.flags("Candidatures").await.len(), 3);
+    assert_eq!(actions_due(&env).await, 0, "done, no longer due");
     assert_eq!(env.export().len(), 3);
+}
+
+/// Dovecot without MOVE, a folder to move filed mail to, and a relay failing `faults`.
+async fn without_move(faults: Vec<Fault>) -> (Dovecot, FaultyRelay, TestEnv) {
+    let dovecot = Dovecot::start_with(WITHOUT_MOVE);
+    dovecot.create_folder("Candidatures").await;
+    faulty_on(dovecot, faults, MOVE_TO).await
+}
+
+/// Without MOVE, filed mail is moved by UID COPY, STORE \Deleted and UID EXPUNGE: it leaves
+/// the inbox and is in the target folder once, not marked deleted there.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_move_filed_mail_is_copied_marked_deleted_and_expunged() {
+    let (dovecot, relay, env) = without_move(Vec::new()).await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    let commands = relay.commands();
+    assert!(
+        !commands.iter().any(|c| c.starts_with("UID MOVE")),
+        "the server offers no MOVE: {commands:?}"
+    );
+    for verb in [
+        "UID COPY 1:3 \"Candidatures\"",
+        "UID STORE 1:3 +FLAGS.SILENT (\\Deleted)",
+        "UID EXPUNGE 1:3",
+    ] {
+        assert!(
+            commands.iter().any(|c| c == verb),
+            "{verb} was sent: {commands:?}"
+        );
+    }
+    assert_eq!(
+        dovecot.flags("INBOX").await.len(),
+        0,
+        "expunged from the inbox"
+    );
+    let moved = dovecot.flags("Candidatures").await;
+    assert_eq!(moved.len(), 3, "{moved:?}");
+    assert_eq!(flagged(&moved, "Deleted"), 0, "the copies are not deleted");
+    assert_eq!(actions_due(&env).await, 0);
+    assert_eq!(env.export().len(), 3);
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(dovecot.flags("Candidatures").await.len(), 3);
+    assert_eq!(env.export().len(), 3, "nothing filed twice");
+}
+
+/// Without MOVE, a refused UID COPY: nothing is marked deleted or expunged (the mail would be
+/// lost from the server), the mail stays filed, the move is due and done on the next pass.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_move_a_refused_copy_deletes_nothing_and_is_retried() {
+    let (dovecot, relay, env) = without_move(vec![Fault::once("UID COPY", Effect::Refuse)]).await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    assert!(
+        log.contains("refused to mark filed mail")
+            && log.contains("UID COPY")
+            && log.contains(INJECTED),
+        "a warning with the command and the server's words:\n{log}"
+    );
+    let commands = relay.commands();
+    assert!(
+        !commands
+            .iter()
+            .any(|c| c.contains("\\Deleted") || c.starts_with("UID EXPUNGE")),
+        "nothing deleted after a refused copy: {commands:?}"
+    );
+    let inbox = dovecot.flags("INBOX").await;
+    assert_eq!(inbox.len(), 3, "still in the inbox");
+    assert_eq!(flagged(&inbox, "Deleted"), 0, "not marked deleted");
+    assert_eq!(dovecot.flags("Candidatures").await.len(), 0);
+    assert_eq!(env.export().len(), 3, "the mail stays filed");
+    assert_eq!(actions_due(&env).await, 3, "the move is recorded as due");
+
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(dovecot.flags("INBOX").await.len(), 0);
+    let moved = dovecot.flags("Candidatures").await;
+    assert_eq!(moved.len(), 3, "{moved:?}");
+    assert_eq!(flagged(&moved, "Deleted"), 0);
+    assert_eq!(actions_due(&env).await, 0, "done, no longer due");
+    assert_eq!(env.export().len(), 3, "nothing filed twice");
+}
+
+/// Without MOVE, a refused UID EXPUNGE after the copy: the mail stays filed, the move is due,
+/// a warning names the command, and the next pass takes the originals out of the inbox. (The
+/// retry copies the originals again, already marked deleted: the target folder keeps those
+/// second copies, marked \Deleted, until a client expunges it.)
+#[tokio::test(flavor = "multi_thread")]
+async fn without_move_a_refused_expunge_is_retried() {
+    let (dovecot, relay, env) =
+        without_move(vec![Fault::once("UID EXPUNGE", Effect::Refuse)]).await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    assert!(
+        log.contains("refused to mark filed mail")
+            && log.contains("UID EXPUNGE")
+            && log.contains(INJECTED),
+        "a warning with the command and the server's words:\n{log}"
+    );
+    let inbox = dovecot.flags("INBOX").await;
+    assert_eq!(inbox.len(), 3, "not expunged");
+    assert_eq!(flagged(&inbox, "Deleted"), 3, "{inbox:?}");
+    assert_eq!(dovecot.flags("Candidatures").await.len(), 3, "copied");
+    assert_eq!(env.export().len(), 3, "the mail stays filed");
+    assert_eq!(actions_due(&env).await, 3, "the move is recorded as due");
+
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(dovecot.flags("INBOX").await.len(), 0, "expunged now");
+    // The retry copies again: the originals were marked deleted by then, so the second
+    // copies carry \Deleted too. Three copies that are not deleted, one per message.
+    let moved = dovecot.flags("Candidatures").await;
+    assert_eq!(
+        moved.len() - flagged(&moved, "Deleted"),
+        3,
+        "each message once in the target folder: {moved:?}"
+    );
+    assert_eq!(actions_due(&env).await, 0, "done, no longer due");
+    assert_eq!(env.export().len(), 3, "nothing filed twice");
 }
 
 /// APPEND (the copy of an acknowledgement) refused: an error with the server's words, which
@@ -333,6 +493,116 @@ async fn a_refused_idle_reconnects_and_files_what_arrives() {
         "{text}"
     );
     assert_eq!(env.export().len(), 4);
+}
+
+/// Waits until the daemon's log satisfies `said` and `applications` are filed.
+async fn wait_for_log(
+    env: &TestEnv,
+    log: &std::path::Path,
+    deadline: Instant,
+    said: impl Fn(&str) -> bool,
+    applications: i64,
+) {
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if said(&text) && env.count("SELECT count(*) FROM applications").await >= applications {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The daemon files the three, idles, and gets a fourth message; the DONE that ends its IDLE
+/// fails (`effect`). It reconnects and makes a full pass that files the fourth, and then
+/// idles again on the new connection. The log says why it reconnected.
+async fn a_failed_done_reconnects_and_makes_a_full_pass(effect: Effect, words: &str) {
+    let (dovecot, relay, env) = faulty(vec![Fault::once("DONE", effect)], "").await;
+    let (mut daemon, log) = env.logged_daemon("info");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let idling = "idle: waiting for new mail";
+    wait_for_log(&env, &log, deadline, |log| log.contains(idling), 3).await;
+    dovecot
+        .append("INBOX", &[synth::application(7, 3_000)])
+        .await;
+    // Said once per connection: the second connection is idling.
+    wait_for_log(
+        &env,
+        &log,
+        deadline,
+        |log| log.matches(idling).count() >= 2,
+        4,
+    )
+    .await;
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("DONE") && text.contains(words) && text.contains("reconnecting"),
+        "the daemon says why it reconnects:\n{text}"
+    );
+    assert!(
+        text.matches("connected").count() >= 2,
+        "a second connection:\n{text}"
+    );
+    // The new connection's IDLE works: news is filed at once.
+    dovecot
+        .append("INBOX", &[synth::application(8, 3_000)])
+        .await;
+    wait_for_log(&env, &log, deadline, |_| true, 5).await;
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    assert_eq!(env.export().len(), 5, "every application exactly once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_done_reconnects_and_makes_a_full_pass() {
+    a_failed_done_reconnects_and_makes_a_full_pass(Effect::No, INJECTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_closed_after_done_reconnects_and_makes_a_full_pass() {
+    a_failed_done_reconnects_and_makes_a_full_pass(
+        Effect::Close,
+        "the connection closed before the server completed DONE",
+    )
+    .await;
+}
+
+/// The acknowledgement sender's copy to the Sent folder refused (APPEND): the
+/// acknowledgement counts as sent, and a warning says that its copy could not be stored,
+/// with the server's words.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_append_of_an_acknowledgement_copy_is_a_warning() {
+    let smtp = crate::smtp::SmtpServer::start();
+    let fault = Fault::once("APPEND", Effect::Refuse);
+    let (dovecot, relay, env) = faulty(
+        vec![fault],
+        &format!("\n{}", smtp.config("save_to_sent = true")),
+    )
+    .await;
+    let (ok, log) = run_once(&env);
+    assert!(ok, "{log}");
+    assert_eq!(relay.left(), 0, "the fault was injected");
+    assert!(
+        log.contains("could not be stored in the Sent folder") && log.contains(INJECTED),
+        "a warning with the server's words:\n{log}"
+    );
+    let sent = smtp.messages();
+    assert!(!sent.is_empty(), "acknowledgements were sent");
+    assert_eq!(
+        dovecot.flags("Sent").await.len(),
+        1,
+        "only the reply: the copies were refused"
+    );
+    let states: Vec<(String,)> = sqlx::query_as("SELECT state FROM acknowledgements")
+        .fetch_all(&env.db().await)
+        .await
+        .unwrap();
+    assert_eq!(
+        states.iter().filter(|(s,)| s == "sent").count(),
+        sent.len(),
+        "each acknowledgement delivered counts as sent: {states:?}"
+    );
 }
 
 /// A message the server refuses to send, every time, between two it sends: the others are

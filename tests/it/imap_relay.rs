@@ -1,7 +1,8 @@
 //! A relay in front of the real Dovecot that makes one command fail once, the way a server in
 //! trouble does: its tagged completion becomes `NO [UNAVAILABLE]`, or the untagged answers
 //! stop after a few, or the connection closes in the middle of the answer. Every other byte
-//! passes through unchanged, so the rest of the session is Dovecot's own.
+//! passes through unchanged, so the rest of the session is Dovecot's own. The relay also
+//! records every command line it saw, so that a test can tell which path the client took.
 //!
 //! It can also make Dovecot a server that never pushes, as Debian's Cyrus without `idled` and
 //! Courier without `IMAP_ENHANCEDIDLE` are: the `* n EXISTS` and `* n RECENT` that Dovecot
@@ -17,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// it are spent).
 #[derive(Debug, Clone)]
 pub struct Fault {
-    /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`…
+    /// A piece of the command line: `"SELECT"`, `"UID SEARCH"`, `"BODY.PEEK"`… `"DONE"`
+    /// matches the line that ends an IDLE, whose completion carries the IDLE's tag.
     pub command: &'static str,
     pub effect: Effect,
     /// Only a command whose UID set holds this UID.
@@ -95,6 +97,8 @@ pub enum Effect {
     /// The first `n` untagged answers pass, then half of the next, then the connection
     /// closes.
     KeepThenClose(usize),
+    /// The untagged answers pass, then the connection closes instead of the completion.
+    Close,
 }
 
 pub const INJECTED: &str = "[UNAVAILABLE] injected fault";
@@ -103,6 +107,7 @@ pub struct FaultyRelay {
     pub port: u16,
     faults: Arc<Mutex<Vec<Fault>>>,
     counts: Arc<Counts>,
+    commands: Arc<Mutex<Vec<String>>>,
 }
 
 /// What the relay did, over all its connections.
@@ -137,6 +142,8 @@ impl FaultyRelay {
         let counts = Arc::new(Counts::default());
         counts.no_push.store(no_push, Ordering::SeqCst);
         let (shared, shared_counts) = (Arc::clone(&faults), Arc::clone(&counts));
+        let commands = Arc::default();
+        let seen = Arc::clone(&commands);
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)).await else {
@@ -147,6 +154,7 @@ impl FaultyRelay {
                     server,
                     Arc::clone(&shared),
                     Arc::clone(&shared_counts),
+                    Arc::clone(&seen),
                 ));
             }
         });
@@ -154,7 +162,13 @@ impl FaultyRelay {
             port,
             faults,
             counts,
+            commands,
         }
+    }
+
+    /// Every command line the client sent so far, without its tag (`UID MOVE 1:3 "X"`).
+    pub fn commands(&self) -> Vec<String> {
+        self.commands.lock().unwrap().clone()
     }
 
     /// The faults not injected yet.
@@ -203,6 +217,7 @@ async fn relay(
     server: TcpStream,
     faults: Arc<Mutex<Vec<Fault>>>,
     counts: Arc<Counts>,
+    commands: Arc<Mutex<Vec<String>>>,
 ) {
     let (client_read, client_write) = client.into_split();
     // Both directions answer the client: the server's responses, and the relay's refusals.
@@ -218,6 +233,7 @@ async fn relay(
         let mut reader = BufReader::new(client_read);
         // Line by line, a literal after its line: a client waits for the server's go-ahead
         // before it sends a synchronising literal.
+        let mut last_tag = String::new();
         loop {
             let mut chunk = Vec::new();
             match reader.read_until(b'\n', &mut chunk).await {
@@ -225,11 +241,17 @@ async fn relay(
                 Ok(_) => {}
             }
             let line = String::from_utf8_lossy(&chunk).into_owned();
-            let mut parts = line.splitn(2, ' ');
-            let (tag, rest) = (
-                parts.next().unwrap_or_default(),
-                parts.next().unwrap_or_default(),
-            );
+            // `DONE` has no tag of its own: it completes the IDLE sent before it.
+            let (tag, rest) = if line.trim_end() == "DONE" {
+                (last_tag.clone(), "DONE".to_owned())
+            } else {
+                let mut parts = line.splitn(2, ' ');
+                let tag = parts.next().unwrap_or_default().to_owned();
+                last_tag.clone_from(&tag);
+                (tag, parts.next().unwrap_or_default().trim_end().to_owned())
+            };
+            commands.lock().unwrap().push(rest.clone());
+            let (tag, rest) = (tag.as_str(), rest.as_str());
             if rest.trim().eq_ignore_ascii_case("IDLE") {
                 counts_up.idles.fetch_add(1, Ordering::SeqCst);
                 idling_up.store(true, Ordering::SeqCst);
@@ -308,7 +330,7 @@ async fn relay(
         let tagged = text.starts_with(&format!("{tag} "));
         if !tagged {
             let pass = match effect {
-                Effect::No | Effect::Refuse | Effect::Bye => true,
+                Effect::No | Effect::Refuse | Effect::Bye | Effect::Close => true,
                 Effect::KeepThenNo(n) | Effect::KeepThenOk(n) => {
                     kept += 1;
                     kept <= n
@@ -331,6 +353,9 @@ async fn relay(
         }
         *armed.lock().unwrap() = None;
         kept = 0;
+        if effect == Effect::Close {
+            break;
+        }
         let completion = match effect {
             Effect::KeepThenOk(_) => format!("{tag} OK done\r\n"),
             Effect::Bye => format!("* BYE {INJECTED}\r\n"),
