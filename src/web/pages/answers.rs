@@ -410,9 +410,10 @@ pub async fn prepare(
     };
     let scope_all = pairs.iter().any(|(k, v)| k == "scope" && v == "all");
     let rows = if scope_all {
-        let query: ListQuery = match serde_urlencoded::from_bytes(&body) {
-            Ok(query) => query,
-            Err(_) => ListQuery::default(),
+        // A filter that does not parse is refused, never read as "no filter": "all of this
+        // filter" would then be every application.
+        let Ok(query) = serde_urlencoded::from_bytes::<ListQuery>(&body) else {
+            return error_page(t, StatusCode::BAD_REQUEST);
         };
         match query.resolved_filter(&state).await {
             Ok(filter) => state.store.list(&filter).await,
