@@ -14,9 +14,7 @@ use tracing::{error, info, warn};
 
 use super::smtp::{Mailer, SmtpError, SmtpSession};
 use super::threading::{message_id, thread_ids};
-use super::{
-    CONNECT_BACKOFF_MAX, CONNECT_BACKOFF_START, Handed, OutboxError, SentCopy, hand_over, refused,
-};
+use super::{Handed, OutboxError, SentCopy, delay_after, hand_over, refused};
 use crate::backoff::Backoff;
 use crate::config::AcknowledgementSettings;
 use crate::domain::acknowledgement::{AckTemplate, Fields, SkipReason};
@@ -86,17 +84,7 @@ impl Acknowledger {
                     backoff.reset();
                     self.until_next_due().await
                 }
-                Err(err) => {
-                    let delay = backoff.grow(CONNECT_BACKOFF_START, CONNECT_BACKOFF_MAX);
-                    let needs_admin = matches!(&err, OutboxError::Smtp(e) if e.needs_admin());
-                    if needs_admin {
-                        error!(error = %err, retry_in = ?delay, "acknowledgements cannot be sent: check [smtp] (or [acknowledgement.smtp])");
-                    } else {
-                        warn!(error = %err, retry_in = ?delay, "acknowledgements delayed");
-                    }
-                    crate::health::record_error("smtp");
-                    delay
-                }
+                Err(err) => delay_after(&err, &mut backoff, "acknowledgements"),
             };
             tokio::select! {
                 () = self.wake.notified() => {}

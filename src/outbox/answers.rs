@@ -16,9 +16,7 @@ use tracing::{error, info, warn};
 
 use super::smtp::{Mailer, SmtpError, SmtpSession};
 use super::threading::{message_id, thread_ids};
-use super::{
-    CONNECT_BACKOFF_MAX, CONNECT_BACKOFF_START, Handed, OutboxError, SentCopy, hand_over, refused,
-};
+use super::{Handed, OutboxError, SentCopy, delay_after, hand_over, refused};
 use crate::backoff::Backoff;
 use crate::config::Settings;
 use crate::domain::acknowledgement::DenyList;
@@ -124,16 +122,7 @@ impl AnswerSender {
                     backoff.reset();
                     POLL
                 }
-                Err(err) => {
-                    let delay = backoff.grow(CONNECT_BACKOFF_START, CONNECT_BACKOFF_MAX);
-                    if matches!(&err, OutboxError::Smtp(e) if e.needs_admin()) {
-                        error!(error = %err, retry_in = ?delay, "answers to candidates cannot be sent: check [smtp]");
-                    } else {
-                        warn!(error = %err, retry_in = ?delay, "answers to candidates delayed");
-                    }
-                    crate::health::record_error("smtp");
-                    delay
-                }
+                Err(err) => delay_after(&err, &mut backoff, "answers to candidates"),
             };
             tokio::select! {
                 () = self.wake.notified() => {}

@@ -89,6 +89,20 @@ async fn hand_over(
     })
 }
 
+/// After a batch that could not be sent (no connection, a refused login): how long to wait,
+/// said in the log as an admin can act on it (`what`: "acknowledgements", "answers to
+/// candidates").
+fn delay_after(err: &OutboxError, backoff: &mut crate::backoff::Backoff, what: &str) -> Duration {
+    let delay = backoff.grow(CONNECT_BACKOFF_START, CONNECT_BACKOFF_MAX);
+    if matches!(err, OutboxError::Smtp(e) if e.needs_admin()) {
+        tracing::error!(error = %err, retry_in = ?delay, "{what} cannot be sent: check [smtp] (or [acknowledgement.smtp])");
+    } else {
+        tracing::warn!(error = %err, retry_in = ?delay, "{what} delayed");
+    }
+    crate::health::record_error("smtp");
+    delay
+}
+
 /// What a refusal makes of a row that had `attempts` before: a retry with a growing wait
 /// after a 4xx, until [`MAX_ATTEMPTS`]; a failure otherwise.
 fn refused<Skip>(refusal: Refusal, attempts: i64) -> SendOutcome<Skip> {

@@ -284,18 +284,6 @@ impl Store {
         })
     }
 
-    /// When the next pending row is due, if any.
-    pub async fn next_answer_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        dispatch!(&self.pool, pool => {
-            let row: Option<(Option<DateTime<Utc>>,)> = sqlx::query_as(
-                "SELECT MIN(next_attempt_at) FROM answers WHERE state = 'pending'",
-            )
-            .fetch_optional(pool)
-            .await?;
-            Ok(row.and_then(|(at,)| at))
-        })
-    }
-
     /// Takes a pending row for sending; false when another process took it first.
     pub async fn claim_answer(&self, id: i64) -> Result<bool, StoreError> {
         dispatch!(&self.pool, pool => {

@@ -237,6 +237,15 @@ impl Store {
             "",
         )
         .await?;
+        // Their answers went with the applications (ON DELETE CASCADE); a job left without
+        // any goes too: a reply its author edited holds the person's name in its text.
+        dispatch!(&mut tx, tx => {
+            sqlx::query(
+                "DELETE FROM answer_jobs WHERE NOT EXISTS (SELECT 1 FROM answers r WHERE r.job_id = answer_jobs.id)",
+            )
+            .execute(&mut **tx)
+            .await?;
+        });
         // The documents' texts (and so their words in the search index, whose entries went
         // with the applications) that no remaining document names, and the phone numbers read
         // in them (which would go with the texts all the same: ON DELETE CASCADE). The name

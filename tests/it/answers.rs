@@ -195,6 +195,16 @@ async fn a_reply_answers_the_last_message_joins_the_thread_and_is_not_read_again
         1
     );
     assert_eq!(smtp.messages().len(), 1, "nothing sent again");
+
+    // Forgetting the person leaves nothing of the answer: its row, its job, its message.
+    ok(&env.run(&["forget", "leila@example.com"]));
+    assert_eq!(env.count("SELECT count(*) FROM answers").await, 0);
+    assert_eq!(env.count("SELECT count(*) FROM answer_jobs").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM messages WHERE direction = 'outbound'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
