@@ -8,13 +8,31 @@ use mail_parser::MessageParser;
 use crate::helpers::{Daemon, TestEnv, str_field};
 use crate::smtp::SmtpServer;
 
-/// A fresh application (dated now, so within `max_age`).
+/// A fresh application from Amina El Mansouri (dated now, so within `max_age`).
 fn application(i: usize, from: &str, extra_headers: &str) -> Vec<u8> {
+    fresh_application(
+        i,
+        from,
+        "Amina El Mansouri",
+        "EL MANSOURI Amina",
+        extra_headers,
+    )
+}
+
+/// A fresh application (dated now) from `name` <`from`>, whose subject names `subject_name`,
+/// with a CV and a letter; its Message-ID is `<cand-{i}@example.com>`.
+pub fn fresh_application(
+    i: usize,
+    from: &str,
+    name: &str,
+    subject_name: &str,
+    extra_headers: &str,
+) -> Vec<u8> {
     let date = chrono::Utc::now().to_rfc2822();
     format!(
-        "From: Amina El Mansouri <{from}>\r\n\
+        "From: {name} <{from}>\r\n\
          To: contact@ong-exemple.org\r\n\
-         Subject: Coordination Maroc – EL MANSOURI Amina\r\n\
+         Subject: Coordination Maroc – {subject_name}\r\n\
          Message-ID: <cand-{i}@example.com>\r\n\
          References: <earlier-{i}@example.com>\r\n\
          Date: {date}\r\n{extra_headers}\

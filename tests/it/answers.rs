@@ -15,22 +15,7 @@ use crate::web::{WebApp, form};
 
 /// An application from `email` (dated now), with a CV and a letter.
 fn application(i: usize, email: &str, name: &str) -> Vec<u8> {
-    let date = chrono::Utc::now().to_rfc2822();
-    format!(
-        "From: {name} <{email}>\r\n\
-         To: contact@ong-exemple.org\r\n\
-         Subject: Coordination Maroc – {name}\r\n\
-         Message-ID: <cand-{i}@example.com>\r\n\
-         References: <earlier-{i}@example.com>\r\n\
-         Date: {date}\r\n\
-         MIME-Version: 1.0\r\n\
-         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
-         --b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour, voici ma candidature.\r\n\
-         --b\r\nContent-Type: text/plain; name=\"CV.txt\"\r\nContent-Disposition: attachment; filename=\"CV.txt\"\r\n\r\nCurriculum vitae {i}\r\n\
-         --b\r\nContent-Type: text/plain; name=\"Lettre.txt\"\r\nContent-Disposition: attachment; filename=\"Lettre.txt\"\r\n\r\nLettre de motivation {i}\r\n\
-         --b--\r\n"
-    )
-    .into_bytes()
+    crate::acknowledgement::fresh_application(i, email, name, name, "")
 }
 
 /// `[smtp]` for this server, acknowledgements off.

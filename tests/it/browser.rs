@@ -156,6 +156,17 @@ async fn click_and_load(client: &Client, css: &str) {
     }
 }
 
+/// The example Maildir's messages (what `scripts/demo` files), in name order.
+fn example_mail() -> Vec<Vec<u8>> {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/Maildir/new");
+    let mut mail: Vec<_> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    mail.sort();
+    mail.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
 fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -164,13 +175,7 @@ fn screenshots() -> PathBuf {
 
 #[tokio::test]
 async fn a_recruiter_finds_reads_and_shortlists_an_application_in_a_browser() {
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/Maildir/new");
-    let mut mail: Vec<_> = std::fs::read_dir(&examples)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    mail.sort();
-    let messages: Vec<Vec<u8>> = mail.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let messages = example_mail();
     let app = WebApp::start(&messages);
     let driver = Driver::start();
     let profile = tempfile::tempdir().unwrap();
@@ -400,13 +405,7 @@ async fn an_admin_disables_an_account_whose_session_is_open_in_another_browser()
 /// answer in its thread; aiosmtpd received one message per application.
 #[tokio::test]
 async fn a_recruiter_answers_every_candidate_of_a_posting_in_bulk() {
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/Maildir/new");
-    let mut mail: Vec<_> = std::fs::read_dir(&examples)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    mail.sort();
-    let messages: Vec<Vec<u8>> = mail.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let messages = example_mail();
     let smtp = crate::smtp::SmtpServer::start();
     let app = WebApp::start_with(
         &messages,

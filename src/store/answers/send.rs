@@ -1,32 +1,15 @@
-//! Answer jobs: one row per application, sent at most once by whichever process claims it.
-//!
-//! A row is `pending` until a sender claims it (`sending`, committed before the message's
-//! DATA), then `sent`, `failed` (5xx, or 4xx too often), `skipped` (with the reason), or
-//! `pending` again after a 4xx. A row left in `sending` longer than any send takes was
-//! interrupted: it becomes `uncertain`, and only a person's resend makes it `pending` again.
-//! The sent message becomes an outbound message of the application's thread, the
-//! application is `replied`, and the job's status change happens, all in the transaction
-//! that records the send.
+//! The senders' side of answer jobs: the rows due, the claim before DATA, the outcome, the
+//! recovery of rows a dead sender left, and a person's resend.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use sqlx::FromRow;
 
-use super::acknowledgement::SendOutcome;
-use super::sql::CHUNK;
-use super::{BeginWrite, Store, StoreError, dispatch};
-use crate::domain::answer::{AnswerRequest, AnswerSkip, AnswerText, Interview};
+use super::{AnswerOutcome, INTERVIEW_AT, SENT_BY_APPLYMAIL};
+use crate::domain::answer::{AnswerText, Interview};
 use crate::domain::identity::{Identity, Legacy};
 use crate::domain::invitation::Place;
-use crate::domain::named::Named;
-use crate::domain::reply_template::{ReplyTemplate, TemplateName};
-use crate::domain::status::ApplicationStatus;
-
-/// An answer's attempt.
-pub type AnswerOutcome = SendOutcome<AnswerSkip>;
-
-/// The mailbox name of the messages applymail itself sent: the Sent folder scan knows them by
-/// their Message-ID.
-pub const SENT_BY_APPLYMAIL: &str = "applymail";
+use crate::domain::reply_template::ReplyTemplate;
+use crate::store::{BeginWrite, Store, StoreError, dispatch};
 
 /// A row of a job whose time has come, with everything its message needs.
 #[derive(Debug, Clone, FromRow)]
@@ -69,10 +52,6 @@ impl DueAnswer {
             .map(AnswerText::Template)
     }
 
-    pub fn template(&self) -> Option<TemplateName> {
-        self.template.parse().ok()
-    }
-
     pub fn interview(&self) -> Option<Interview> {
         Some(Interview {
             start: NaiveDateTime::parse_from_str(self.interview_at.as_deref()?, INTERVIEW_AT)
@@ -82,8 +61,6 @@ impl DueAnswer {
         })
     }
 }
-
-const INTERVIEW_AT: &str = "%Y-%m-%dT%H:%M";
 
 /// What the sender tells the store of a message the server accepted: the outbound message
 /// of the thread.
@@ -97,136 +74,7 @@ pub struct SentMessage<'a> {
     pub references: &'a str,
 }
 
-/// A job as its page shows it.
-#[derive(Debug, Clone, FromRow)]
-pub struct JobSummary {
-    pub id: i64,
-    pub template: String,
-    pub set_status: Option<String>,
-    pub total: i64,
-    pub created_by: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// One application of a job.
-#[derive(Debug, Clone, FromRow)]
-pub struct JobRow {
-    pub answer_id: i64,
-    pub application_id: i64,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub state: String,
-    pub reason: Option<String>,
-    pub sent_at: Option<DateTime<Utc>>,
-}
-
-/// How far a job is: rows per state, and those gone with an erased candidate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Progress {
-    pub pending: i64,
-    pub sending: i64,
-    pub sent: i64,
-    pub failed: i64,
-    pub uncertain: i64,
-    pub skipped: i64,
-    pub erased: i64,
-}
-
-impl Progress {
-    /// Nothing left to send (uncertain rows wait for a person).
-    pub fn is_done(&self) -> bool {
-        self.pending == 0 && self.sending == 0
-    }
-}
-
 impl Store {
-    /// Records a job for these applications (each once, those that exist), with a fresh
-    /// Message-ID per row; returns the job's id. `domain` is the sender's address domain.
-    ///
-    /// `token` is the form's one-time token: the same token again (a double click, a reload
-    /// of the page that posted) gives back the job it made, and records nothing more.
-    pub async fn create_answer_job(
-        &self,
-        request: &AnswerRequest,
-        application_ids: &[i64],
-        domain: &str,
-        token: Option<&str>,
-    ) -> Result<i64, StoreError> {
-        let mut ids = application_ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let (subject, body, literal) = match &request.text {
-            AnswerText::Template(t) => (t.subject.as_str(), t.body.as_str(), false),
-            AnswerText::Literal { subject, body } => (subject.as_str(), body.as_str(), true),
-        };
-        let interview = request.interview.as_ref();
-        let now = Utc::now();
-        dispatch!(&self.pool, pool => {
-            let mut tx = pool.begin_write().await?;
-            let made: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO answer_jobs (template, subject, body, literal, set_status, interview_at,
-                     interview_minutes, interview_place, total, created_by, created_at, request_token)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-                 ON CONFLICT (request_token) DO NOTHING RETURNING id",
-            )
-            .bind(request.template.as_str())
-            .bind(subject)
-            .bind(body)
-            .bind(literal)
-            .bind(request.set_status.map(ApplicationStatus::as_str))
-            .bind(interview.map(|i| i.start.format(INTERVIEW_AT).to_string()))
-            .bind(interview.map(|i| i.minutes))
-            .bind(interview.map(|i| i.place.as_text().to_owned()))
-            .bind(ids.len() as i64)
-            .bind(&request.author)
-            .bind(now)
-            .bind(token)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some((job,)) = made else {
-                let (job,): (i64,) = sqlx::query_as("SELECT id FROM answer_jobs WHERE request_token = $1")
-                    .bind(token)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                return Ok(job);
-            };
-            for chunk in ids.chunks(CHUNK / 4) {
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO answers (job_id, application_id, state, message_id, next_attempt_at)
-                     SELECT j, a, 'pending', m, n FROM (",
-                );
-                let mut first = true;
-                for id in chunk {
-                    insert.push(if first { "SELECT " } else { " UNION ALL SELECT " });
-                    first = false;
-                    insert
-                        .push_bind(job)
-                        .push(" AS j, ")
-                        .push_bind(*id)
-                        .push(" AS a, ")
-                        .push_bind(new_answer_id(domain))
-                        .push(" AS m, ")
-                        .push_bind(now)
-                        .push(" AS n");
-                }
-                insert.push(") AS asked WHERE EXISTS (SELECT 1 FROM applications WHERE id = asked.a)");
-                insert.build().persistent(false).execute(&mut *tx).await?;
-            }
-            let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM answers WHERE job_id = $1")
-                .bind(job)
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE answer_jobs SET total = $2 WHERE id = $1")
-                .bind(job)
-                .bind(rows)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(job)
-        })
-    }
-
     /// Rows left in `sending` for longer than `stale` become `uncertain`: their sender died
     /// while the SMTP server may have had the message. Returns their application ids.
     pub async fn recover_interrupted_answers(
@@ -422,103 +270,4 @@ impl Store {
             Ok(done.rows_affected() == 1)
         })
     }
-
-    pub async fn answer_job(&self, id: i64) -> Result<Option<JobSummary>, StoreError> {
-        dispatch!(&self.pool, pool => {
-            Ok(sqlx::query_as(
-                "SELECT id, template, set_status, total, created_by, created_at FROM answer_jobs WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await?)
-        })
-    }
-
-    /// The latest jobs, newest first.
-    pub async fn answer_jobs(&self, limit: i64) -> Result<Vec<JobSummary>, StoreError> {
-        dispatch!(&self.pool, pool => {
-            Ok(sqlx::query_as(
-                "SELECT id, template, set_status, total, created_by, created_at FROM answer_jobs
-                 ORDER BY id DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-
-    /// A job's rows with their candidates, skipped and failed ones first.
-    pub async fn answer_job_rows(&self, job: i64) -> Result<Vec<JobRow>, StoreError> {
-        dispatch!(&self.pool, pool => {
-            Ok(sqlx::query_as(
-                "SELECT r.id AS answer_id, r.application_id, c.first_name, c.last_name, c.email,
-                        r.state, r.reason, r.sent_at
-                 FROM answers r
-                 JOIN applications a ON a.id = r.application_id
-                 JOIN candidates c ON c.id = a.candidate_id
-                 WHERE r.job_id = $1
-                 ORDER BY CASE r.state WHEN 'uncertain' THEN 0 WHEN 'failed' THEN 1 WHEN 'skipped' THEN 2
-                          WHEN 'pending' THEN 3 WHEN 'sending' THEN 3 ELSE 4 END, c.last_name, c.first_name, r.id",
-            )
-            .bind(job)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-
-    /// Rows per state; the rows of erased candidates are counted from the job's total.
-    pub async fn answer_job_progress(&self, job: i64) -> Result<Progress, StoreError> {
-        let (total, counts): (i64, Vec<(String, i64)>) = dispatch!(&self.pool, pool => {
-            let total: Option<(i64,)> = sqlx::query_as("SELECT total FROM answer_jobs WHERE id = $1")
-                .bind(job)
-                .fetch_optional(pool)
-                .await?;
-            let counts = sqlx::query_as(
-                "SELECT state, COUNT(*) FROM answers WHERE job_id = $1 GROUP BY state",
-            )
-            .bind(job)
-            .fetch_all(pool)
-            .await?;
-            (total.map_or(0, |(t,)| t), counts)
-        });
-        let mut progress = Progress::default();
-        let mut rows = 0;
-        for (state, count) in counts {
-            rows += count;
-            let slot = match state.as_str() {
-                "pending" => &mut progress.pending,
-                "sending" => &mut progress.sending,
-                "sent" => &mut progress.sent,
-                "failed" => &mut progress.failed,
-                "uncertain" => &mut progress.uncertain,
-                _ => &mut progress.skipped,
-            };
-            *slot += count;
-        }
-        progress.erased = (total - rows).max(0);
-        Ok(progress)
-    }
-
-    /// The answers sent to one application, newest first: (job, template, state, reason).
-    pub async fn answers_of(
-        &self,
-        application_id: i64,
-    ) -> Result<Vec<(i64, i64, String, String, Option<String>)>, StoreError> {
-        dispatch!(&self.pool, pool => {
-            Ok(sqlx::query_as(
-                "SELECT r.id, r.job_id, j.template, r.state, r.reason FROM answers r
-                 JOIN answer_jobs j ON j.id = r.job_id
-                 WHERE r.application_id = $1 ORDER BY r.id DESC",
-            )
-            .bind(application_id)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-}
-
-/// A Message-ID for an answer, unique without coordination between instances.
-fn new_answer_id(domain: &str) -> String {
-    let nonce: u128 = rand::random();
-    format!("<answer.{nonce:032x}@{domain}>")
 }
