@@ -545,6 +545,10 @@ async fn the_app_replies_once_per_click_and_confirms_a_bulk_send_before_it() {
         assert!(start.elapsed() < Duration::from_secs(30), "{page}");
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The list of sends shows each job with its own progress.
+    let sends = app.get("/answers", &cookie).text();
+    assert!(sends.contains("4 / 4 Envoyé"), "{sends}");
+    assert!(sends.contains("1 / 1 Envoyé"), "{sends}");
     let bulk = per_recipient(&smtp.messages()[1..]);
     assert_eq!(bulk.get("p0@example.com"), Some(&2), "one per application");
     assert_eq!(bulk.get("p1@example.com"), Some(&1));
