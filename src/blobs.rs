@@ -173,8 +173,52 @@ impl BlobStore {
         Ok(Stamps(stamps))
     }
 
-    pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.path(sha256))
+    /// A file to write a content into a chunk at a time, under the hash it must have
+    /// ([`FileWriter::finish`] checks it): a migration from the database.
+    pub fn writer(&self, sha256: &str) -> io::Result<FileWriter> {
+        let path = self.path(sha256);
+        let folder = path.parent().unwrap_or(&self.root);
+        let file = tempfile::Builder::new()
+            .prefix(&format!(
+                "{TEMPORARY}{}.{}.",
+                host_name(),
+                std::process::id()
+            ))
+            .permissions(fs::Permissions::from_mode(FILE_MODE))
+            .tempfile_in(folder)?;
+        Ok(FileWriter {
+            file,
+            path,
+            expected: sha256.to_owned(),
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    /// Every content in the folder, by name (temporaries aside).
+    pub fn list(&self) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for fan in fs::read_dir(self.root.join("sha256"))? {
+            for entry in fs::read_dir(fan?.path())? {
+                let name = entry?.file_name();
+                if let Some(name) = name.to_str().filter(|n| !n.starts_with(TEMPORARY)) {
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Whether the file holds exactly the bytes its name says (read whole, a chunk at a time).
+    pub fn verify(&self, sha256: &str) -> io::Result<bool> {
+        let mut file = match File::open(self.path(sha256)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            other => other?,
+        };
+        let mut hasher = Sha256::new();
+        io::copy(&mut file, &mut hasher)?;
+        Ok(hex::encode(hasher.finalize()) == sha256)
     }
 
     /// Deletes a file; a file already gone is not an error.
@@ -183,6 +227,45 @@ impl BlobStore {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+}
+
+/// A content being written under its hash (see [`BlobStore::writer`]); dropped unfinished, it
+/// leaves nothing.
+#[derive(Debug)]
+pub struct FileWriter {
+    file: tempfile::NamedTempFile,
+    path: PathBuf,
+    expected: String,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl FileWriter {
+    pub fn write(&mut self, chunk: &[u8]) -> io::Result<()> {
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        self.file.write_all(chunk)
+    }
+
+    /// Puts the file under its name if its bytes have the hash that name says; not durable
+    /// until the next [`BlobStore::sync`].
+    pub fn finish(self) -> io::Result<Blob> {
+        let actual = hex::encode(self.hasher.finalize());
+        if actual != self.expected {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the bytes stored as {} have the SHA-256 {actual}: damaged, not written",
+                    self.expected
+                ),
+            ));
+        }
+        self.file.persist(&self.path).map_err(|e| e.error)?;
+        Ok(Blob {
+            sha256: self.expected,
+            size: self.size,
+        })
     }
 }
 

@@ -102,6 +102,17 @@ pub enum Command {
     /// The web app's accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Where documents are kept (`[storage] kind`), and moving them.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+    /// Write one stored document's bytes to a file, by the SHA-256 that `show` and `export`
+    /// give (with documents in the database, the export has no path).
+    Document {
+        sha256: String,
+        /// The file to write (`-`: standard output).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Answer candidates with a reply template, as the app does: one application (ID), or
     /// every application of a posting in a status (--posting and --status, then --dry-run to
     /// list them or --yes to send). Each application gets at most one message per run.
@@ -185,6 +196,24 @@ pub enum QuarantineCommand {
         #[arg(long, conflicts_with = "ids")]
         all: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Move every document (and quarantined raw message) to the database or to files
+    /// (`storage.dir`), checking each one's SHA-256. Stop the daemons and `applymail web`
+    /// first. Killed, it resumes when run again; until it ends nothing else runs. Then set
+    /// `[storage] kind` to the new place.
+    Migrate {
+        #[arg(long, value_enum)]
+        to: StorageTarget,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StorageTarget {
+    Database,
+    Files,
 }
 
 #[derive(Debug, Args)]

@@ -20,7 +20,9 @@
 //! - [`imap`]: the IMAP client: connection, TLS, login, and every command with its completion
 //!   checked in one place.
 //! - [`sources`]: local mail: `.eml` files, Maildir folders and mbox files.
-//! - [`blobs`]: the content-addressed document store.
+//! - [`blobs`]: the content-addressed folder of document files (`[storage] kind = "files"`).
+//! - [`documents`]: where documents are kept, files or the database, behind the one interface
+//!   every reader uses, and `applymail storage migrate` between the two.
 //! - [`store`]: the database (SQLite or PostgreSQL): recording, the ledger, cursors, erasure,
 //!   the recruiters' queries.
 //! - [`ingest`]: the pipeline: raw messages with their coordinates in, committed outcomes out.
@@ -52,6 +54,7 @@ pub mod blobs;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod documents;
 pub mod domain;
 pub mod extract;
 pub mod health;

@@ -7,7 +7,7 @@ use std::io::Write;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::domain::name::usual_case;
 use crate::domain::printable::printable;
 use crate::store::queries::{ApplicationDetail, ApplicationRow};
@@ -44,7 +44,7 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn exported(details: Vec<ApplicationDetail>, blobs: &BlobStore) -> Vec<ExportedApplication> {
+pub fn exported(details: Vec<ApplicationDetail>, documents: &Documents) -> Vec<ExportedApplication> {
     details
         .into_iter()
         .map(|detail| {
@@ -74,7 +74,10 @@ pub fn exported(details: Vec<ApplicationDetail>, blobs: &BlobStore) -> Vec<Expor
                     .documents
                     .into_iter()
                     .map(|d| ExportedDocument {
-                        path: blobs.path(&d.sha256).display().to_string(),
+                        path: documents
+                            .path(&d.sha256)
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
                         kind: d.kind,
                         filename: d.filename,
                         sha256: d.sha256,
@@ -135,7 +138,12 @@ pub fn write_csv(out: &mut dyn Write, applications: &[ExportedApplication]) -> s
                     d.kind,
                     if d.current { "" } else { " (old)" },
                     d.filename,
-                    d.path
+                    // Kept in the database: no path, the hash `applymail document` takes.
+                    if d.path.is_empty() {
+                        format!("sha256 {}", d.sha256)
+                    } else {
+                        d.path.clone()
+                    }
                 )
             })
             .collect::<Vec<_>>()

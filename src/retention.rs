@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use tracing::{error, info};
 
-use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::domain::identity::{Identity, Legacy};
 use crate::shutdown::Shutdown;
 use crate::store::erase::{Erase, Erased};
@@ -16,51 +16,52 @@ use crate::store::{Store, StoreError};
 pub enum RetentionError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot delete a document file: {0}")]
-    Blobs(#[from] std::io::Error),
+    #[error("cannot read or delete a document: {0}")]
+    Documents(#[from] std::io::Error),
     #[error("--older-than {0:?} is too long")]
     TooLong(Duration),
 }
 
-/// Erases in the database, then deletes the files nothing refers to any more.
+/// Erases in the database (documents kept there with the rows), then deletes the files
+/// nothing refers to any more.
 pub async fn erase(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     what: &Erase<'_>,
     actor: &str,
     dry_run: bool,
 ) -> Result<Erased, RetentionError> {
     let erased = store.erase(what, actor, dry_run).await?;
-    store
-        .remove_unreferenced_blobs(&erased.released_blobs, |sha| blobs.remove(sha))
-        .await??;
+    documents
+        .remove_released(store, &erased.released_blobs)
+        .await?;
     Ok(erased)
 }
 
 /// Erases everything about the person writing from `email`: their applications, and the
 /// quarantined messages that mention the address anywhere (their raw bytes are read here,
-/// since only the blob store has them).
+/// since only the document store has them).
 pub async fn forget(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     email: &str,
     actor: &str,
 ) -> Result<Erased, RetentionError> {
-    forget_or_count(store, blobs, email, actor, false).await
+    forget_or_count(store, documents, email, actor, false).await
 }
 
 /// What [`forget`] would erase, erasing nothing: the admin's confirmation step shows it.
 pub async fn forget_preview(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     email: &str,
 ) -> Result<Erased, RetentionError> {
-    forget_or_count(store, blobs, email, "", true).await
+    forget_or_count(store, documents, email, "", true).await
 }
 
 async fn forget_or_count(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     email: &str,
     actor: &str,
     dry_run: bool,
@@ -68,7 +69,7 @@ async fn forget_or_count(
     let needle = email.trim().to_lowercase();
     let mut quarantined = Vec::new();
     for (id, sha256, message_id) in store.quarantined_raw().await? {
-        let raw = match blobs.read(&sha256) {
+        let raw = match documents.read(&sha256).await {
             Ok(raw) => raw,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e.into()),
@@ -82,7 +83,7 @@ async fn forget_or_count(
         email: &needle,
         quarantined: &quarantined,
     };
-    erase(store, blobs, &what, actor, dry_run).await
+    erase(store, documents, &what, actor, dry_run).await
 }
 
 /// Whether raw bytes hold an address, whatever its case.
@@ -98,20 +99,20 @@ fn mentions(raw: &[u8], lowercase_address: &str) -> bool {
 /// raw copies nothing names any more; says how many were requeued.
 pub async fn requeue(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     ids: &[i64],
 ) -> Result<usize, RetentionError> {
     let requeued = store.requeue(ids).await?;
-    store
-        .remove_unreferenced_blobs(&requeued.released_blobs, |sha| blobs.remove(sha))
-        .await??;
+    documents
+        .remove_released(store, &requeued.released_blobs)
+        .await?;
     Ok(requeued.messages)
 }
 
 /// Erases the applications not hired whose last activity is older than `keep_for`.
 pub async fn purge(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     keep_for: Duration,
     actor: &str,
     dry_run: bool,
@@ -121,15 +122,15 @@ pub async fn purge(
     let cutoff = Utc::now()
         .checked_sub_signed(age)
         .ok_or(RetentionError::TooLong(keep_for))?;
-    erase(store, blobs, &Erase::InactiveSince(cutoff), actor, dry_run).await
+    erase(store, documents, &Erase::InactiveSince(cutoff), actor, dry_run).await
 }
 
 /// The daemon's retention: once at start, then once a day, until shutdown.
-pub fn spawn_daily(store: Store, blobs: BlobStore, keep_for: Duration, shutdown: Shutdown) {
+pub fn spawn_daily(store: Store, documents: Documents, keep_for: Duration, shutdown: Shutdown) {
     const DAY: Duration = Duration::from_secs(24 * 3600);
     tokio::spawn(async move {
         loop {
-            match purge(&store, &blobs, keep_for, "applymail (retention)", false).await {
+            match purge(&store, &documents, keep_for, "applymail (retention)", false).await {
                 Ok(erased) if erased.applications > 0 => info!(
                     applications = erased.applications,
                     documents = erased.documents,

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tracing::{debug, error, info, warn};
 
-use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::domain::document::DocFormat;
 use crate::domain::duplicates::name_key;
 use crate::domain::phone::personal_numbers;
@@ -109,13 +109,13 @@ impl IndexPass {
 /// Indexes everything waiting, batch after batch, until nothing is or shutdown comes.
 pub async fn index_pending(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     limits: &IndexerLimits,
     shutdown: &Shutdown,
 ) -> Result<IndexPass, IndexError> {
     let mut total = IndexPass::default();
     while !shutdown.is_requested() {
-        let pass = index_batch(store, blobs, limits, shutdown).await?;
+        let pass = index_batch(store, documents, limits, shutdown).await?;
         if pass.is_idle() {
             break;
         }
@@ -129,18 +129,18 @@ pub async fn index_pending(
 /// Shutdown stops it between documents, keeping the texts already read.
 pub async fn index_batch(
     store: &Store,
-    blobs: &BlobStore,
+    documents: &Documents,
     limits: &IndexerLimits,
     shutdown: &Shutdown,
 ) -> Result<IndexPass, IndexError> {
-    let documents = store.unindexed_documents(limits.batch).await?;
+    let unindexed = store.unindexed_documents(limits.batch).await?;
     let mut pass = IndexPass {
-        documents: documents.len(),
+        documents: unindexed.len(),
         ..IndexPass::default()
     };
     let mut seen = HashSet::new();
     let mut texts = Vec::new();
-    for doc in documents.iter().filter(|d| !d.has_text) {
+    for doc in unindexed.iter().filter(|d| !d.has_text) {
         if shutdown.is_requested() {
             store.save_texts(&texts).await?;
             return Ok(IndexPass::default());
@@ -148,9 +148,13 @@ pub async fn index_batch(
         if !seen.insert(doc.sha256.clone()) {
             continue;
         }
-        let (blobs, document, limits_) = (blobs.clone(), doc.clone(), limits.clone());
-        let state =
-            tokio::task::spawn_blocking(move || extract(&blobs, &document, &limits_)).await?;
+        let state = match documents.read(&doc.sha256).await {
+            Ok(bytes) => {
+                let (document, limits_) = (doc.clone(), limits.clone());
+                tokio::task::spawn_blocking(move || extract(&bytes, &document, &limits_)).await?
+            }
+            Err(e) => TextState::Failed(format!("cannot read the document: {e}")),
+        };
         if let TextState::Failed(error) = &state {
             pass.failed += 1;
             debug!(sha256 = %doc.sha256, error = %error, "search index: unreadable document");
@@ -160,7 +164,7 @@ pub async fn index_batch(
     pass.texts = store.save_texts(&texts).await?;
     pass.duplicates = index_duplicates(store, limits.batch).await?;
 
-    let mut applications: Vec<i64> = documents.iter().map(|d| d.application_id).collect();
+    let mut applications: Vec<i64> = unindexed.iter().map(|d| d.application_id).collect();
     applications.extend(store.unindexed_applications(limits.batch).await?);
     applications.sort_unstable();
     applications.dedup();
@@ -285,7 +289,7 @@ const LARGE_BACKLOG: i64 = 50;
 /// each committed group). Shutdown is honoured between documents.
 pub async fn run_indexer(
     store: Store,
-    blobs: BlobStore,
+    documents: Documents,
     limits: IndexerLimits,
     wake: Option<Arc<Notify>>,
     shutdown: Shutdown,
@@ -301,7 +305,7 @@ pub async fn run_indexer(
         if shutdown.is_requested() {
             return;
         }
-        match index_batch(&store, &blobs, &limits, &shutdown).await {
+        match index_batch(&store, &documents, &limits, &shutdown).await {
             Ok(pass) if pass.is_idle() => {
                 if let Some(done) = stretch.take() {
                     let written = done.done.applications as i64;
@@ -416,17 +420,13 @@ impl Stretch {
     }
 }
 
-/// The text of one document, from its file. Blocking.
-fn extract(blobs: &BlobStore, doc: &UnindexedDocument, limits: &IndexerLimits) -> TextState {
-    let bytes = match blobs.read(&doc.sha256) {
-        Ok(bytes) => bytes,
-        Err(e) => return TextState::Failed(format!("cannot read the document file: {e}")),
-    };
-    let format = DocFormat::detect(Some(&doc.filename), &doc.content_type, &bytes);
+/// The text of one document, from its bytes. Blocking.
+fn extract(bytes: &[u8], doc: &UnindexedDocument, limits: &IndexerLimits) -> TextState {
+    let format = DocFormat::detect(Some(&doc.filename), &doc.content_type, bytes);
     let text = if format == DocFormat::Doc {
-        Ok(legacy_doc_text(&bytes, limits.text.max_output_chars))
+        Ok(legacy_doc_text(bytes, limits.text.max_output_chars))
     } else if has_reader(format) {
-        document_text(&bytes, format, &limits.text)
+        document_text(bytes, format, &limits.text)
     } else {
         return TextState::Empty;
     };

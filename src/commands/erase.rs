@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::status::os_user;
-use super::{open_blobs, open_store};
+use super::{open_documents, open_store};
 use crate::config::Settings;
 use crate::retention;
 
@@ -21,8 +21,8 @@ pub async fn purge(
         None => settings.retention.keep_for,
     };
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
-    let erased = retention::purge(&store, &blobs, keep_for, &os_user(), dry_run).await?;
+    let documents = open_documents(settings, &store).await?;
+    let erased = retention::purge(&store, &documents, keep_for, &os_user(), dry_run).await?;
     let verb = if dry_run { "would erase" } else { "erased" };
     super::output::say(format_args!(
         "{verb} {} application(s), {} message(s), {} document(s) inactive for more than {}",
@@ -41,9 +41,9 @@ pub async fn forget(
     by: Option<String>,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
+    let documents = open_documents(settings, &store).await?;
     let actor = by.unwrap_or_else(os_user);
-    let erased = retention::forget(&store, &blobs, email, &actor).await?;
+    let erased = retention::forget(&store, &documents, email, &actor).await?;
     store.close().await;
     if erased.applications == 0 && erased.quarantined == 0 {
         anyhow::bail!("no candidate writes from {email:?} (see `applymail list --search`)");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{open_blobs, open_store};
+use super::{open_documents, open_store};
 use crate::cli::ExportFormat;
 use crate::config::Settings;
 use crate::report;
@@ -17,8 +17,8 @@ pub async fn export(
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
-    let exported = report::exported(store.export().await?, &blobs);
+    let documents = open_documents(settings, &store).await?;
+    let exported = report::exported(store.export().await?, &documents);
     store.close().await;
     let mut sink: Box<dyn Write> = match out {
         Some(path) => Box::new(std::io::BufWriter::new(

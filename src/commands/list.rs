@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use super::{open_blobs, open_store};
+use super::{open_documents, open_store};
 use crate::cli::{ListArgs, ListFormat};
 use crate::config::Settings;
 use crate::domain::document::DocumentKind;
@@ -38,14 +38,14 @@ pub async fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<ExitCod
         ListFormat::Table => report::write_table(&mut out, &rows)?,
         ListFormat::Json | ListFormat::Csv => {
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-            let blobs = open_blobs(settings)?;
+            let documents = open_documents(settings, &store).await?;
             let details = store
                 .export()
                 .await?
                 .into_iter()
                 .filter(|d| ids.contains(&d.application.id))
                 .collect();
-            let exported = report::exported(details, &blobs);
+            let exported = report::exported(details, &documents);
             if args.format == ListFormat::Json {
                 report::write_json(&mut out, &exported)?;
             } else {

@@ -11,6 +11,7 @@ mod quarantine;
 mod reply;
 pub mod run;
 mod show;
+mod storage;
 mod status;
 mod user;
 pub mod web;
@@ -19,8 +20,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::blobs::BlobStore;
-use crate::cli::{Cli, Command};
+use crate::documents::Documents;
+use crate::cli::{Cli, Command, StorageCommand};
 use crate::config::{self, Settings};
 use crate::ingest::Pipeline;
 use crate::shutdown::Shutdown;
@@ -99,6 +100,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => quarantine::quarantine(&settings, command).await,
         Command::Web => web::web(&settings, Shutdown::on_signals()).await,
         Command::User(command) => user::user(&settings, command).await,
+        Command::Storage(StorageCommand::Migrate { to }) => {
+            storage::migrate_to(&settings, to).await
+        }
+        Command::Document { sha256, out } => storage::document(&settings, &sha256, &out).await,
     }
 }
 
@@ -134,13 +139,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-pub fn open_blobs(settings: &Settings) -> anyhow::Result<BlobStore> {
-    BlobStore::open(&settings.storage.dir).with_context(|| {
-        format!(
-            "document store {} (storage.dir)",
-            settings.storage.dir.display()
-        )
-    })
+/// Where the documents are, once the database agrees (see [`Documents::open`]).
+pub async fn open_documents(settings: &Settings, store: &Store) -> anyhow::Result<Documents> {
+    Ok(Documents::open(&settings.storage, store).await?)
 }
 
 pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {
@@ -151,6 +152,6 @@ pub async fn pipeline(settings: &Settings) -> anyhow::Result<Pipeline> {
         tracing::warn!("{}", TESSERACT_MISSING);
     }
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
-    Ok(Pipeline::new(settings, store, blobs))
+    let documents = open_documents(settings, &store).await?;
+    Ok(Pipeline::new(settings, store, documents))
 }

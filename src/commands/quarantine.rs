@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::{open_blobs, open_store};
+use super::{open_documents, open_store};
 use crate::cli::QuarantineCommand;
 use crate::config::Settings;
 use crate::domain::printable::printable;
@@ -49,8 +49,8 @@ pub async fn quarantine(
             } else {
                 ids
             };
-            let blobs = open_blobs(settings)?;
-            let requeued = crate::retention::requeue(&store, &blobs, &ids).await?;
+            let documents = open_documents(settings, &store).await?;
+            let requeued = crate::retention::requeue(&store, &documents, &ids).await?;
             super::output::say(format_args!(
                 "{requeued} message(s) will be read again by the next pass (`applymail run`)"
             ))?;

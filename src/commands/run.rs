@@ -41,7 +41,7 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         pipeline = pipeline.clone().with_search_wake(Arc::clone(&wake));
         tokio::spawn(crate::textindex::run_indexer(
             pipeline.store().clone(),
-            pipeline.blobs().clone(),
+            pipeline.documents().clone(),
             crate::textindex::IndexerLimits::default(),
             Some(wake),
             shutdown.clone(),
@@ -73,14 +73,14 @@ pub async fn run(settings: &Settings, once: bool, shutdown: Shutdown) -> anyhow:
         let state = super::web::web_state(
             settings,
             pipeline.store().clone(),
-            pipeline.blobs().clone(),
+            pipeline.documents().clone(),
             answers.clone(),
         );
         crate::web::spawn(state, shutdown.clone()).await?;
     }
     crate::retention::spawn_daily(
         pipeline.store().clone(),
-        pipeline.blobs().clone(),
+        pipeline.documents().clone(),
         settings.retention.keep_for,
         shutdown.clone(),
     );
@@ -127,6 +127,12 @@ async fn watch(
         let Some(mut lease) = pipeline.store().acquire_lease(identity, shutdown).await? else {
             break;
         };
+        // A standby may have waited through `applymail storage migrate`: it must not file
+        // into the place the documents left.
+        if let Err(err) = pipeline.documents().confirm(pipeline.store()).await {
+            lease.release().await;
+            return Err(err.into());
+        }
         health.set(MailboxState::Starting);
         // Only the lease holder sends, and only after settling what a crash interrupted.
         let sender = match acknowledger {
@@ -183,7 +189,7 @@ async fn watch(
 const INDEXER_STOP: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// What the lease is taken on: the mailbox, as every instance configured for it names it.
-fn mailbox_identity(mailbox: &MailboxSettings) -> String {
+pub(super) fn mailbox_identity(mailbox: &MailboxSettings) -> String {
     match mailbox {
         MailboxSettings::Imap(imap) => {
             format!(
@@ -214,7 +220,7 @@ async fn requeue_what_now_fits(
     if ids.is_empty() {
         return Ok(());
     }
-    let requeued = crate::retention::requeue(pipeline.store(), pipeline.blobs(), &ids).await?;
+    let requeued = crate::retention::requeue(pipeline.store(), pipeline.documents(), &ids).await?;
     info!(
         messages = requeued,
         "messages quarantined as too large now fit limits.max_message_bytes: reading them again"

@@ -5,14 +5,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::{open_blobs, open_store};
+use super::{open_documents, open_store};
 use crate::config::Settings;
 use crate::domain::printable::printable;
 use crate::report::timestamp;
 
 pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
+    let documents = open_documents(settings, &store).await?;
     let Some(detail) = store.application(id).await? else {
         anyhow::bail!("no application with id {id} (see `applymail list`)");
     };
@@ -71,7 +71,14 @@ pub async fn show(settings: &Settings, id: i64) -> anyhow::Result<ExitCode> {
             d.source,
             d.size
         )?;
-        writeln!(out, "         {}", blobs.path(&d.sha256).display())?;
+        match documents.path(&d.sha256) {
+            Some(path) => writeln!(out, "         {}", path.display())?,
+            None => writeln!(
+                out,
+                "         in the database: applymail document {} --out FILE",
+                d.sha256
+            )?,
+        }
     }
     writeln!(out, "\nMessages:")?;
     for m in &detail.messages {

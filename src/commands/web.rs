@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::{open_blobs, open_store};
-use crate::blobs::BlobStore;
+use super::{open_documents, open_store};
+use crate::documents::Documents;
 use crate::config::Settings;
 use crate::outbox::AnswerSender;
 use crate::shutdown::Shutdown;
@@ -17,12 +17,12 @@ use crate::web::{AppState, spawn};
 pub fn web_state(
     settings: &Settings,
     store: Store,
-    blobs: BlobStore,
+    documents: Documents,
     answers: Option<AnswerSender>,
 ) -> AppState {
     AppState {
         store,
-        blobs,
+        documents,
         settings: Arc::new(settings.web.clone().unwrap_or_default()),
         postings: Arc::new(settings.postings.clone()),
         limits: Arc::new(settings.limits.clone()),
@@ -41,7 +41,7 @@ pub fn web_state(
 
 pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
-    let blobs = open_blobs(settings)?;
+    let documents = open_documents(settings, &store).await?;
     // Without a daemon, `web` sends the answers recruiters ask for; with one, both do, each
     // row claimed by one of them.
     let answers = AnswerSender::new(store.clone(), settings).context("[smtp]")?;
@@ -49,7 +49,7 @@ pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Exit
         .clone()
         .map(|answers| tokio::spawn(answers.run(shutdown.clone())));
     let address = spawn(
-        web_state(settings, store.clone(), blobs.clone(), answers),
+        web_state(settings, store.clone(), documents.clone(), answers),
         shutdown.clone(),
     )
     .await?;
@@ -57,7 +57,7 @@ pub async fn web(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Exit
     // when no daemon runs). A daemon in the same database indexes too; both are safe.
     let indexer = tokio::spawn(crate::textindex::run_indexer(
         store.clone(),
-        blobs,
+        documents,
         Default::default(),
         None,
         shutdown.clone(),

@@ -183,7 +183,9 @@ struct RawDatabase {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStorage {
-    dir: PathBuf,
+    #[serde(default)]
+    kind: super::StorageKind,
+    dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,8 +209,17 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             "must start with sqlite: or postgres://",
         ));
     }
-    if raw.storage.dir.as_os_str().is_empty() {
-        return Err(key_error("storage.dir", "must not be empty"));
+    match (&raw.storage.dir, raw.storage.kind) {
+        (Some(dir), _) if dir.as_os_str().is_empty() => {
+            return Err(key_error("storage.dir", "must not be empty"));
+        }
+        (None, super::StorageKind::Files) => {
+            return Err(key_error(
+                "storage.dir",
+                "must be set: with storage.kind = \"files\" (the default) it is the documents' folder",
+            ));
+        }
+        _ => {}
     }
     validate_limits(&raw.limits)?;
     let postings = validate_postings(raw.postings)?;
@@ -264,6 +275,7 @@ fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
             url: DatabaseUrl::new(url),
         },
         storage: StorageSettings {
+            kind: raw.storage.kind,
             dir: raw.storage.dir,
         },
         limits: raw.limits,
@@ -438,6 +450,18 @@ subject = "Coordination Maroc"
         let settings = load_with(GOOD, &[]).expect("valid config");
         assert_eq!(settings.postings.len(), 1);
         assert!(matches!(settings.mailbox, MailboxSettings::Maildir(_)));
+    }
+
+    #[test]
+    fn documents_in_the_database_need_no_folder_and_files_do() {
+        let without_dir = GOOD.replace("dir = \"data/documents\"", "kind = \"database\"");
+        let settings = load_with(&without_dir, &[]).expect("valid config");
+        assert_eq!(settings.storage.kind, crate::config::StorageKind::Database);
+        assert_eq!(settings.storage.dir, None);
+        let files_without_dir = GOOD.replace("dir = \"data/documents\"", "kind = \"files\"");
+        assert_eq!(key_of(load_with(&files_without_dir, &[]).unwrap_err()), "storage.dir");
+        let unknown = GOOD.replace("[storage]", "[storage]\nkind = \"s3\"");
+        assert_eq!(key_of(load_with(&unknown, &[]).unwrap_err()), "storage.kind");
     }
 
     #[test]

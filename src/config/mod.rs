@@ -132,7 +132,25 @@ pub struct DatabaseSettings {
 
 #[derive(Debug, Clone)]
 pub struct StorageSettings {
-    pub dir: PathBuf,
+    pub kind: StorageKind,
+    /// The files' folder: required with `kind = "files"`, and where `applymail storage
+    /// migrate --to files` writes them.
+    pub dir: Option<PathBuf>,
+}
+
+/// Where documents and quarantined raw messages are kept.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, strum::IntoStaticStr, strum::Display,
+)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum StorageKind {
+    /// A folder of files named by their SHA-256 (`storage.dir`): the embedded default.
+    #[default]
+    Files,
+    /// The database's `blobs` tables, written with the rows that name them: one place for
+    /// several instances, and for a backup.
+    Database,
 }
 
 /// Bounds on everything a sender controls. The per-archive bounds keep one odd zip from

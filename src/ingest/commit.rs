@@ -1,12 +1,15 @@
-//! Storing a group of messages: their documents are written to the blob store (a share per
-//! core), then one sync makes them durable, then one transaction writes the group's rows,
-//! and commits only once it has checked that the synced files are still there. The database never names a file that is not
-//! on disk, and nothing is reported (so nothing acknowledged to the server) before the
+//! Storing a group of messages. With files, their documents are written to the folder (a
+//! share per core), then one sync makes them durable, then one transaction writes the
+//! group's rows, and commits only once it has checked that the synced files are still there.
+//! With the database, the documents are hashed (a share per core) and written by the
+//! transaction that writes the rows. Either way the database never names a document that is
+//! not stored, and nothing is reported (so nothing acknowledged to the server) before the
 //! commit. Filed messages keep their documents (decoded) and their headers (rows); their raw
 //! bytes are stored only when they are quarantined.
 
 use std::io;
 
+use bytes::Bytes;
 use tracing::{debug, info, warn};
 
 use super::analyse::{Analysed, in_parallel};
@@ -18,6 +21,8 @@ use crate::domain::outcome::Outcome;
 use crate::domain::printable::printable;
 use crate::domain::record::{AckIntent, Decision, DecisionKind, StoredDocument};
 use crate::domain::source::{Direction, SourceRef};
+use crate::documents::Documents;
+use crate::store::blobs::NewBlob;
 
 /// The name under which a letter written in the body is listed.
 const BODY_LETTER_NAME: &str = "lettre (corps du message).txt";
@@ -66,9 +71,9 @@ impl Pipeline {
             return Ok(Vec::new());
         }
         let started = std::time::Instant::now();
-        let decisions = self.write_staged(staged).await?;
+        let (decisions, new_blobs) = self.write_staged(staged).await?;
         let written = started.elapsed();
-        let reports = self.record(decisions).await?;
+        let reports = self.record(decisions, new_blobs).await?;
         debug!(
             messages = reports.len(),
             write_ms = written.as_millis() as u64,
@@ -78,30 +83,77 @@ impl Pipeline {
         Ok(reports)
     }
 
-    /// Writes the staged messages' blobs (not yet durable), a share per core.
+    /// Hands the staged messages' documents to the store, a share per core: files are
+    /// written (not yet durable); contents for the database come back, to be written with the
+    /// rows.
     pub(super) async fn write_staged(
         &self,
         staged: Vec<Staged>,
-    ) -> Result<Vec<Decision>, IngestError> {
+    ) -> Result<(Vec<Decision>, Vec<NewBlob>), IngestError> {
         let pipeline = self.clone();
-        Ok(in_parallel(staged, move |s| pipeline.write_blobs(s))
-            .await?
-            .into_iter()
-            .collect::<io::Result<Vec<Decision>>>()?)
+        let written = in_parallel(staged, move |s| {
+            let mut new_blobs = Vec::new();
+            let decision = pipeline.write_blobs(s, &mut new_blobs)?;
+            Ok::<_, io::Error>((decision, new_blobs))
+        })
+        .await?;
+        let mut decisions = Vec::with_capacity(written.len());
+        let mut new_blobs = Vec::new();
+        for one in written {
+            let (decision, blobs) = one?;
+            decisions.push(decision);
+            new_blobs.extend(blobs);
+        }
+        Ok((decisions, new_blobs))
     }
 
-    /// Makes the decisions' blobs durable, then records them in one transaction, then reports
-    /// them.
+    /// Records the decisions in one transaction (with their contents for the database, or
+    /// once their files are durable), then reports them.
     pub(super) async fn record(
         &self,
         decisions: Vec<Decision>,
+        new_blobs: Vec<NewBlob>,
     ) -> Result<Vec<(SourceRef, Outcome)>, IngestError> {
+        let outcomes = match &self.documents {
+            Documents::Database(_) => {
+                let nothing_to_wait_for = || std::future::ready(Ok::<(), IngestError>(()));
+                self.store
+                    .record_after(&decisions, &new_blobs, nothing_to_wait_for)
+                    .await??
+            }
+            Documents::Files(blobs) => self.record_with_files(&decisions, blobs).await?,
+        };
+        if let Some(wake) = &self.search_wake
+            && decisions.iter().any(|d| {
+                matches!(
+                    d.kind,
+                    DecisionKind::Application { .. } | DecisionKind::FollowUp { .. }
+                )
+            })
+        {
+            wake.notify_one();
+        }
+        let mut reports = Vec::with_capacity(outcomes.len());
+        for (decision, outcome) in decisions.into_iter().zip(outcomes) {
+            self.report(&decision, &outcome);
+            reports.push((decision.source, outcome));
+        }
+        Ok(reports)
+    }
+
+    /// Makes the decisions' files durable, then records them in one transaction that checks
+    /// that they are still there.
+    async fn record_with_files(
+        &self,
+        decisions: &[Decision],
+        blobs: &crate::blobs::BlobStore,
+    ) -> Result<Vec<Outcome>, IngestError> {
         let named: Vec<String> = decisions
             .iter()
             .flat_map(|d| d.kind.blobs())
             .map(str::to_owned)
             .collect();
-        let blobs = self.blobs.clone();
+        let blobs = blobs.clone();
         // The sync comes before the transaction, so that the database is not locked while the
         // disk works (on SQLite, the next group's attempts wait for that lock).
         let synced = if named.is_empty() {
@@ -133,27 +185,12 @@ impl Pipeline {
             .await??;
             Ok::<(), IngestError>(())
         };
-        let outcomes = self.store.record_after(&decisions, durable).await??;
-        if let Some(wake) = &self.search_wake
-            && decisions.iter().any(|d| {
-                matches!(
-                    d.kind,
-                    DecisionKind::Application { .. } | DecisionKind::FollowUp { .. }
-                )
-            })
-        {
-            wake.notify_one();
-        }
-        let mut reports = Vec::with_capacity(outcomes.len());
-        for (decision, outcome) in decisions.into_iter().zip(outcomes) {
-            self.report(&decision, &outcome);
-            reports.push((decision.source, outcome));
-        }
-        Ok(reports)
+        Ok(self.store.record_after(decisions, &[], durable).await??)
     }
 
-    /// Stores a staged message's documents (or its raw bytes, for quarantine). Blocking.
-    fn write_blobs(&self, staged: Staged) -> io::Result<Decision> {
+    /// Stores a staged message's documents (or its raw bytes, for quarantine), adding to
+    /// `new_blobs` those the recording transaction is to write. Blocking.
+    fn write_blobs(&self, staged: Staged, new_blobs: &mut Vec<NewBlob>) -> io::Result<Decision> {
         let Staged {
             source,
             message_id,
@@ -162,7 +199,7 @@ impl Pipeline {
         let kind = match kind {
             StagedKind::Rows(kind) => kind,
             StagedKind::Quarantine { raw, error } => {
-                let blob = self.blobs.put(&raw)?;
+                let blob = self.stage(raw, new_blobs)?;
                 DecisionKind::Quarantined {
                     raw_sha256: Some(blob.sha256),
                     size: Some(blob.size),
@@ -177,7 +214,7 @@ impl Pipeline {
             } => DecisionKind::Application {
                 message,
                 filing,
-                documents: self.put_documents(documents, body_letter)?,
+                documents: self.put_documents(documents, body_letter, new_blobs)?,
             },
             StagedKind::FollowUp {
                 message,
@@ -186,7 +223,7 @@ impl Pipeline {
             } => DecisionKind::FollowUp {
                 message,
                 application_id,
-                documents: self.put_documents(documents, None)?,
+                documents: self.put_documents(documents, None, new_blobs)?,
             },
         };
         Ok(Decision {
@@ -200,10 +237,11 @@ impl Pipeline {
         &self,
         documents: Vec<(Document, DocumentKind)>,
         body_letter: Option<String>,
+        new_blobs: &mut Vec<NewBlob>,
     ) -> io::Result<Vec<StoredDocument>> {
         let mut stored = Vec::with_capacity(documents.len() + 1);
         for (doc, kind) in documents {
-            let blob = self.blobs.put(&doc.bytes)?;
+            let blob = self.stage(doc.bytes, new_blobs)?;
             stored.push(StoredDocument {
                 kind,
                 source: doc.source,
@@ -214,7 +252,7 @@ impl Pipeline {
             });
         }
         if let Some(text) = body_letter {
-            let blob = self.blobs.put(text.as_bytes())?;
+            let blob = self.stage(Bytes::from(text), new_blobs)?;
             stored.push(StoredDocument {
                 kind: DocumentKind::Letter,
                 source: DocumentSource::Body,
@@ -225,6 +263,16 @@ impl Pipeline {
             });
         }
         Ok(stored)
+    }
+
+    fn stage(
+        &self,
+        bytes: Bytes,
+        new_blobs: &mut Vec<NewBlob>,
+    ) -> io::Result<crate::blobs::Blob> {
+        let (blob, new) = self.documents.stage(bytes)?;
+        new_blobs.extend(new);
+        Ok(blob)
     }
 
     /// What follows a committed outcome: the log line, the metric, and waking the

@@ -13,9 +13,10 @@
 //!    ([`analyse`]);
 //! 5. **decide**: what only the database knows: erased identities, the applications an answer
 //!    concerns, the application a follow-up continues ([`decide`]);
-//! 6. **store**: the documents are written to the blob store, one sync makes them durable
-//!    while one transaction writes every decision's rows, which commits once the sync
-//!    succeeded ([`commit`]); a delivery report's rows against the candidates it bounced
+//! 6. **store**: with files, the documents are written to the folder and one sync makes them
+//!    durable while one transaction writes every decision's rows, which commits once the
+//!    sync succeeded; with the database, the documents are written in that transaction
+//!    ([`commit`]); a delivery report's rows against the candidates it bounced
 //!    for are written in that transaction too, so they are committed with its ledger row;
 //! 7. **report**: each committed outcome is logged and handed back, in order.
 //!
@@ -36,7 +37,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::config::{AcknowledgementSettings, Settings};
 use crate::domain::acknowledgement::AckPolicy;
 use crate::domain::organisation::Organisation;
@@ -64,7 +65,7 @@ pub enum IngestError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot write to the document store: {0}")]
-    Blobs(#[from] std::io::Error),
+    Documents(#[from] std::io::Error),
     #[error("analysis task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
     /// Messages that failed and will be tried again (each alone), with the first error.
@@ -82,7 +83,7 @@ pub enum IngestError {
 #[derive(Debug, Clone)]
 pub struct Pipeline {
     store: Store,
-    blobs: BlobStore,
+    documents: Documents,
     rules: Arc<Rules>,
     acknowledgements: Option<AckQueue>,
     /// Wakes the search indexer after a group that filed documents or applications.
@@ -108,10 +109,10 @@ struct Rules {
 }
 
 impl Pipeline {
-    pub fn new(settings: &Settings, store: Store, blobs: BlobStore) -> Pipeline {
+    pub fn new(settings: &Settings, store: Store, documents: Documents) -> Pipeline {
         Pipeline {
             store,
-            blobs,
+            documents,
             rules: Arc::new(Rules {
                 postings: settings.postings.clone(),
                 organisation: settings.organisation.clone(),
@@ -150,8 +151,8 @@ impl Pipeline {
         &self.store
     }
 
-    pub fn blobs(&self) -> &BlobStore {
-        &self.blobs
+    pub fn documents(&self) -> &Documents {
+        &self.documents
     }
 
     pub fn max_message_bytes(&self) -> u64 {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{IngestError, Pipeline, RawMessage};
 use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::domain::outcome::{IgnoreReason, Outcome};
 use crate::domain::source::{Direction, SourceRef};
 use crate::store::Store;
@@ -35,8 +36,9 @@ subject = "Coordination Maroc"
     let store = Store::open(&settings.database.url)
         .await
         .expect("SQLite opens");
-    let blobs = BlobStore::open(&settings.storage.dir).expect("blob store opens");
-    Pipeline::new(&settings, store, blobs)
+    let dir = settings.storage.dir.as_deref().expect("a folder");
+    let blobs = BlobStore::open(dir).expect("blob store opens");
+    Pipeline::new(&settings, store, Documents::Files(blobs))
 }
 
 /// The base64 of the CV candidate `n` attaches: distinct bytes per candidate.
@@ -103,7 +105,7 @@ async fn a_message_that_keeps_failing_is_quarantined_and_blocks_nothing() {
         let pipeline = pipeline(dir.path()).await;
         let sha =
             crate::blobs::sha256_hex(format!("%PDF-1.4\n% CV of candidate {}\n", 2).as_bytes());
-        let path = pipeline.blobs().path(&sha);
+        let path = files(&pipeline).path(&sha);
         std::fs::create_dir_all(path.join("in-the-way")).unwrap();
         path
     };
@@ -179,7 +181,7 @@ async fn erased_mail_met_again_is_not_stored_again() {
         .unwrap();
     let erased = crate::retention::forget(
         pipeline.store(),
-        pipeline.blobs(),
+        pipeline.documents(),
         "candidate1@example.net",
         "test",
     )
@@ -190,7 +192,7 @@ async fn erased_mail_met_again_is_not_stored_again() {
         .first()
         .expect("the CV was released")
         .clone();
-    assert!(!pipeline.blobs().path(&cv).exists());
+    assert!(!files(&pipeline).path(&cv).exists());
     let mut copy = application(1);
     copy.source = SourceRef::new("Archive", "1");
     let outcomes = pipeline
@@ -199,7 +201,7 @@ async fn erased_mail_met_again_is_not_stored_again() {
         .unwrap();
     assert_eq!(outcomes[0].1, Outcome::Ignored(IgnoreReason::Erased));
     assert!(
-        !pipeline.blobs().path(&cv).exists(),
+        !files(&pipeline).path(&cv).exists(),
         "the erased CV is not written again"
     );
 }
@@ -228,9 +230,9 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
         .into();
     let analysed = pipeline.analyse(same_cv.clone(), Direction::Inbound);
     let staged = pipeline.decide(analysed, false).await.unwrap();
-    let decisions = pipeline.write_staged(vec![staged]).await.unwrap();
+    let (decisions, new_blobs) = pipeline.write_staged(vec![staged]).await.unwrap();
     let erased =
-        crate::retention::forget(&store, pipeline.blobs(), "candidate1@example.net", "test")
+        crate::retention::forget(&store, pipeline.documents(), "candidate1@example.net", "test")
             .await
             .unwrap();
     assert_eq!(erased.applications, 1);
@@ -239,11 +241,11 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
         .first()
         .expect("the CV was released")
         .clone();
-    assert!(!pipeline.blobs().path(&cv).exists(), "nothing named the CV");
+    assert!(!files(&pipeline).path(&cv).exists(), "nothing named the CV");
 
-    let recorded = pipeline.record(decisions).await;
+    let recorded = pipeline.record(decisions, new_blobs).await;
     assert!(
-        matches!(&recorded, Err(IngestError::Blobs(e)) if e.kind() == std::io::ErrorKind::NotFound),
+        matches!(&recorded, Err(IngestError::Documents(e)) if e.kind() == std::io::ErrorKind::NotFound),
         "{recorded:?}"
     );
     assert!(!store.seen(&same_cv.source).await.unwrap());
@@ -253,5 +255,13 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
         .await
         .unwrap();
     assert!(matches!(again[0].1, Outcome::Filed { .. }), "{again:?}");
-    assert!(pipeline.blobs().read(&cv).is_ok(), "the CV is stored again");
+    assert!(files(&pipeline).path(&cv).exists(), "the CV is stored again");
+}
+
+/// The folder of a pipeline on files.
+fn files(pipeline: &Pipeline) -> &BlobStore {
+    match pipeline.documents() {
+        Documents::Files(blobs) => blobs,
+        Documents::Database(_) => panic!("these tests keep documents in files"),
+    }
 }

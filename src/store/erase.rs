@@ -8,9 +8,10 @@
 //! not read again), without Message-ID, and each erased message leaves a tombstone: a keyed
 //! hash of its identity, so that the same message met at new coordinates is not filed again.
 //! An audit row records the erasure without personal data. It returns the hashes of the files
-//! it released; the caller deletes those nothing refers to any more with
+//! it released; the caller deletes the files nothing refers to any more with
 //! [`Store::remove_unreferenced_blobs`] (after the commit: a crash in between leaves an
-//! orphan file, never a row without its file).
+//! orphan file, never a row without its file). Documents kept in the database
+//! (`[storage] kind = "database"`) are deleted in the erasure's own transaction.
 //!
 //! Every list is bound a chunk at a time: a purge may erase tens of thousands of rows.
 
@@ -60,7 +61,8 @@ impl Store {
         actor: &str,
         dry_run: bool,
     ) -> Result<Erased, StoreError> {
-        let mut tx = self.pool.begin_write().await?;
+        // Naming: the documents it releases are deleted in it when kept in the database.
+        let mut tx = self.pool.begin_naming_blobs().await?;
         if let super::Backend::Sqlite(tx) = &mut tx {
             // What is deleted is overwritten, not left in free pages: a CV's text and its
             // words in the search index (whose own 'secure-delete' removes them from the
@@ -292,6 +294,10 @@ impl Store {
             .execute(&mut **tx)
             .await?;
         });
+        blobs.sort();
+        blobs.dedup();
+        // Documents kept in the database go with the rows, in this transaction.
+        super::blobs::delete_unnamed(&mut tx, &blobs).await?;
         tx.commit().await?;
         if let super::Backend::Sqlite(pool) = &self.pool {
             // The write-ahead log still holds the pages as they were before: copied into the
@@ -304,8 +310,6 @@ impl Store {
                 tracing::warn!(error = %err, "erasure: the write-ahead log could not be emptied");
             }
         }
-        blobs.sort();
-        blobs.dedup();
         erased.released_blobs = blobs;
         Ok(erased)
     }
@@ -336,24 +340,7 @@ impl Store {
         }
         let mut tx = self.pool.begin_naming_blobs().await?;
         let hashes: Vec<&str> = blobs.iter().map(String::as_str).collect();
-        let mut named: HashSet<String> = HashSet::new();
-        for (head, tail) in [
-            ("SELECT sha256 FROM documents WHERE sha256 IN ", ""),
-            ("SELECT raw_sha256 FROM mail_seen WHERE raw_sha256 IN ", ""),
-        ] {
-            let rows: Vec<(String,)> = rows_in(&mut tx, head, &hashes, tail).await?;
-            named.extend(rows.into_iter().map(|(sha,)| sha));
-        }
-        let legacy: Vec<String> = hashes.iter().map(|sha| format!("sha256:{sha}")).collect();
-        let legacy_refs: Vec<&str> = legacy.iter().map(String::as_str).collect();
-        let rows: Vec<(String,)> = rows_in(
-            &mut tx,
-            "SELECT substr(raw_digest, 8) FROM messages WHERE raw_digest IN ",
-            &legacy_refs,
-            "",
-        )
-        .await?;
-        named.extend(rows.into_iter().map(|(sha,)| sha));
+        let named = super::blobs::named_among(&mut tx, &hashes).await?;
         for sha in blobs.iter().filter(|sha| !named.contains(*sha)) {
             if let Err(err) = remove(sha) {
                 return Ok(Err(err));

@@ -139,10 +139,12 @@ impl Store {
                 .await?;
             });
         }
+        let released: Vec<String> = rows.iter().filter_map(|row| row.3.clone()).collect();
+        super::blobs::delete_unnamed(&mut tx, &released).await?;
         tx.commit().await?;
         Ok(Requeued {
             messages: rows.len(),
-            released_blobs: rows.into_iter().filter_map(|row| row.3).collect(),
+            released_blobs: released,
         })
     }
 

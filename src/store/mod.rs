@@ -5,7 +5,8 @@
 //! the recruiters' reads; [`search`] the full-text search (`textindex` the background
 //! indexer's reads and writes); [`status`] the status changes; [`notes`] the recruiters' notes
 //! and ratings; [`duplicates`] the likely duplicates and the choices about them; [`cursor`]
-//! the IMAP cursors; [`templates`] the reply templates; [`answers`] the answers to candidates
+//! the IMAP cursors; [`blobs`] the documents kept in the database (`[storage] kind =
+//! "database"`) and where the documents are; [`templates`] the reply templates; [`answers`] the answers to candidates
 //! (jobs, one row per application, sent at most once); [`audit`] the admins' audit trail;
 //! [`daemon_health`] what the daemon says of itself for the admin's health page. The SQL
 //! is written once, with `$N` placeholders and portable constructs (`ON CONFLICT`,
@@ -18,6 +19,7 @@ pub mod acknowledgement;
 pub mod answers;
 pub mod attempts;
 pub mod audit;
+pub mod blobs;
 pub mod bounces;
 pub mod browse;
 pub mod cursor;

@@ -2,6 +2,7 @@
 //! indexed by the background indexer's step, then searched.
 
 use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::config::DatabaseUrl;
 use crate::domain::search::SnippetSource;
 use crate::shutdown::Shutdown;
@@ -11,7 +12,7 @@ use crate::textindex::{IndexerLimits, index_pending};
 
 struct Fixture {
     store: Store,
-    blobs: BlobStore,
+    blobs: Documents,
     _dir: tempfile::TempDir,
 }
 
@@ -20,7 +21,7 @@ async fn fixture() -> Fixture {
     let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
     Fixture {
         store: Store::open(&url).await.unwrap(),
-        blobs: BlobStore::open(&dir.path().join("documents")).unwrap(),
+        blobs: Documents::Files(BlobStore::open(&dir.path().join("documents")).unwrap()),
         _dir: dir,
     }
 }
@@ -75,7 +76,10 @@ impl Fixture {
         .await
         .unwrap();
         for (position, (kind, filename, text)) in docs.iter().enumerate() {
-            let blob = self.blobs.put(text.as_bytes()).unwrap();
+            let Documents::Files(files) = &self.blobs else {
+                unreachable!("the fixture keeps files")
+            };
+            let blob = files.put(text.as_bytes()).unwrap();
             sqlx::query(
                 "INSERT INTO documents (application_id, message_id, position, kind, source, filename, content_type, sha256, size)
                  VALUES ($1, $2, $3, $4, 'attachment', $5, 'application/octet-stream', $6, $7)",

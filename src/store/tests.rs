@@ -72,7 +72,7 @@ async fn a_group_commits_only_after_its_files_are_durable() {
     let write = |n: u32| ignored(source(n));
     let reader = store.clone();
     let recorded = store
-        .record_after(&[write(1)], || async {
+        .record_after(&[write(1)], &[], || async {
             assert!(!reader.seen(&source(1)).await.unwrap());
             Ok::<(), &str>(())
         })
@@ -82,7 +82,7 @@ async fn a_group_commits_only_after_its_files_are_durable() {
     assert!(store.seen(&source(1)).await.unwrap());
 
     let failed = store
-        .record_after(&[write(2)], || async { Err("the disk is full") })
+        .record_after(&[write(2)], &[], || async { Err("the disk is full") })
         .await
         .unwrap();
     assert_eq!(failed, Err("the disk is full"));

@@ -28,7 +28,7 @@ use tracing::info;
 
 pub use session::hash_password;
 
-use crate::blobs::BlobStore;
+use crate::documents::Documents;
 use crate::config::{Limits, WebSettings};
 use crate::domain::posting::Posting;
 use crate::shutdown::Shutdown;
@@ -38,7 +38,7 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub blobs: BlobStore,
+    pub documents: Documents,
     pub settings: Arc<WebSettings>,
     pub postings: Arc<Vec<Posting>>,
     pub limits: Arc<Limits>,

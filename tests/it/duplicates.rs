@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Local, Utc};
 
 use applymail::blobs::BlobStore;
+use applymail::documents::Documents;
 use applymail::config::DatabaseUrl;
 use applymail::domain::duplicates::{Decision, Reason};
 use applymail::domain::phone::PhoneNumber;
@@ -391,11 +392,11 @@ fn import(env: &TestEnv, mails: &[Vec<u8>]) {
     env.run(&["import", inbox.to_str().unwrap()]);
 }
 
-async fn open(env: &TestEnv) -> (Store, BlobStore) {
+async fn open(env: &TestEnv) -> (Store, Documents) {
     let store = Store::open(&DatabaseUrl::new(env.database_url()))
         .await
         .unwrap();
-    let blobs = BlobStore::open(&env.path("documents")).unwrap();
+    let blobs = Documents::Files(BlobStore::open(&env.path("documents")).unwrap());
     (store, blobs)
 }
 

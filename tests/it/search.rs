@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use applymail::blobs::BlobStore;
+use applymail::documents::Documents;
 use applymail::config::DatabaseUrl;
 use applymail::domain::document::DocumentKind;
 use applymail::domain::search::SnippetSource;
@@ -87,11 +88,11 @@ fn file_four(env: &TestEnv) {
     env.run(&["import", inbox.to_str().unwrap()]);
 }
 
-async fn open(env: &TestEnv) -> (Store, BlobStore) {
+async fn open(env: &TestEnv) -> (Store, Documents) {
     let store = Store::open(&DatabaseUrl::new(env.database_url()))
         .await
         .unwrap();
-    let blobs = BlobStore::open(&env.path("documents")).unwrap();
+    let blobs = Documents::Files(BlobStore::open(&env.path("documents")).unwrap());
     (store, blobs)
 }
 

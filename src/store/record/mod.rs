@@ -11,6 +11,7 @@ mod plan;
 mod write;
 
 use self::plan::Plan;
+use super::blobs::NewBlob;
 use super::sql::rows_in;
 use super::{Store, StoreError, dispatch};
 use crate::domain::email::EmailAddress;
@@ -52,19 +53,21 @@ impl Store {
     /// or a duplicate).
     pub async fn record(&self, decisions: &[Decision]) -> Result<Vec<Outcome>, StoreError> {
         let nothing_to_wait_for = || std::future::ready(Ok::<(), std::convert::Infallible>(()));
-        let Ok(outcomes) = self.record_after(decisions, nothing_to_wait_for).await?;
+        let Ok(outcomes) = self.record_after(decisions, &[], nothing_to_wait_for).await?;
         Ok(outcomes)
     }
 
-    /// [`Store::record`], committing only once `durable` has succeeded after the rows are
-    /// written. `durable` starts
-    /// once no file can be deleted any more before the commit (see
+    /// [`Store::record`], with the contents the rows name that are kept in the database
+    /// (`new_blobs`, stored in the same transaction unless stored already), committing only
+    /// once `durable` has succeeded after the rows are written. `durable` starts once no file
+    /// can be deleted any more before the commit (see
     /// [`super::BeginWrite::begin_naming_blobs`]), so it is where to check that the files the
     /// rows name still exist. When it fails, nothing is committed and its error is returned
     /// inside.
     pub async fn record_after<E, F>(
         &self,
         decisions: &[Decision],
+        new_blobs: &[NewBlob],
         durable: impl FnOnce() -> F,
     ) -> Result<Result<Vec<Outcome>, E>, StoreError>
     where
@@ -72,6 +75,7 @@ impl Store {
     {
         let mut tx = self.pool.begin_naming_blobs().await?;
         let durable = durable();
+        super::blobs::insert_new(&mut tx, new_blobs).await?;
         let known = write::known_before(&mut tx, decisions, &self.tombstone_key).await?;
         let plan = Plan::new(decisions, known);
         let inserted = write::insert_planned(&mut tx, &plan).await?;

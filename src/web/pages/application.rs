@@ -238,13 +238,31 @@ async fn show(
 /// as their text (extracted now, bounded in time).
 async fn view(state: &AppState, doc: &DocumentInfo) -> View {
     let bytes_href = format!("/documents/{}/bytes", doc.id);
-    let blobs = state.blobs.clone();
-    let sha256 = doc.sha256.clone();
     let from_body = doc.source == DocumentSource::Body.as_str();
+    // A PDF or an image is told by its first chunk and shown from its own URL: only the
+    // documents shown as text are read whole.
+    let first = match state.documents.open_reader(&doc.sha256).await {
+        Ok(mut reader) => reader.next_chunk().await.ok().flatten(),
+        Err(_) => None,
+    };
+    let Some(first) = first else {
+        return View::Nothing;
+    };
+    let format = if from_body {
+        DocFormat::Text
+    } else {
+        DocFormat::detect(Some(&doc.filename), &doc.content_type, &first)
+    };
+    let bytes = match format {
+        DocFormat::Pdf | DocFormat::Image => first.to_vec(),
+        _ => match state.documents.read(&doc.sha256).await {
+            Ok(bytes) => bytes,
+            Err(_) => return View::Nothing,
+        },
+    };
     let filename = doc.filename.clone();
     let content_type = doc.content_type.clone();
     let text = tokio::task::spawn_blocking(move || {
-        let bytes = blobs.read(&sha256).ok()?;
         let format = if from_body {
             DocFormat::Text
         } else {

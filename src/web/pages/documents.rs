@@ -4,9 +4,11 @@
 //! running anything on the app's origin.
 
 use axum::Extension;
+use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
 use tracing::warn;
 
 use super::{error_page, unavailable};
@@ -40,22 +42,37 @@ async fn serve(state: &AppState, t: &'static Catalogue, id: i64, attachment: boo
         Ok(None) => return error_page(t, StatusCode::NOT_FOUND),
         Err(err) => return unavailable(t, err, "read a document's row"),
     };
-    let blobs = state.blobs.clone();
-    let sha256 = doc.sha256.clone();
-    let bytes = match tokio::task::spawn_blocking(move || blobs.read(&sha256)).await {
-        Ok(Ok(bytes)) => bytes,
-        Ok(Err(err)) => {
-            warn!(document = id, error = %err, "a document's file cannot be read");
+    let mut reader = match state.documents.open_reader(&doc.sha256).await {
+        Ok(reader) => reader,
+        Err(err) => {
+            warn!(document = id, error = %err, "a document's bytes cannot be read");
             return error_page(t, StatusCode::NOT_FOUND);
         }
-        Err(_) => return error_page(t, StatusCode::INTERNAL_SERVER_ERROR),
     };
-    let content_type = served_type(&bytes);
+    // The type comes from the first chunk; the rest follows it a chunk at a time, so that a
+    // large document is never whole in memory.
+    let first = match reader.next_chunk().await {
+        Ok(first) => first.unwrap_or_default(),
+        Err(err) => {
+            warn!(document = id, error = %err, "a document's bytes cannot be read");
+            return error_page(t, StatusCode::NOT_FOUND);
+        }
+    };
+    let content_type = served_type(&first);
     let inline = !attachment && content_type != "application/octet-stream";
     let disposition = content_disposition(inline, &doc.filename);
-    let mut response = bytes.into_response();
+    let size = reader.size();
+    let rest = reader.into_stream();
+    let body = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(first)))
+        .chain(rest)
+        .inspect_err(move |err| {
+            // The status is sent already: the browser sees a download cut short.
+            warn!(document = id, error = %err, "a document's download broke off");
+        });
+    let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }

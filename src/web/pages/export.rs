@@ -39,7 +39,7 @@ pub async fn download(
         Ok(details) => details,
         Err(err) => return unavailable(t, err, "export the list"),
     };
-    let exported = report::exported(details, &state.blobs);
+    let exported = report::exported(details, &state.documents);
     let mut body = Vec::new();
     let written = match extension {
         "csv" => report::write_csv(&mut body, &exported),

@@ -89,7 +89,7 @@ async fn confirmation(
     if email.is_empty() {
         return page_of(signed_in, Step::Ask, None, None);
     }
-    let found = match retention::forget_preview(&state.store, &state.blobs, &email).await {
+    let found = match retention::forget_preview(&state.store, &state.documents, &email).await {
         Ok(found) => found,
         Err(err) => return unavailable(t, err, "count what an erasure would erase"),
     };
@@ -126,7 +126,7 @@ pub async fn erase(
         return page;
     }
     let actor = signed_in.display_name();
-    let erased = match retention::forget(&state.store, &state.blobs, &email, &actor).await {
+    let erased = match retention::forget(&state.store, &state.documents, &email, &actor).await {
         Ok(erased) => erased,
         Err(err) => return unavailable(t, err, "erase a person"),
     };

@@ -65,7 +65,7 @@ async fn show(
 ) -> Response {
     let t = signed_in.t;
     let actor = signed_in.display_name();
-    let due = match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, true).await
+    let due = match retention::purge(&state.store, &state.documents, state.keep_for, &actor, true).await
     {
         Ok(due) => due,
         Err(err) => return unavailable(t, err, "preview the purge"),
@@ -132,7 +132,7 @@ pub async fn run(
 ) -> Response {
     let t = signed_in.t;
     let actor = signed_in.display_name();
-    match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, true).await {
+    match retention::purge(&state.store, &state.documents, state.keep_for, &actor, true).await {
         Ok(due) if due.applications == form.expected => {}
         Ok(_) => {
             let mut page = show(&state, &signed_in, None, Some(t.admin.purge_changed)).await;
@@ -144,7 +144,7 @@ pub async fn run(
         Err(err) => return unavailable(t, err, "preview the purge"),
     }
     let erased =
-        match retention::purge(&state.store, &state.blobs, state.keep_for, &actor, false).await {
+        match retention::purge(&state.store, &state.documents, state.keep_for, &actor, false).await {
             Ok(erased) => erased,
             Err(err) => return unavailable(t, err, "purge"),
         };

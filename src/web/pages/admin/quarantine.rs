@@ -88,7 +88,7 @@ pub async fn requeue(
     let Some(row) = row else {
         return error_page(t, StatusCode::NOT_FOUND);
     };
-    match retention::requeue(&state.store, &state.blobs, &[id]).await {
+    match retention::requeue(&state.store, &state.documents, &[id]).await {
         Ok(0) => return error_page(t, StatusCode::NOT_FOUND),
         Ok(_) => {}
         Err(err) => return unavailable(t, err, "requeue a quarantined message"),

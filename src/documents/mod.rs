@@ -1,0 +1,319 @@
+//! Where documents (and quarantined raw messages) are kept, behind the one interface every
+//! reader uses: `show`, `export`, `applymail document`, the web app, the search indexer and
+//! the erasure. `[storage] kind` chooses the place:
+//!
+//! - `files` ([`BlobStore`]): a folder of files named by their SHA-256, made durable before
+//!   the transaction that names them (see `ingest::commit`); one folder per host.
+//! - `database` ([`crate::store::blobs`]): the database's own tables, written in the
+//!   transaction that records the rows naming them and deleted in the erasure's: one place
+//!   for every instance, and for a backup.
+//!
+//! Either way a content is read a chunk at a time ([`Reader`]): a 30 MB document reaches a
+//! browser without ever being whole in memory. The database records where its documents are
+//! ([`crate::store::blobs::StorageState`]), so that a config saying otherwise is refused
+//! instead of serving nothing, and so that nothing but `applymail storage migrate` works
+//! while a migration is half done ([`migrate`]).
+
+pub mod migrate;
+
+use std::io;
+use std::path::PathBuf;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use tokio::io::AsyncReadExt;
+
+use crate::blobs::{Blob, BlobStore, sha256_hex};
+use crate::config::{StorageKind, StorageSettings};
+use crate::store::blobs::{CHUNK_BYTES, NewBlob};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub enum Documents {
+    Files(BlobStore),
+    Database(Store),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(
+        "a move of the documents to {to} is half done; nothing else may run until it ends: run `applymail storage migrate --to {to}` again (it resumes), or `--to {from}` to go back"
+    )]
+    MigrationUnderway { to: String, from: String },
+    #[error(
+        "storage.kind is \"{configured}\", but this database's documents are kept in {actual}: set storage.kind = \"{actual}\", or move them with `applymail storage migrate --to {configured}`"
+    )]
+    KindMismatch {
+        configured: StorageKind,
+        actual: String,
+    },
+    #[error(
+        "storage.dir must be set to move the documents to files (with storage.kind = \"database\" it is not needed otherwise)"
+    )]
+    NoFolder,
+    #[error("document store {path} (storage.dir): {source}")]
+    Folder { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Documents {
+    /// The place `settings` names, once the database agrees that its documents are there. An
+    /// installation that stores nothing yet takes the configured kind as it is.
+    pub async fn open(settings: &StorageSettings, store: &Store) -> Result<Documents, OpenError> {
+        let state = store.storage_state().await?;
+        if let Some(migration) = state.migration {
+            return Err(OpenError::MigrationUnderway {
+                from: other_kind(&migration.to).into(),
+                to: migration.to,
+            });
+        }
+        let configured: &'static str = settings.kind.into();
+        if state.kind != configured {
+            if store.names_any_blob().await? {
+                return Err(OpenError::KindMismatch {
+                    configured: settings.kind,
+                    actual: state.kind,
+                });
+            }
+            store
+                .set_storage_state(&crate::store::blobs::StorageState {
+                    kind: configured.into(),
+                    migration: None,
+                })
+                .await?;
+        }
+        Self::at(settings.kind, settings, store)
+    }
+
+    /// The place of this kind, without asking the database.
+    fn at(
+        kind: StorageKind,
+        settings: &StorageSettings,
+        store: &Store,
+    ) -> Result<Documents, OpenError> {
+        Ok(match kind {
+            StorageKind::Database => Documents::Database(store.clone()),
+            StorageKind::Files => Documents::Files(open_folder(
+                settings.dir.as_deref().ok_or(OpenError::NoFolder)?,
+            )?),
+        })
+    }
+
+    /// Whether the database still says the documents are where this process keeps them: a
+    /// standby that waited through a migration must not file into the old place.
+    pub async fn confirm(&self, store: &Store) -> Result<(), OpenError> {
+        let state = store.storage_state().await?;
+        if let Some(migration) = state.migration {
+            return Err(OpenError::MigrationUnderway {
+                from: other_kind(&migration.to).into(),
+                to: migration.to,
+            });
+        }
+        let kind: &'static str = self.kind().into();
+        if state.kind != kind {
+            return Err(OpenError::KindMismatch {
+                configured: self.kind(),
+                actual: state.kind,
+            });
+        }
+        Ok(())
+    }
+
+    pub fn kind(&self) -> StorageKind {
+        match self {
+            Documents::Files(_) => StorageKind::Files,
+            Documents::Database(_) => StorageKind::Database,
+        }
+    }
+
+    /// The file holding a content, for `export`'s `path` and `show`; `None` when documents
+    /// are kept in the database (`applymail document SHA256 --out FILE` gives the bytes).
+    pub fn path(&self, sha256: &str) -> Option<PathBuf> {
+        match self {
+            Documents::Files(blobs) => Some(blobs.path(sha256)),
+            Documents::Database(_) => None,
+        }
+    }
+
+    /// Where they are, for `check` and logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Documents::Files(blobs) => format!("files in {}", blobs.root().display()),
+            Documents::Database(_) => "in the database".into(),
+        }
+    }
+
+    /// Hands bytes to the store for the rows about to be recorded. With files, the file is
+    /// written now (durable at the group's sync); with the database, the bytes come back to
+    /// be written in the recording transaction. Blocking (it hashes, and may write a file).
+    pub fn stage(&self, bytes: Bytes) -> io::Result<(Blob, Option<NewBlob>)> {
+        match self {
+            Documents::Files(blobs) => Ok((blobs.put(&bytes)?, None)),
+            Documents::Database(_) => {
+                let sha256 = sha256_hex(&bytes);
+                let blob = Blob {
+                    sha256: sha256.clone(),
+                    size: bytes.len() as u64,
+                };
+                Ok((blob, Some(NewBlob { sha256, bytes })))
+            }
+        }
+    }
+
+    /// Opens a content for reading a chunk at a time; `NotFound` when it is not stored.
+    pub async fn open_reader(&self, sha256: &str) -> io::Result<Reader> {
+        match self {
+            Documents::Files(blobs) => {
+                let file = tokio::fs::File::open(blobs.path(sha256)).await?;
+                let size = file.metadata().await?.len();
+                Ok(Reader {
+                    size,
+                    read: 0,
+                    source: Source::File(file),
+                })
+            }
+            Documents::Database(store) => {
+                let size = store
+                    .blob_size(sha256)
+                    .await
+                    .map_err(io::Error::other)?
+                    .ok_or_else(|| not_stored(sha256))?;
+                Ok(Reader {
+                    size,
+                    read: 0,
+                    source: Source::Database {
+                        store: store.clone(),
+                        sha256: sha256.to_owned(),
+                        next: 0,
+                    },
+                })
+            }
+        }
+    }
+
+    /// A whole content, for the readers that need all of it at once (text extraction, the
+    /// search of a quarantined message for an address), none of which reads more than the
+    /// limits on a message allow.
+    pub async fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
+        let mut reader = self.open_reader(sha256).await?;
+        let mut bytes = Vec::with_capacity(usize::try_from(reader.size()).unwrap_or(0));
+        while let Some(chunk) = reader.next_chunk().await? {
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+
+    /// After an erasure or a requeue committed: deletes the files it released that no row
+    /// names any more. The database's contents went in the erasure's own transaction.
+    pub async fn remove_released(&self, store: &Store, released: &[String]) -> io::Result<()> {
+        match self {
+            Documents::Files(blobs) => store
+                .remove_unreferenced_blobs(released, |sha| blobs.remove(sha))
+                .await
+                .map_err(io::Error::other)?,
+            Documents::Database(_) => Ok(()),
+        }
+    }
+}
+
+/// A stored content, read a chunk of at most [`CHUNK_BYTES`] at a time.
+#[derive(Debug)]
+pub struct Reader {
+    size: u64,
+    read: u64,
+    source: Source,
+}
+
+#[derive(Debug)]
+enum Source {
+    File(tokio::fs::File),
+    Database {
+        store: Store,
+        sha256: String,
+        next: u64,
+    },
+}
+
+impl Reader {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The next chunk, `None` at the end. A content erased while it is read ends in an
+    /// error, never in fewer bytes passed off as the whole.
+    pub async fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        let chunk = match &mut self.source {
+            Source::File(file) => {
+                let mut buf = BytesMut::with_capacity(CHUNK_BYTES);
+                while buf.len() < CHUNK_BYTES {
+                    if file.read_buf(&mut buf).await? == 0 {
+                        break;
+                    }
+                }
+                (!buf.is_empty()).then(|| buf.freeze())
+            }
+            Source::Database {
+                store,
+                sha256,
+                next,
+            } => {
+                let chunk = store
+                    .blob_chunk(sha256, *next)
+                    .await
+                    .map_err(io::Error::other)?;
+                *next += 1;
+                chunk.map(Bytes::from)
+            }
+        };
+        match chunk {
+            Some(chunk) => {
+                self.read += chunk.len() as u64;
+                if self.read > self.size {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("the document holds more than its {} bytes", self.size),
+                    ));
+                }
+                Ok(Some(chunk))
+            }
+            None if self.read < self.size => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the document ended after {} of its {} bytes (erased while it was read?)",
+                    self.read, self.size
+                ),
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The chunks as a stream (a download's body).
+    pub fn into_stream(self) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+        futures_util::stream::try_unfold(self, |mut reader| async move {
+            Ok(reader.next_chunk().await?.map(|chunk| (chunk, reader)))
+        })
+    }
+}
+
+fn open_folder(dir: &std::path::Path) -> Result<BlobStore, OpenError> {
+    BlobStore::open(dir).map_err(|source| OpenError::Folder {
+        path: dir.to_owned(),
+        source,
+    })
+}
+
+fn not_stored(sha256: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotFound,
+        format!("document {sha256} is not stored in the database"),
+    )
+}
+
+fn other_kind(kind: &str) -> &'static str {
+    if kind == "database" {
+        "files"
+    } else {
+        "database"
+    }
+}
