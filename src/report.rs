@@ -44,7 +44,10 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-pub fn exported(details: Vec<ApplicationDetail>, documents: &Documents) -> Vec<ExportedApplication> {
+pub fn exported(
+    details: Vec<ApplicationDetail>,
+    documents: &Documents,
+) -> Vec<ExportedApplication> {
     details
         .into_iter()
         .map(|detail| {

@@ -122,7 +122,14 @@ pub async fn purge(
     let cutoff = Utc::now()
         .checked_sub_signed(age)
         .ok_or(RetentionError::TooLong(keep_for))?;
-    erase(store, documents, &Erase::InactiveSince(cutoff), actor, dry_run).await
+    erase(
+        store,
+        documents,
+        &Erase::InactiveSince(cutoff),
+        actor,
+        dry_run,
+    )
+    .await
 }
 
 /// The daemon's retention: once at start, then once a day, until shutdown.

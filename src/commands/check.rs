@@ -63,7 +63,9 @@ pub async fn check(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
         Err(err) => {
             say(format_args!("database: FAILED: {err:#}"))?;
-            say(format_args!("storage: not checked (its state is in the database)"))?;
+            say(format_args!(
+                "storage: not checked (its state is in the database)"
+            ))?;
             healthy = false;
         }
     }

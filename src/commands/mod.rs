@@ -11,8 +11,8 @@ mod quarantine;
 mod reply;
 pub mod run;
 mod show;
-mod storage;
 mod status;
+mod storage;
 mod user;
 pub mod web;
 
@@ -20,9 +20,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::documents::Documents;
 use crate::cli::{Cli, Command, StorageCommand};
 use crate::config::{self, Settings};
+use crate::documents::Documents;
 use crate::ingest::Pipeline;
 use crate::shutdown::Shutdown;
 use crate::store::Store;

@@ -50,7 +50,10 @@ pub async fn migrate_to(settings: &Settings, to: StorageTarget) -> anyhow::Resul
         say(format_args!(
             "the documents are already in {kind}{}",
             if moved.deleted > 0 {
-                format!("; {} copies left in this host's folder were deleted", moved.deleted)
+                format!(
+                    "; {} copies left in this host's folder were deleted",
+                    moved.deleted
+                )
             } else {
                 String::new()
             }

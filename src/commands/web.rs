@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::{open_documents, open_store};
-use crate::documents::Documents;
 use crate::config::Settings;
+use crate::documents::Documents;
 use crate::outbox::AnswerSender;
 use crate::shutdown::Shutdown;
 use crate::store::Store;

@@ -459,9 +459,15 @@ subject = "Coordination Maroc"
         assert_eq!(settings.storage.kind, crate::config::StorageKind::Database);
         assert_eq!(settings.storage.dir, None);
         let files_without_dir = GOOD.replace("dir = \"data/documents\"", "kind = \"files\"");
-        assert_eq!(key_of(load_with(&files_without_dir, &[]).unwrap_err()), "storage.dir");
+        assert_eq!(
+            key_of(load_with(&files_without_dir, &[]).unwrap_err()),
+            "storage.dir"
+        );
         let unknown = GOOD.replace("[storage]", "[storage]\nkind = \"s3\"");
-        assert_eq!(key_of(load_with(&unknown, &[]).unwrap_err()), "storage.kind");
+        assert_eq!(
+            key_of(load_with(&unknown, &[]).unwrap_err()),
+            "storage.kind"
+        );
     }
 
     #[test]

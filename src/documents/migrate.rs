@@ -119,7 +119,9 @@ pub async fn migrate(
             })
             .await?;
         match to {
-            StorageKind::Database => copy_to_database(settings, store, progress, &mut moved).await?,
+            StorageKind::Database => {
+                copy_to_database(settings, store, progress, &mut moved).await?
+            }
             StorageKind::Files => copy_to_files(settings, store, progress, &mut moved).await?,
         }
         store

@@ -15,13 +15,13 @@ use tracing::{debug, info, warn};
 use super::analyse::{Analysed, in_parallel};
 use super::decide::{Staged, StagedKind};
 use super::{IngestError, Pipeline, RawMessage};
+use crate::documents::Documents;
 use crate::domain::document::{DocumentKind, DocumentSource};
 use crate::domain::mail::Document;
 use crate::domain::outcome::Outcome;
 use crate::domain::printable::printable;
 use crate::domain::record::{AckIntent, Decision, DecisionKind, StoredDocument};
 use crate::domain::source::{Direction, SourceRef};
-use crate::documents::Documents;
 use crate::store::blobs::NewBlob;
 
 /// The name under which a letter written in the body is listed.
@@ -185,7 +185,7 @@ impl Pipeline {
             .await??;
             Ok::<(), IngestError>(())
         };
-        Ok(self.store.record_after(decisions, &[], durable).await??)
+        self.store.record_after(decisions, &[], durable).await?
     }
 
     /// Stores a staged message's documents (or its raw bytes, for quarantine), adding to
@@ -265,11 +265,7 @@ impl Pipeline {
         Ok(stored)
     }
 
-    fn stage(
-        &self,
-        bytes: Bytes,
-        new_blobs: &mut Vec<NewBlob>,
-    ) -> io::Result<crate::blobs::Blob> {
+    fn stage(&self, bytes: Bytes, new_blobs: &mut Vec<NewBlob>) -> io::Result<crate::blobs::Blob> {
         let (blob, new) = self.documents.stage(bytes)?;
         new_blobs.extend(new);
         Ok(blob)

@@ -37,8 +37,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::documents::Documents;
 use crate::config::{AcknowledgementSettings, Settings};
+use crate::documents::Documents;
 use crate::domain::acknowledgement::AckPolicy;
 use crate::domain::organisation::Organisation;
 use crate::domain::outcome::Outcome;

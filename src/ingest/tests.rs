@@ -231,10 +231,14 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
     let analysed = pipeline.analyse(same_cv.clone(), Direction::Inbound);
     let staged = pipeline.decide(analysed, false).await.unwrap();
     let (decisions, new_blobs) = pipeline.write_staged(vec![staged]).await.unwrap();
-    let erased =
-        crate::retention::forget(&store, pipeline.documents(), "candidate1@example.net", "test")
-            .await
-            .unwrap();
+    let erased = crate::retention::forget(
+        &store,
+        pipeline.documents(),
+        "candidate1@example.net",
+        "test",
+    )
+    .await
+    .unwrap();
     assert_eq!(erased.applications, 1);
     let cv = erased
         .released_blobs
@@ -255,7 +259,10 @@ async fn a_document_erased_between_its_writing_and_its_commit_is_written_again()
         .await
         .unwrap();
     assert!(matches!(again[0].1, Outcome::Filed { .. }), "{again:?}");
-    assert!(files(&pipeline).path(&cv).exists(), "the CV is stored again");
+    assert!(
+        files(&pipeline).path(&cv).exists(),
+        "the CV is stored again"
+    );
 }
 
 /// The folder of a pipeline on files.

@@ -235,7 +235,10 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(|(sha, required)| (sha, required == 1)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(sha, required)| (sha, required == 1))
+            .collect())
     }
 
     /// Every content stored in the database, sorted, with its size.
@@ -260,12 +263,11 @@ impl Store {
     }
 
     pub async fn storage_state(&self) -> Result<StorageState, StoreError> {
-        let (kind, to, phase): (String, Option<String>, Option<String>) =
-            dispatch!(&self.pool, pool => {
-                sqlx::query_as("SELECT kind, migrating_to, phase FROM storage_state WHERE id = 1")
-                    .fetch_one(pool)
-                    .await?
-            });
+        let (kind, to, phase): (String, Option<String>, Option<String>) = dispatch!(&self.pool, pool => {
+            sqlx::query_as("SELECT kind, migrating_to, phase FROM storage_state WHERE id = 1")
+                .fetch_one(pool)
+                .await?
+        });
         Ok(StorageState {
             kind,
             migration: to.map(|to| Migration {

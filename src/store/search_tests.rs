@@ -2,8 +2,8 @@
 //! indexed by the background indexer's step, then searched.
 
 use crate::blobs::BlobStore;
-use crate::documents::Documents;
 use crate::config::DatabaseUrl;
+use crate::documents::Documents;
 use crate::domain::search::SnippetSource;
 use crate::shutdown::Shutdown;
 use crate::store::Store;

@@ -28,8 +28,8 @@ use tracing::info;
 
 pub use session::hash_password;
 
-use crate::documents::Documents;
 use crate::config::{Limits, WebSettings};
+use crate::documents::Documents;
 use crate::domain::posting::Posting;
 use crate::shutdown::Shutdown;
 use crate::store::Store;

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Local, Utc};
 
 use applymail::blobs::BlobStore;
-use applymail::documents::Documents;
 use applymail::config::DatabaseUrl;
+use applymail::documents::Documents;
 use applymail::domain::duplicates::{Decision, Reason};
 use applymail::domain::phone::PhoneNumber;
 use applymail::shutdown::Shutdown;

@@ -205,8 +205,13 @@ impl TestEnv {
     }
 
     pub fn command(&self) -> Command {
+        self.command_for(&self.config)
+    }
+
+    /// `applymail --config <config>`: another instance's configuration (another "host").
+    pub fn command_for(&self, config: &Path) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_applymail"));
-        cmd.arg("--config").arg(&self.config);
+        cmd.arg("--config").arg(config);
         // Overrides from the developer's shell must not leak into a test.
         for (key, _) in std::env::vars() {
             if key.starts_with("APPLYMAIL_") {
@@ -217,6 +222,24 @@ impl TestEnv {
         cmd.env("APPLYMAIL_TEST_IMAP_PASSWORD", crate::dovecot::PASSWORD);
         cmd.env("APPLYMAIL_TEST_SMTP_PASSWORD", crate::smtp::SMTP_PASSWORD);
         cmd
+    }
+
+    /// Sets `[storage] kind` (`files`, `database`) in the configuration.
+    pub fn set_storage_kind(&self, kind: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|line| {
+                !line.starts_with("kind = \"files\"") && !line.starts_with("kind = \"database\"")
+            })
+            .map(str::to_owned)
+            .collect();
+        let at = lines
+            .iter()
+            .position(|l| l == "[storage]")
+            .expect("[storage]");
+        lines.insert(at + 1, format!("kind = \"{kind}\""));
+        std::fs::write(&self.config, lines.join("\n") + "\n").expect("config");
     }
 
     /// Runs applymail and insists that it succeeds.

@@ -35,6 +35,7 @@ mod search;
 mod secrets;
 mod smtp;
 mod sources;
+mod storage;
 mod synth;
 mod templates;
 mod web;

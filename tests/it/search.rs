@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use applymail::blobs::BlobStore;
-use applymail::documents::Documents;
 use applymail::config::DatabaseUrl;
+use applymail::documents::Documents;
 use applymail::domain::document::DocumentKind;
 use applymail::domain::search::SnippetSource;
 use applymail::shutdown::Shutdown;

@@ -53,7 +53,9 @@ impl Store {
     /// or a duplicate).
     pub async fn record(&self, decisions: &[Decision]) -> Result<Vec<Outcome>, StoreError> {
         let nothing_to_wait_for = || std::future::ready(Ok::<(), std::convert::Infallible>(()));
-        let Ok(outcomes) = self.record_after(decisions, &[], nothing_to_wait_for).await?;
+        let Ok(outcomes) = self
+            .record_after(decisions, &[], nothing_to_wait_for)
+            .await?;
         Ok(outcomes)
     }
 

@@ -65,7 +65,8 @@ async fn show(
 ) -> Response {
     let t = signed_in.t;
     let actor = signed_in.display_name();
-    let due = match retention::purge(&state.store, &state.documents, state.keep_for, &actor, true).await
+    let due = match retention::purge(&state.store, &state.documents, state.keep_for, &actor, true)
+        .await
     {
         Ok(due) => due,
         Err(err) => return unavailable(t, err, "preview the purge"),
@@ -143,11 +144,18 @@ pub async fn run(
         }
         Err(err) => return unavailable(t, err, "preview the purge"),
     }
-    let erased =
-        match retention::purge(&state.store, &state.documents, state.keep_for, &actor, false).await {
-            Ok(erased) => erased,
-            Err(err) => return unavailable(t, err, "purge"),
-        };
+    let erased = match retention::purge(
+        &state.store,
+        &state.documents,
+        state.keep_for,
+        &actor,
+        false,
+    )
+    .await
+    {
+        Ok(erased) => erased,
+        Err(err) => return unavailable(t, err, "purge"),
+    };
     info!(
         applications = erased.applications,
         by = signed_in.account.id,
