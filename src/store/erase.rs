@@ -61,17 +61,9 @@ impl Store {
         actor: &str,
         dry_run: bool,
     ) -> Result<Erased, StoreError> {
-        // Naming: the documents it releases are deleted in it when kept in the database.
+        // Naming: the documents it releases are deleted in it when kept in the database. On
+        // SQLite what it deletes is overwritten (`secure_delete`, set at open).
         let mut tx = self.pool.begin_naming_blobs().await?;
-        if let super::Backend::Sqlite(tx) = &mut tx {
-            // What is deleted is overwritten, not left in free pages: a CV's text and its
-            // words in the search index (whose own 'secure-delete' removes them from the
-            // index at once, migration 0010) must not stay readable in the file. It stays on
-            // for this pooled connection: elsewhere applymail deletes little (attempt rows).
-            sqlx::query("PRAGMA secure_delete = ON")
-                .execute(&mut **tx)
-                .await?;
-        }
         let applications: Vec<i64> = match what {
             Erase::InactiveSince(cutoff) => dispatch!(&mut tx, tx => {
                 let rows: Vec<(i64,)> = sqlx::query_as(

@@ -312,6 +312,12 @@ async fn open_sqlite(url: &DatabaseUrl) -> Result<(SqlitePool, PathBuf), StoreEr
         // after 2,000 messages, 3.2 MB after 20,000). A fixed smaller cache keeps it flat;
         // the pages stay in the kernel's page cache, a read away.
         .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+        // What is deleted is overwritten, not left in free pages: an erased CV's bytes (with
+        // `[storage] kind = "database"`), its text and its words in the search index (whose
+        // own 'secure-delete' removes them from the index at once, migration 0010) must not
+        // stay readable in the file. Every connection: a document moved back to files, a
+        // requeued raw message, an erasure, all delete through the pool.
+        .pragma("secure_delete", "ON")
         .row_buffer_size(SQLITE_ROW_BUFFER);
     let path = options.get_filename().to_owned();
     if let Some(parent) = path

@@ -203,13 +203,9 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.pool.begin_write().await?;
-        if let Backend::Sqlite(tx) = &mut tx {
-            // A rebuilt entry, and FTS5's merges, free pages that held candidates' words: they
-            // are overwritten, so that an erasure later leaves no copy in the file.
-            sqlx::query("PRAGMA secure_delete = ON")
-                .execute(&mut **tx)
-                .await?;
-        }
+        // A rebuilt entry, and FTS5's merges, free pages that held candidates' words: on SQLite
+        // they are overwritten (`secure_delete`, set at open), so that an erasure later leaves
+        // no copy in the file.
         let ids: Vec<i64> = entries.iter().map(|e| e.application_id).collect();
         let tail = if self.is_postgres() { " FOR SHARE" } else { "" };
         let existing: Vec<(i64,)> = rows_in(

@@ -565,6 +565,33 @@ async fn a_move_from_two_hosts_folders_stops_on_what_one_lacks_and_ends_from_the
     };
     let db = env.db().await;
 
+    // Not while a daemon works on the mailbox: it would file into the old place.
+    let (mut daemon, log) = env.logged_daemon("info");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("watching Maildir")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = migrate(&env.config);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("an applymail daemon is running on this mailbox"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &daemon.0.id().to_string()])
+        .status();
+    assert!(daemon.0.wait().unwrap().success());
+    assert_eq!(count(&db, "SELECT count(*) FROM blobs").await, 0);
+
     // Host A alone cannot finish: it says what is missing, switches nothing, and can be undone.
     let out = migrate(&env.config);
     assert!(!out.status.success());
