@@ -183,7 +183,28 @@ async fn documents_kept_in_the_database_are_read_everywhere_and_erased_with_thei
 
     // Forgetting candidate 0 takes their bytes out of the database in the same transaction.
     assert!(chunks_holding(&env, &db, b"Nom00000").await > 0);
+    // On SQLite, nor in the file's free pages or its write-ahead log (read with no reader open).
+    let sqlite_files = || -> Vec<u8> {
+        ["", "-wal"]
+            .iter()
+            .flat_map(|suffix| {
+                std::fs::read(env.path(&format!("applymail.db{suffix}"))).unwrap_or_default()
+            })
+            .collect()
+    };
+    let holds = |bytes: &[u8]| bytes.windows(8).any(|w| w == b"Nom00000");
+    db.close().await;
+    if env.is_sqlite() {
+        assert!(holds(&sqlite_files()), "the check below can see the bytes");
+    }
     env.run(&["forget", "candidat0@example.com"]);
+    if env.is_sqlite() {
+        assert!(
+            !holds(&sqlite_files()),
+            "the database files still hold the person"
+        );
+    }
+    let db = env.db().await;
     assert_eq!(
         chunks_holding(&env, &db, b"Nom00000").await,
         0,
