@@ -129,18 +129,23 @@ impl BlobStore {
         if fs::metadata(&path).is_ok_and(|m| m.len() == blob.size) {
             return Ok(blob);
         }
-        let folder = path.parent().unwrap_or(&self.root);
-        let mut tmp = tempfile::Builder::new()
+        let mut tmp = self.temporary_beside(&path)?;
+        tmp.write_all(bytes)?;
+        tmp.persist(&path).map_err(|e| e.error)?;
+        Ok(blob)
+    }
+
+    /// A private temporary file in the folder of `path`, named so that
+    /// [`BlobStore::remove_abandoned_temporaries`] knows whose it is.
+    fn temporary_beside(&self, path: &Path) -> io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new()
             .prefix(&format!(
                 "{TEMPORARY}{}.{}.",
                 host_name(),
                 std::process::id()
             ))
             .permissions(fs::Permissions::from_mode(FILE_MODE))
-            .tempfile_in(folder)?;
-        tmp.write_all(bytes)?;
-        tmp.persist(&path).map_err(|e| e.error)?;
-        Ok(blob)
+            .tempfile_in(path.parent().unwrap_or(&self.root))
     }
 
     /// Makes every file written so far durable, with its directory entry: one `syncfs` of the
@@ -177,17 +182,8 @@ impl BlobStore {
     /// ([`FileWriter::finish`] checks it): a migration from the database.
     pub fn writer(&self, sha256: &str) -> io::Result<FileWriter> {
         let path = self.path(sha256);
-        let folder = path.parent().unwrap_or(&self.root);
-        let file = tempfile::Builder::new()
-            .prefix(&format!(
-                "{TEMPORARY}{}.{}.",
-                host_name(),
-                std::process::id()
-            ))
-            .permissions(fs::Permissions::from_mode(FILE_MODE))
-            .tempfile_in(folder)?;
         Ok(FileWriter {
-            file,
+            file: self.temporary_beside(&path)?,
             path,
             expected: sha256.to_owned(),
             hasher: Sha256::new(),

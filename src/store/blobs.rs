@@ -55,24 +55,11 @@ pub struct Migration {
 /// and then skips the chunks if it committed.
 pub(crate) async fn insert_new(tx: &mut Tx, blobs: &[NewBlob]) -> Result<(), sqlx::Error> {
     let mut done: HashSet<&str> = HashSet::new();
-    let now = Utc::now();
     for blob in blobs {
         if !done.insert(blob.sha256.as_str()) {
             continue;
         }
-        let size = i64::try_from(blob.bytes.len()).unwrap_or(i64::MAX);
-        let inserted: Option<(String,)> = dispatch!(&mut *tx, tx => {
-            sqlx::query_as(
-                "INSERT INTO blobs (sha256, size, stored_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
-            )
-            .bind(&blob.sha256)
-            .bind(size)
-            .bind(now)
-            .fetch_optional(&mut **tx)
-            .await?
-        });
-        if inserted.is_none() {
+        if !insert_head(tx, &blob.sha256, blob.bytes.len() as u64).await? {
             continue;
         }
         for (seq, chunk) in blob.bytes.chunks(CHUNK_BYTES).enumerate() {
@@ -80,6 +67,23 @@ pub(crate) async fn insert_new(tx: &mut Tx, blobs: &[NewBlob]) -> Result<(), sql
         }
     }
     Ok(())
+}
+
+/// The `blobs` row of a content; `false` when it is stored already (committed by another
+/// transaction, which this one waited for).
+async fn insert_head(tx: &mut Tx, sha256: &str, size: u64) -> Result<bool, sqlx::Error> {
+    let inserted: Option<(String,)> = dispatch!(&mut *tx, tx => {
+        sqlx::query_as(
+            "INSERT INTO blobs (sha256, size, stored_at) VALUES ($1, $2, $3)
+             ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
+        )
+        .bind(sha256)
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .bind(Utc::now())
+        .fetch_optional(&mut **tx)
+        .await?
+    });
+    Ok(inserted.is_some())
 }
 
 pub(crate) async fn insert_chunk(
@@ -202,18 +206,10 @@ impl Store {
         size: u64,
     ) -> Result<Option<ChunkWriter>, StoreError> {
         let mut tx = self.pool.begin_naming_blobs().await?;
-        let inserted: Option<(String,)> = dispatch!(&mut tx, tx => {
-            sqlx::query_as(
-                "INSERT INTO blobs (sha256, size, stored_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (sha256) DO NOTHING RETURNING sha256",
-            )
-            .bind(sha256)
-            .bind(i64::try_from(size).unwrap_or(i64::MAX))
-            .bind(Utc::now())
-            .fetch_optional(&mut **tx)
-            .await?
-        });
-        Ok(inserted.map(|_| ChunkWriter {
+        if !insert_head(&mut tx, sha256, size).await? {
+            return Ok(None);
+        }
+        Ok(Some(ChunkWriter {
             tx,
             sha256: sha256.to_owned(),
             next: 0,

@@ -224,6 +224,17 @@ impl TestEnv {
         cmd
     }
 
+    /// The SQLite database's file and its write-ahead log, as bytes: what an erasure must leave
+    /// nothing of.
+    pub fn sqlite_file_bytes(&self) -> Vec<u8> {
+        ["", "-wal"]
+            .iter()
+            .flat_map(|suffix| {
+                std::fs::read(self.path(&format!("applymail.db{suffix}"))).unwrap_or_default()
+            })
+            .collect()
+    }
+
     /// Sets `[storage] kind` (`files`, `database`) in the configuration.
     pub fn set_storage_kind(&self, kind: &str) {
         let text = std::fs::read_to_string(&self.config).expect("config");

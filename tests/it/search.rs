@@ -266,14 +266,7 @@ async fn erasure_leaves_no_text_and_no_index_rows() {
     .unwrap();
     assert_eq!(found(&store, "essaouira").await.len(), 1);
     store.close().await;
-    let files = || -> Vec<u8> {
-        ["", "-wal"]
-            .iter()
-            .flat_map(|suffix| {
-                std::fs::read(env.path(&format!("applymail.db{suffix}"))).unwrap_or_default()
-            })
-            .collect()
-    };
+    let files = || env.sqlite_file_bytes();
     let holds = |bytes: &[u8], word: &[u8]| bytes.windows(word.len()).any(|w| w == word);
     if env.is_sqlite() {
         assert!(

@@ -65,14 +65,7 @@ fn serve(env: &TestEnv, config: &Path, port: u16) -> Daemon {
         .spawn()
         .map(Daemon)
         .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the web app did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::web::wait_listening(port);
     server
 }
 
@@ -184,14 +177,7 @@ async fn documents_kept_in_the_database_are_read_everywhere_and_erased_with_thei
     // Forgetting candidate 0 takes their bytes out of the database in the same transaction.
     assert!(chunks_holding(&env, &db, b"Nom00000").await > 0);
     // On SQLite, nor in the file's free pages or its write-ahead log (read with no reader open).
-    let sqlite_files = || -> Vec<u8> {
-        ["", "-wal"]
-            .iter()
-            .flat_map(|suffix| {
-                std::fs::read(env.path(&format!("applymail.db{suffix}"))).unwrap_or_default()
-            })
-            .collect()
-    };
+    let sqlite_files = || env.sqlite_file_bytes();
     let holds = |bytes: &[u8]| bytes.windows(8).any(|w| w == b"Nom00000");
     db.close().await;
     if env.is_sqlite() {

@@ -159,14 +159,7 @@ impl WebApp {
             .spawn()
             .map(Daemon)
             .unwrap();
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "the web app did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(port);
         WebApp {
             env,
             port,
@@ -210,6 +203,18 @@ impl WebApp {
 
     pub fn origin(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Waits until the web app listens on `port` (30 s at most).
+pub fn wait_listening(port: u16) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the web app did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
