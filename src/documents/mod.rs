@@ -317,3 +317,97 @@ fn other_kind(kind: &str) -> &'static str {
         "database"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DatabaseUrl;
+
+    async fn database() -> (Documents, Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::new(format!("sqlite://{}/applymail.db", dir.path().display()));
+        let store = Store::open(&url).await.unwrap();
+        (Documents::Database(store.clone()), store, dir)
+    }
+
+    async fn store_bytes(store: &Store, bytes: &[u8]) -> String {
+        let sha = sha256_hex(bytes);
+        let mut writer = store
+            .chunk_writer(&sha, bytes.len() as u64)
+            .await
+            .unwrap()
+            .expect("not stored yet");
+        for chunk in bytes.chunks(CHUNK_BYTES) {
+            writer.write(chunk).await.unwrap();
+        }
+        writer.commit().await.unwrap();
+        sha
+    }
+
+    #[tokio::test]
+    async fn a_content_is_read_back_a_chunk_at_a_time_and_stored_once() {
+        let (documents, store, _dir) = database().await;
+        let bytes: Vec<u8> = (0..CHUNK_BYTES * 2 + 10).map(|i| (i % 251) as u8).collect();
+        let sha = store_bytes(&store, &bytes).await;
+        assert!(store.chunk_writer(&sha, 1).await.unwrap().is_none());
+        let mut reader = documents.open_reader(&sha).await.unwrap();
+        assert_eq!(reader.size(), bytes.len() as u64);
+        let mut sizes = Vec::new();
+        while let Some(chunk) = reader.next_chunk().await.unwrap() {
+            sizes.push(chunk.len());
+        }
+        assert_eq!(sizes, vec![CHUNK_BYTES, CHUNK_BYTES, 10]);
+        assert_eq!(documents.read(&sha).await.unwrap(), bytes);
+        assert_eq!(documents.path(&sha), None);
+        let missing = documents.open_reader(&"0".repeat(64)).await.unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// A download that an erasure overtakes ends in an error, not in a shorter "whole" file.
+    #[tokio::test]
+    async fn a_content_erased_while_it_is_read_ends_in_an_error() {
+        let (documents, store, _dir) = database().await;
+        let bytes = vec![7u8; CHUNK_BYTES + 1];
+        let sha = store_bytes(&store, &bytes).await;
+        let mut reader = documents.open_reader(&sha).await.unwrap();
+        assert!(reader.next_chunk().await.unwrap().is_some());
+        store.delete_blobs(&[sha.as_str()]).await.unwrap();
+        let err = reader.next_chunk().await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[tokio::test]
+    async fn a_config_that_says_otherwise_than_the_database_is_refused_once_something_is_stored() {
+        let (_, store, dir) = database().await;
+        let settings = |kind| StorageSettings {
+            kind,
+            dir: Some(dir.path().join("documents")),
+        };
+        // Nothing stored: the configured kind is taken as it is.
+        let opened = Documents::open(&settings(StorageKind::Database), &store).await;
+        assert_eq!(opened.unwrap().kind(), StorageKind::Database);
+        store_bytes(&store, b"a cv").await;
+        let refused = Documents::open(&settings(StorageKind::Files), &store)
+            .await
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("set storage.kind = \"database\""),
+            "{refused}"
+        );
+        let mut state = store.storage_state().await.unwrap();
+        state.migration = Some(crate::store::blobs::Migration {
+            to: "files".into(),
+            phase: "copy".into(),
+        });
+        store.set_storage_state(&state).await.unwrap();
+        let refused = Documents::open(&settings(StorageKind::Database), &store)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, OpenError::MigrationUnderway { .. }),
+            "{refused}"
+        );
+    }
+}
