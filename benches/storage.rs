@@ -165,6 +165,16 @@ fn other_activity(before: &HashMap<String, i64>, after: &HashMap<String, i64>) -
 }
 
 /// One backfill and what it left.
+/// Each round's files run and database run, side by side.
+fn rounds_paired(runs: &[(usize, Run)], rounds: usize) -> impl Iterator<Item = (&Run, &Run)> + '_ {
+    let of = move |round: usize, kind: Kind| {
+        runs.iter()
+            .find(|(r, run)| *r == round && run.kind == kind)
+            .map(|(_, run)| run)
+    };
+    (0..rounds).filter_map(move |round| Some((of(round, Kind::Files)?, of(round, Kind::Database)?)))
+}
+
 struct Run {
     kind: Kind,
     seconds: f64,
@@ -533,32 +543,16 @@ async fn main() {
         "\ndatabase / files: {ratio:.2}× the time (issue 29's target: at most 2×: {})",
         if ratio <= 2.0 { "met" } else { "NOT met" }
     );
-    let per_round: Vec<String> = (0..rounds)
-        .filter_map(|round| {
-            let f = runs
-                .iter()
-                .find(|(r, run)| *r == round && run.kind == Kind::Files)?;
-            let d = runs
-                .iter()
-                .find(|(r, run)| *r == round && run.kind == Kind::Database)?;
-            Some(format!("{:.2}×", d.1.seconds / f.1.seconds))
-        })
+    let per_round: Vec<String> = rounds_paired(&runs, rounds)
+        .map(|(f, d)| format!("{:.2}×", d.seconds / f.seconds))
         .collect();
     println!("round by round: {}", per_round.join(", "));
 
     println!(
         "\n## Size with kind = \"database\" ({documents} documents, {stored_mb:.1} MB stored, medians of {rounds})\n"
     );
-    let growth: Vec<f64> = (0..rounds)
-        .filter_map(|round| {
-            let f = runs
-                .iter()
-                .find(|(r, run)| *r == round && run.kind == Kind::Files)?;
-            let d = runs
-                .iter()
-                .find(|(r, run)| *r == round && run.kind == Kind::Database)?;
-            Some((d.1.database_bytes - f.1.database_bytes) / d.1.blob_bytes)
-        })
+    let growth: Vec<f64> = rounds_paired(&runs, rounds)
+        .map(|(f, d)| (d.database_bytes - f.database_bytes) / d.blob_bytes)
         .collect();
     let tables: Vec<f64> = database
         .iter()
