@@ -25,7 +25,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::blobs::{Blob, BlobStore, sha256_hex};
 use crate::config::{StorageKind, StorageSettings};
-use crate::store::blobs::{CHUNK_BYTES, NewBlob};
+use crate::store::blobs::{CHUNK_BYTES, NewBlob, StorageState};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -62,26 +62,16 @@ impl Documents {
     /// installation that stores nothing yet takes the configured kind as it is.
     pub async fn open(settings: &StorageSettings, store: &Store) -> Result<Documents, OpenError> {
         let state = store.storage_state().await?;
-        if let Some(migration) = state.migration {
-            return Err(OpenError::MigrationUnderway {
-                from: other_kind(&migration.to).into(),
-                to: migration.to,
-            });
-        }
-        let configured: &'static str = settings.kind.into();
-        if state.kind != configured {
-            if store.names_any_blob().await? {
-                return Err(OpenError::KindMismatch {
-                    configured: settings.kind,
-                    actual: state.kind,
-                });
+        match agrees(&state, settings.kind) {
+            Err(OpenError::KindMismatch { .. }) if !store.names_any_blob().await? => {
+                store
+                    .set_storage_state(&StorageState {
+                        kind: <&'static str>::from(settings.kind).into(),
+                        migration: None,
+                    })
+                    .await?;
             }
-            store
-                .set_storage_state(&crate::store::blobs::StorageState {
-                    kind: configured.into(),
-                    migration: None,
-                })
-                .await?;
+            other => other?,
         }
         Self::at(settings.kind, settings, store)
     }
@@ -103,21 +93,7 @@ impl Documents {
     /// Whether the database still says the documents are where this process keeps them: a
     /// standby that waited through a migration must not file into the old place.
     pub async fn confirm(&self, store: &Store) -> Result<(), OpenError> {
-        let state = store.storage_state().await?;
-        if let Some(migration) = state.migration {
-            return Err(OpenError::MigrationUnderway {
-                from: other_kind(&migration.to).into(),
-                to: migration.to,
-            });
-        }
-        let kind: &'static str = self.kind().into();
-        if state.kind != kind {
-            return Err(OpenError::KindMismatch {
-                configured: self.kind(),
-                actual: state.kind,
-            });
-        }
-        Ok(())
+        agrees(&store.storage_state().await?, self.kind())
     }
 
     pub fn kind(&self) -> StorageKind {
@@ -294,6 +270,24 @@ impl Reader {
             Ok(reader.next_chunk().await?.map(|chunk| (chunk, reader)))
         })
     }
+}
+
+/// Whether the database's record lets a process keep its documents in `kind`: no move half
+/// done, and the same place.
+fn agrees(state: &StorageState, kind: StorageKind) -> Result<(), OpenError> {
+    if let Some(migration) = &state.migration {
+        return Err(OpenError::MigrationUnderway {
+            from: other_kind(&migration.to).into(),
+            to: migration.to.clone(),
+        });
+    }
+    if state.kind != <&'static str>::from(kind) {
+        return Err(OpenError::KindMismatch {
+            configured: kind,
+            actual: state.kind.clone(),
+        });
+    }
+    Ok(())
 }
 
 fn open_folder(dir: &std::path::Path) -> Result<BlobStore, OpenError> {

@@ -10,6 +10,11 @@ use super::{BeginWrite, Store, StoreError, dispatch};
 use crate::domain::acknowledgement::SkipReason;
 use crate::domain::named::Named;
 
+/// Why a message claimed for sending (an acknowledgement, an answer) was left `uncertain`:
+/// its process died or broke off during DATA, so the server may have it.
+pub(crate) const INTERRUPTED: &str =
+    "interrupted while the SMTP server had the message: not sent again";
+
 /// A queued acknowledgement with what the message needs.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DueAck {
@@ -64,10 +69,10 @@ impl Store {
     pub async fn recover_interrupted_acks(&self) -> Result<Vec<i64>, StoreError> {
         dispatch!(&self.pool, pool => {
             let rows: Vec<(i64,)> = sqlx::query_as(
-                "UPDATE acknowledgements SET state = 'uncertain',
-                     reason = 'interrupted while the SMTP server had the message: not sent again'
+                "UPDATE acknowledgements SET state = 'uncertain', reason = $1
                  WHERE state = 'sending' RETURNING application_id",
             )
+            .bind(INTERRUPTED)
             .fetch_all(pool)
             .await?;
             Ok(rows.into_iter().map(|(id,)| id).collect())

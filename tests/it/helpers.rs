@@ -270,6 +270,17 @@ impl TestEnv {
         serde_json::from_slice(&output.stdout).expect("export is JSON")
     }
 
+    /// The exported applications' addresses, sorted.
+    pub fn exported_emails(&self) -> Vec<String> {
+        let mut emails: Vec<String> = self
+            .export()
+            .iter()
+            .map(|a| a["email"].as_str().unwrap().to_owned())
+            .collect();
+        emails.sort();
+        emails
+    }
+
     /// The test database's URL, as the config names it.
     pub fn database_url(&self) -> String {
         self.database.url()

@@ -218,12 +218,7 @@ async fn a_message_that_stops_the_daemon_five_times_is_quarantined() {
     .unwrap();
     assert_eq!(reasons.len(), 1, "quarantined: {log}");
     assert!(reasons[0].0.contains("stopped 5 times"), "{:?}", reasons[0]);
-    let mut emails: Vec<String> = env
-        .export()
-        .iter()
-        .map(|a| a["email"].as_str().unwrap().to_owned())
-        .collect();
-    emails.sort();
+    let emails = env.exported_emails();
     assert_eq!(emails, ["candidat0@example.com", "candidat2@example.com"]);
     assert_eq!(env.count("SELECT count(*) FROM mail_attempts").await, 0);
 }

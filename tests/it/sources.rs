@@ -23,12 +23,7 @@ async fn mbox_files_single_files_and_nested_folders_are_imported() {
         env.path("eml").to_str().unwrap(),
         env.path("single.eml").to_str().unwrap(),
     ]);
-    let mut emails: Vec<String> = env
-        .export()
-        .iter()
-        .map(|a| a["email"].as_str().unwrap().to_owned())
-        .collect();
-    emails.sort();
+    let emails = env.exported_emails();
     assert_eq!(
         emails,
         [

@@ -84,11 +84,11 @@ impl Store {
         let cutoff = Utc::now() - stale;
         dispatch!(&self.pool, pool => {
             let rows: Vec<(i64,)> = sqlx::query_as(
-                "UPDATE answers SET state = 'uncertain',
-                     reason = 'interrupted while the SMTP server had the message: not sent again'
+                "UPDATE answers SET state = 'uncertain', reason = $2
                  WHERE state = 'sending' AND claimed_at < $1 RETURNING application_id",
             )
             .bind(cutoff)
+            .bind(crate::store::acknowledgement::INTERRUPTED)
             .fetch_all(pool)
             .await?;
             Ok(rows.into_iter().map(|(id,)| id).collect())
